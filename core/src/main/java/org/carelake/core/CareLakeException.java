@@ -1,0 +1,55 @@
+package org.carelake.core;
+
+/**
+ * A user-facing failure: says what went wrong, why, and how to fix it (Delta's exception principles).
+ * Messages never carry record contents, so they are safe to log even for PHI inputs.
+ */
+public class CareLakeException extends RuntimeException {
+
+  /** How the command line should exit for this failure. */
+  public enum Kind {
+    /** Bad usage or bad input: exit 2. */
+    BAD_INPUT(2),
+    /** A quality or fairness gate failed: exit 1. */
+    GATE_FAILED(1);
+
+    private final int exitCode;
+
+    Kind(int exitCode) {
+      this.exitCode = exitCode;
+    }
+
+    public int exitCode() {
+      return exitCode;
+    }
+  }
+
+  private final Kind kind;
+  private final String fix;
+
+  public CareLakeException(Kind kind, String problem, String fix) {
+    this(kind, problem, fix, null);
+  }
+
+  public CareLakeException(Kind kind, String problem, String fix, Throwable cause) {
+    super(problem + (fix == null || fix.isBlank() ? "" : " Fix: " + fix), cause);
+    this.kind = kind;
+    this.fix = fix;
+  }
+
+  public static CareLakeException badInput(String problem, String fix) {
+    return new CareLakeException(Kind.BAD_INPUT, problem, fix);
+  }
+
+  public static CareLakeException gateFailed(String problem, String fix) {
+    return new CareLakeException(Kind.GATE_FAILED, problem, fix);
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  public String fix() {
+    return fix;
+  }
+}

@@ -1,0 +1,159 @@
+package org.carelake.core;
+
+import static org.apache.spark.sql.functions.col;
+
+import io.delta.tables.DeltaTable;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Idempotent writes to lakehouse tables. Every write is either a MERGE on a natural key that only
+ * touches rows whose content changed, or a full replacement of a derived table; repeating a write
+ * with the same input changes nothing and makes no new commit.
+ */
+public final class DeltaWriter {
+
+  private final SparkSession spark;
+  private final Lakehouse lakehouse;
+  private final LakehouseTransaction transaction;
+
+  public DeltaWriter(SparkSession spark, Lakehouse lakehouse, LakehouseTransaction transaction) {
+    this.spark = spark;
+    this.lakehouse = lakehouse;
+    this.transaction = transaction;
+  }
+
+  /**
+   * Upserts {@code source} into {@code table} on {@code keys}. A source row replaces the target row
+   * only when its {@code hashColumn} differs and {@code replaceIf} (over {@code s.} source and
+   * {@code t.} target columns) holds, e.g. a newer FHIR version. Source keys must be unique.
+   */
+  public TableWrite upsert(Dataset<Row> source, TableId table, List<String> keys, String hashColumn, String replaceIf) {
+    transaction.touch(table);
+    if (!lakehouse.exists(table)) {
+      return create(source, table);
+    }
+    long before = lakehouse.version(spark, table).orElseThrow();
+    Dataset<Row> target = lakehouse.read(spark, table).select(keyAndHash(keys, hashColumn));
+    // Only rows that are new or whose content differs reach the MERGE; an unchanged re-run commits nothing.
+    Dataset<Row> changed = source.join(target, seq(keys, hashColumn), "left_anti");
+    if (changed.isEmpty()) {
+      return new TableWrite(table, before, before, 0, 0, 0);
+    }
+    String on = keys.stream().map(k -> "t." + k + " = s." + k).collect(Collectors.joining(" AND "));
+    String update = "t." + hashColumn + " <> s." + hashColumn + (replaceIf == null ? "" : " AND (" + replaceIf + ")");
+    DeltaTable.forPath(spark, lakehouse.tablePath(table).toString())
+        .as("t")
+        .merge(changed.as("s"), on)
+        .whenMatched(update)
+        .updateAll()
+        .whenNotMatched()
+        .insertAll()
+        .execute();
+    return lastWrite(table, before);
+  }
+
+  /** Removes rows whose keys appear in {@code keysToDelete}. */
+  public TableWrite delete(Dataset<Row> keysToDelete, TableId table, List<String> keys) {
+    transaction.touch(table);
+    if (!lakehouse.exists(table)) {
+      return new TableWrite(table, TableWrite.NO_VERSION, TableWrite.NO_VERSION, 0, 0, 0);
+    }
+    long before = lakehouse.version(spark, table).orElseThrow();
+    Dataset<Row> present = keysToDelete.join(lakehouse.read(spark, table).select(columns(keys)), seq(keys, null), "left_semi");
+    if (present.isEmpty()) {
+      return new TableWrite(table, before, before, 0, 0, 0);
+    }
+    String on = keys.stream().map(k -> "t." + k + " = s." + k).collect(Collectors.joining(" AND "));
+    DeltaTable.forPath(spark, lakehouse.tablePath(table).toString())
+        .as("t")
+        .merge(present.as("s"), on)
+        .whenMatched()
+        .delete()
+        .execute();
+    return lastWrite(table, before);
+  }
+
+  /**
+   * Replaces a derived table's contents when they differ from {@code source}. Used for gold tables
+   * that are a pure function of their inputs, so the same inputs give no new version.
+   */
+  public TableWrite replace(Dataset<Row> source, TableId table) {
+    transaction.touch(table);
+    if (!lakehouse.exists(table)) {
+      return create(source, table);
+    }
+    long before = lakehouse.version(spark, table).orElseThrow();
+    Dataset<Row> current = lakehouse.read(spark, table);
+    // Delta reads every column back as nullable: compare names and types only.
+    boolean sameSchema = current.schema().asNullable().equals(source.schema().asNullable());
+    if (sameSchema && current.exceptAll(source).isEmpty() && source.exceptAll(current).isEmpty()) {
+      return new TableWrite(table, before, before, 0, 0, 0);
+    }
+    source.write().format("delta").mode("overwrite").option("overwriteSchema", "true").save(lakehouse.tablePath(table).toString());
+    return lastWrite(table, before);
+  }
+
+  /** Appends rows (for run logs and metric history, which are append-only by nature). */
+  public TableWrite append(Dataset<Row> rows, TableId table) {
+    transaction.touch(table);
+    if (!lakehouse.exists(table)) {
+      return create(rows, table);
+    }
+    long before = lakehouse.version(spark, table).orElseThrow();
+    rows.write().format("delta").mode("append").option("mergeSchema", "true").save(lakehouse.tablePath(table).toString());
+    return lastWrite(table, before);
+  }
+
+  private TableWrite create(Dataset<Row> source, TableId table) {
+    source.write().format("delta").mode("errorifexists").save(lakehouse.tablePath(table).toString());
+    lakehouse.register(spark, table);
+    return lastWrite(table, TableWrite.NO_VERSION);
+  }
+
+  private TableWrite lastWrite(TableId table, long before) {
+    Row last = DeltaTable.forPath(spark, lakehouse.tablePath(table).toString()).history(1).select("version", "operationMetrics").head();
+    Map<String, String> metrics = last.isNullAt(1) ? new HashMap<>() : last.getJavaMap(1);
+    return new TableWrite(
+        table,
+        before,
+        last.getLong(0),
+        metric(metrics, "numTargetRowsInserted", "numOutputRows"),
+        metric(metrics, "numTargetRowsUpdated", null),
+        metric(metrics, "numTargetRowsDeleted", null));
+  }
+
+  private static long metric(Map<String, String> metrics, String name, String fallback) {
+    String value = metrics.get(name);
+    if (value == null && fallback != null) {
+      value = metrics.get(fallback);
+    }
+    return value == null ? 0L : Long.parseLong(value);
+  }
+
+  private static Column[] keyAndHash(List<String> keys, String hashColumn) {
+    return seqList(keys, hashColumn).stream().map(c -> col(c)).toArray(Column[]::new);
+  }
+
+  private static Column[] columns(List<String> names) {
+    return names.stream().map(c -> col(c)).toArray(Column[]::new);
+  }
+
+  private static scala.collection.Seq<String> seq(List<String> keys, String extra) {
+    return scala.collection.JavaConverters.asScalaBuffer(seqList(keys, extra)).toSeq();
+  }
+
+  private static List<String> seqList(List<String> keys, String extra) {
+    List<String> all = new java.util.ArrayList<>(keys);
+    if (extra != null) {
+      all.add(extra);
+    }
+    return all;
+  }
+}

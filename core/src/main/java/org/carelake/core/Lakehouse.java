@@ -1,0 +1,132 @@
+package org.carelake.core;
+
+import io.delta.tables.DeltaTable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * A lakehouse folder: Delta tables under {@code <root>/<layer>/<table>}, and the SQL catalog entries
+ * that make them reachable by name ({@code SELECT * FROM silver.patient}) from any process that
+ * opens the same folder.
+ *
+ * <p>The catalog is rebuilt from the folder layout at session start ({@link #registerTables}), so
+ * there is no metastore service or Derby database to keep in sync: the folder is the truth.
+ */
+public final class Lakehouse {
+
+  private final Path root;
+
+  public Lakehouse(Path root) {
+    this.root = root.toAbsolutePath().normalize();
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  public Path tablePath(TableId table) {
+    return root.resolve(table.layer().dbName()).resolve(table.name());
+  }
+
+  public String location(TableId table) {
+    return tablePath(table).toUri().toString();
+  }
+
+  /** Where generated or landed raw input is kept (not a table). */
+  public Path rawDir() {
+    return root.resolve("raw");
+  }
+
+  /** Where reports people read are written. */
+  public Path reportsDir() {
+    return root.resolve("reports");
+  }
+
+  public boolean exists(TableId table) {
+    return Files.isDirectory(tablePath(table).resolve("_delta_log"));
+  }
+
+  /** Every Delta table in the folder, layer by layer, in name order. */
+  public List<TableId> tables() {
+    List<TableId> tables = new ArrayList<>();
+    for (Layer layer : Layer.values()) {
+      Path dir = root.resolve(layer.dbName());
+      if (!Files.isDirectory(dir)) {
+        continue;
+      }
+      try (Stream<Path> children = Files.list(dir)) {
+        children
+            .filter(p -> Files.isDirectory(p.resolve("_delta_log")))
+            .map(p -> p.getFileName().toString())
+            .sorted()
+            .forEach(name -> tables.add(new TableId(layer, name)));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return tables;
+  }
+
+  /** Registers every table under its layer database, so SQL can name it. Idempotent. */
+  public void registerTables(SparkSession spark) {
+    for (Layer layer : Layer.values()) {
+      spark.sql("CREATE DATABASE IF NOT EXISTS " + layer.dbName());
+    }
+    for (TableId table : tables()) {
+      register(spark, table);
+    }
+  }
+
+  /**
+   * Registers one table (after its first write). Any entry of the same name is replaced: it may
+   * point at another lakehouse opened earlier in this process. Entries are external (LOCATION), so
+   * dropping an entry never touches data.
+   */
+  public void register(SparkSession spark, TableId table) {
+    spark.sql("CREATE DATABASE IF NOT EXISTS " + table.layer().dbName());
+    spark.sql("DROP TABLE IF EXISTS " + table.qualifiedName());
+    spark.sql(
+        "CREATE TABLE "
+            + table.qualifiedName()
+            + " USING delta LOCATION '"
+            + tablePath(table).toString().replace("'", "\\'")
+            + "'");
+  }
+
+  /** The table's current Delta version, or empty when it does not exist yet. */
+  public Optional<Long> version(SparkSession spark, TableId table) {
+    if (!exists(table)) {
+      return Optional.empty();
+    }
+    Row last = DeltaTable.forPath(spark, tablePath(table).toString()).history(1).select("version").head();
+    return Optional.of(last.getLong(0));
+  }
+
+  public Dataset<Row> read(SparkSession spark, TableId table) {
+    requireExists(table);
+    return spark.read().format("delta").load(tablePath(table).toString());
+  }
+
+  /** The table as of a Delta version (time travel), for rebuilding from recorded lineage. */
+  public Dataset<Row> readAt(SparkSession spark, TableId table, long version) {
+    requireExists(table);
+    return spark.read().format("delta").option("versionAsOf", version).load(tablePath(table).toString());
+  }
+
+  private void requireExists(TableId table) {
+    if (!exists(table)) {
+      throw CareLakeException.badInput(
+          "Table " + table + " does not exist in lakehouse " + root + ".",
+          "run the step that builds it first (see ./carelake --help), or point --lakehouse at the right folder.");
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package org.carelake.core;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Makes a run's writes to several Delta tables all-or-nothing. Delta commits each table atomically;
+ * this records every table's version before the run touches it, and if the run does not reach
+ * {@link #commit()}, restores each touched table to that version (or removes a table the run
+ * created). A failed run therefore leaves every table at its last good version.
+ */
+public final class LakehouseTransaction implements AutoCloseable {
+
+  private static final Logger LOG = LogManager.getLogger(LakehouseTransaction.class);
+
+  private final SparkSession spark;
+  private final Lakehouse lakehouse;
+  private final Map<TableId, Optional<Long>> versionsBefore = new LinkedHashMap<>();
+  private boolean committed;
+
+  public LakehouseTransaction(SparkSession spark, Lakehouse lakehouse) {
+    this.spark = spark;
+    this.lakehouse = lakehouse;
+  }
+
+  /** Call before the first write to a table in this run. */
+  public void touch(TableId table) {
+    versionsBefore.computeIfAbsent(table, t -> lakehouse.version(spark, t));
+  }
+
+  public void commit() {
+    committed = true;
+  }
+
+  @Override
+  public void close() {
+    if (committed) {
+      return;
+    }
+    for (Map.Entry<TableId, Optional<Long>> entry : versionsBefore.entrySet()) {
+      TableId table = entry.getKey();
+      try {
+        rollback(table, entry.getValue());
+      } catch (RuntimeException e) {
+        LOG.error("Could not roll back {}: restore it by hand with RESTORE TABLE {} TO VERSION AS OF {}",
+            table, table, entry.getValue().map(String::valueOf).orElse("(drop: created by the failed run)"), e);
+      }
+    }
+  }
+
+  private void rollback(TableId table, Optional<Long> before) {
+    if (before.isEmpty()) {
+      if (lakehouse.exists(table)) {
+        spark.sql("DROP TABLE IF EXISTS " + table.qualifiedName());
+        deleteRecursively(lakehouse.tablePath(table));
+        LOG.warn("Rolled back {}: removed the table this failed run created", table);
+      }
+      return;
+    }
+    long now = lakehouse.version(spark, table).orElse(TableWrite.NO_VERSION);
+    if (now > before.get()) {
+      spark.sql("RESTORE TABLE delta.`" + lakehouse.tablePath(table) + "` TO VERSION AS OF " + before.get());
+      LOG.warn("Rolled back {} to version {}", table, before.get());
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+package org.carelake.core;
+
+import java.util.regex.Pattern;
+
+/** A lakehouse table: its layer and name, e.g. {@code silver.patient}. */
+public record TableId(Layer layer, String name) implements java.io.Serializable {
+
+  private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]*");
+
+  public TableId {
+    if (layer == null || name == null || !NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("table name must match " + NAME + ": " + name);
+    }
+  }
+
+  public static TableId bronze(String name) {
+    return new TableId(Layer.BRONZE, name);
+  }
+
+  public static TableId silver(String name) {
+    return new TableId(Layer.SILVER, name);
+  }
+
+  public static TableId gold(String name) {
+    return new TableId(Layer.GOLD, name);
+  }
+
+  public static TableId ops(String name) {
+    return new TableId(Layer.OPS, name);
+  }
+
+  /** The name SQL uses, {@code layer.table}. */
+  public String qualifiedName() {
+    return layer.dbName() + "." + name;
+  }
+
+  @Override
+  public String toString() {
+    return qualifiedName();
+  }
+}

@@ -1,0 +1,35 @@
+package org.carelake.core.spark;
+
+import org.apache.spark.sql.SparkSession;
+
+/** Builds the SparkSession every CareLake process uses: Delta enabled, UTC, quiet. */
+public final class SparkSessions {
+
+  private SparkSessions() {}
+
+  /**
+   * @param master Spark master URL, e.g. {@code local[*]}
+   * @param shufflePartitions shuffle partitions; small on a laptop-sized machine
+   */
+  public static SparkSession create(String master, String appName, int shufflePartitions) {
+    SparkSession spark = SparkSession.builder()
+        .master(master)
+        .appName(appName)
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", String.valueOf(shufflePartitions))
+        .config("spark.default.parallelism", String.valueOf(Math.max(2, shufflePartitions)))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.databricks.delta.snapshotPartitions", "2")
+        .config("spark.databricks.delta.stalenessLimit", "0")
+        // Delta's own usage-stats and auto-compaction stay off: runs are reproducible batch jobs.
+        .config("spark.databricks.delta.schema.autoMerge.enabled", "false")
+        .config("spark.sql.warehouse.dir", System.getProperty("java.io.tmpdir") + "/carelake-warehouse")
+        .getOrCreate();
+    spark.sparkContext().setLogLevel("WARN");
+    return spark;
+  }
+}
