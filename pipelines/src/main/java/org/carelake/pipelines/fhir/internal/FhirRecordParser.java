@@ -1,0 +1,246 @@
+package org.carelake.pipelines.fhir.internal;
+
+import ca.uhn.fhir.context.FhirContext;
+import ca.uhn.fhir.parser.DataFormatException;
+import ca.uhn.fhir.parser.IParser;
+import ca.uhn.fhir.parser.IParserErrorHandler;
+import ca.uhn.fhir.parser.json.JsonLikeValue.ScalarType;
+import ca.uhn.fhir.parser.json.JsonLikeValue.ValueType;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
+import org.carelake.core.Pseudonymizer;
+import org.carelake.core.schema.QuarantineSchema.Reason;
+import org.hl7.fhir.instance.model.api.IBaseResource;
+import org.hl7.fhir.r4.model.Bundle;
+import org.hl7.fhir.r4.model.Resource;
+
+/**
+ * Parses FHIR R4 JSON records with HAPI into {@link ParsedSchema} rows: accepted resources (with
+ * their silver row when the type has a silver table) or quarantined records with a reason.
+ *
+ * <p>R4 conformance: HAPI's R4 parser tolerates elements it does not know, which is how an STU3 or
+ * DSTU2 resource would be half-parsed as R4. This parser collects every structural complaint HAPI
+ * makes (unknown element, wrong JSON type, unexpected repetition) and quarantines such a record as
+ * {@link Reason#NOT_R4} instead. One instance per partition: HAPI parsers are not thread-safe.
+ */
+public final class FhirRecordParser {
+
+  private static final Pattern LOCATION = Pattern.compile("line: (\\d+), column: (\\d+)");
+
+  private final IParser parser;
+  private final StructuralErrors errors = new StructuralErrors();
+  private final Pseudonymizer keys;
+  private final String runId;
+  private final MessageDigest sha256;
+
+  public FhirRecordParser(Pseudonymizer keys, String runId) {
+    this.keys = keys;
+    this.runId = runId;
+    this.parser = FhirContexts.r4().newJsonParser();
+    this.parser.setParserErrorHandler(errors);
+    this.parser.setOverrideResourceIdWithBundleEntryFullUrl(false);
+    try {
+      this.sha256 = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Parses one JSON text (an NDJSON line or a whole file) into one or more rows. */
+  public List<Row> parse(String json, String sourceFile, long position, String positionKind) {
+    List<Row> out = new ArrayList<>(1);
+    errors.clear();
+    IBaseResource parsed;
+    try {
+      parsed = parser.parseResource(json);
+    } catch (DataFormatException | IllegalArgumentException | ClassCastException e) {
+      out.add(quarantine(classify(e), describe(e), null, null, json, sourceFile, position, positionKind));
+      return out;
+    }
+    if (!errors.isEmpty()) {
+      out.add(notR4(parsed, json, sourceFile, position, positionKind));
+      return out;
+    }
+    if (parsed instanceof Bundle bundle && bundle.getType() != Bundle.BundleType.SEARCHSET) {
+      // Bundles are containers: their entries are the records. The Bundle itself is not stored.
+      int index = 0;
+      for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
+        if (entry.hasResource()) {
+          Resource r = entry.getResource();
+          String entryJson = parser.encodeResourceToString(r);
+          out.add(accept(r, entryJson, sourceFile, index, ParsedSchema.POSITION_BUNDLE_ENTRY));
+        }
+        index++;
+      }
+      return out;
+    }
+    out.add(accept((Resource) parsed, json, sourceFile, position, positionKind));
+    return out;
+  }
+
+  private Row accept(Resource r, String json, String sourceFile, long position, String positionKind) {
+    String id = r.getIdElement().getIdPart();
+    String type = r.fhirType();
+    String hash = hash(json);
+    if (id == null || id.isBlank()) {
+      return quarantine(Reason.MISSING_ID, type + " has no id; every resource needs one to be merged and referenced. "
+          + "Fix: give the resource an id in the export.", type, null, json, sourceFile, position, positionKind, hash);
+    }
+    String versionId = r.getMeta().hasVersionId() ? r.getMeta().getVersionId() : null;
+    java.sql.Timestamp lastUpdated = r.getMeta().hasLastUpdated() ? new java.sql.Timestamp(r.getMeta().getLastUpdated().getTime()) : null;
+    Object[] values = new Object[ParsedSchema.SCHEMA.size()];
+    values[0] = ParsedSchema.KIND_RESOURCE;
+    values[1] = type;
+    values[2] = id;
+    values[3] = versionId;
+    values[4] = lastUpdated;
+    values[5] = hash;
+    values[6] = json;
+    values[7] = sourceFile;
+    values[8] = position;
+    values[9] = positionKind;
+    ResourceMapper mapper = Mappers.BY_TYPE.get(type);
+    if (mapper != null) {
+      Object[] own = mapper.values(r, keys);
+      Object[] row = new Object[own.length + 4];
+      System.arraycopy(own, 0, row, 0, own.length);
+      row[own.length] = versionId;
+      row[own.length + 1] = lastUpdated;
+      row[own.length + 2] = hash;
+      row[own.length + 3] = runId;
+      values[ParsedSchema.FIXED + Mappers.ALL.indexOf(mapper)] = new GenericRowWithSchema(row, mapper.schema());
+    }
+    return new GenericRowWithSchema(values, ParsedSchema.SCHEMA);
+  }
+
+  private Row notR4(IBaseResource parsed, String json, String sourceFile, long position, String positionKind) {
+    String type = parsed == null ? null : parsed.fhirType();
+    return quarantine(Reason.NOT_R4,
+        (type == null ? "Record" : type) + " does not match the FHIR R4 structure (" + errors.summary()
+            + "); it looks like another FHIR version (e.g. STU3 or DSTU2) and is not half-parsed as R4. "
+            + "Fix: convert it to R4 before ingesting, or export it as R4.",
+        type, null, json, sourceFile, position, positionKind);
+  }
+
+  private Row quarantine(Reason reason, String why, String type, String id, String json, String file, long position, String positionKind) {
+    return quarantine(reason, why, type, id, json, file, position, positionKind, hash(json));
+  }
+
+  private Row quarantine(Reason reason, String why, String type, String id, String json, String file, long position,
+      String positionKind, String hash) {
+    Object[] values = new Object[ParsedSchema.SCHEMA.size()];
+    values[0] = ParsedSchema.KIND_QUARANTINE;
+    values[1] = type;
+    values[2] = id;
+    values[5] = hash;
+    values[6] = json;
+    values[7] = file;
+    values[8] = position;
+    values[9] = positionKind;
+    values[10] = reason.name();
+    values[11] = why;
+    return new GenericRowWithSchema(values, ParsedSchema.SCHEMA);
+  }
+
+  private static Reason classify(Exception e) {
+    String m = String.valueOf(e.getMessage());
+    if (m.contains("Unknown resource name") || m.contains("Unknown resource type")
+        || m.contains("missing required element: 'resourceType'") || m.contains("does not appear to be a FHIR resource")) {
+      return Reason.UNKNOWN_RESOURCE_TYPE;
+    }
+    return Reason.MALFORMED_JSON;
+  }
+
+  /**
+   * A reason that never quotes the record: parser messages can echo field values (PHI), so only
+   * the kind of problem, the resource type name HAPI rejected, and the location are kept.
+   */
+  private static String describe(Exception e) {
+    String m = String.valueOf(e.getMessage());
+    if (classify(e) == Reason.UNKNOWN_RESOURCE_TYPE) {
+      Matcher name = Pattern.compile("Unknown resource (?:name|type) \"([A-Za-z0-9]{1,64})\"").matcher(m);
+      String which = name.find() ? " \"" + name.group(1) + "\"" : "";
+      return "Unknown or missing resourceType" + which + ": not a FHIR R4 resource. "
+          + "Fix: check the export wrote FHIR R4 resources with a valid resourceType.";
+    }
+    Matcher at = LOCATION.matcher(m);
+    String where = at.find() ? " at line " + at.group(1) + ", column " + at.group(2) : "";
+    return "Malformed JSON" + where + ": the record is not one complete JSON object. "
+        + "Fix: repair or re-export the file; NDJSON needs exactly one resource per line.";
+  }
+
+  private String hash(String json) {
+    return HexFormat.of().formatHex(sha256.digest(json.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** Collects HAPI's structural complaints for one record. */
+  private static final class StructuralErrors implements IParserErrorHandler {
+    private final Set<String> problems = new LinkedHashSet<>();
+
+    void clear() {
+      problems.clear();
+    }
+
+    boolean isEmpty() {
+      return problems.isEmpty();
+    }
+
+    String summary() {
+      List<String> list = new ArrayList<>(problems);
+      String shown = String.join("; ", list.subList(0, Math.min(3, list.size())));
+      return list.size() > 3 ? shown + "; and " + (list.size() - 3) + " more" : shown;
+    }
+
+    private static String where(IParseLocation location) {
+      return location == null || location.getParentElementName() == null ? "" : " in " + location.getParentElementName();
+    }
+
+    @Override
+    public void unknownElement(IParseLocation location, String elementName) {
+      problems.add("unknown element '" + elementName + "'" + where(location));
+    }
+
+    @Override
+    public void unknownAttribute(IParseLocation location, String attributeName) {
+      problems.add("unknown attribute '" + attributeName + "'" + where(location));
+    }
+
+    @Override
+    public void unexpectedRepeatingElement(IParseLocation location, String elementName) {
+      problems.add("element '" + elementName + "' repeats but may occur once" + where(location));
+    }
+
+    @Override
+    public void incorrectJsonType(IParseLocation location, String elementName, ValueType expected, ScalarType expectedScalar,
+        ValueType found, ScalarType foundScalar) {
+      problems.add("element '" + elementName + "' should be " + expected + " but is " + found + where(location));
+    }
+
+    @Override
+    public void unknownReference(IParseLocation location, String reference) {
+      // Unresolvable references are checked by referential-integrity rules, not at parse time.
+    }
+
+    @Override
+    public void containedResourceWithNoId(IParseLocation location) {}
+
+    @Override
+    public void missingRequiredElement(IParseLocation location, String elementName) {}
+
+    @Override
+    public void invalidValue(IParseLocation location, String value, String error) {}
+
+    @Override
+    public void extensionContainsValueAndNestedExtensions(IParseLocation location) {}
+  }
+}

@@ -1,0 +1,65 @@
+package org.carelake.pipelines.fhir.internal;
+
+import static org.apache.spark.sql.types.DataTypes.LongType;
+import static org.apache.spark.sql.types.DataTypes.StringType;
+import static org.apache.spark.sql.types.DataTypes.TimestampType;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The intermediate row of one parse: what bronze, quarantine and every silver table are selected
+ * from, so each record is parsed by HAPI exactly once. One struct column per silver table holds the
+ * typed row when the record is of that type.
+ */
+public final class ParsedSchema {
+
+  public static final String KIND = "kind";
+  public static final String KIND_RESOURCE = "resource";
+  public static final String KIND_QUARANTINE = "quarantine";
+  public static final String RESOURCE_TYPE = "resource_type";
+  public static final String RESOURCE_ID = "resource_id";
+  public static final String VERSION_ID = "version_id";
+  public static final String LAST_UPDATED = "last_updated";
+  public static final String CONTENT_HASH = "content_hash";
+  public static final String RAW_JSON = "raw_json";
+  public static final String SOURCE_FILE = "source_file";
+  public static final String SOURCE_POSITION = "source_position";
+  public static final String SOURCE_POSITION_KIND = "source_position_kind";
+  public static final String REASON_CODE = "reason_code";
+  public static final String REASON = "reason";
+
+  public static final String POSITION_LINE_OFFSET = "line-offset";
+  public static final String POSITION_BUNDLE_ENTRY = "bundle-entry";
+  public static final String POSITION_FILE = "file";
+
+  /** Number of fixed columns before the per-table structs. */
+  static final int FIXED = 12;
+
+  public static final StructType SCHEMA = build();
+
+  private ParsedSchema() {}
+
+  private static StructType build() {
+    List<StructField> fields = new ArrayList<>(List.of(
+        DataTypes.createStructField(KIND, StringType, false),
+        DataTypes.createStructField(RESOURCE_TYPE, StringType, true),
+        DataTypes.createStructField(RESOURCE_ID, StringType, true),
+        DataTypes.createStructField(VERSION_ID, StringType, true),
+        DataTypes.createStructField(LAST_UPDATED, TimestampType, true),
+        DataTypes.createStructField(CONTENT_HASH, StringType, false),
+        DataTypes.createStructField(RAW_JSON, StringType, true),
+        DataTypes.createStructField(SOURCE_FILE, StringType, false),
+        DataTypes.createStructField(SOURCE_POSITION, LongType, false),
+        DataTypes.createStructField(SOURCE_POSITION_KIND, StringType, false),
+        DataTypes.createStructField(REASON_CODE, StringType, true),
+        DataTypes.createStructField(REASON, StringType, true)));
+    for (ResourceMapper mapper : Mappers.ALL) {
+      fields.add(DataTypes.createStructField(mapper.table().name(), mapper.schema(), true));
+    }
+    return DataTypes.createStructType(fields);
+  }
+}

@@ -1,0 +1,88 @@
+package org.carelake.pipelines.gold;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.year;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.carelake.core.DeltaWriter;
+import org.carelake.core.Lakehouse;
+import org.carelake.core.LakehouseTransaction;
+import org.carelake.core.TableWrite;
+import org.carelake.core.schema.ConditionSchema;
+import org.carelake.core.schema.EncounterSchema;
+import org.carelake.core.schema.MedicationRequestSchema;
+import org.carelake.core.schema.ObservationSchema;
+import org.carelake.core.schema.PatientSchema;
+import org.carelake.core.schema.PatientSummarySchema;
+
+/**
+ * Builds {@code gold.patient_summary} from silver: one row per patient with the demographics
+ * fairness analyses group by and utilization counts. A pure function of its inputs, so the same
+ * silver versions give the same table (and no new version).
+ */
+public final class PatientSummaryJob {
+
+  private final SparkSession spark;
+  private final Lakehouse lakehouse;
+
+  public PatientSummaryJob(SparkSession spark, Lakehouse lakehouse) {
+    this.spark = spark;
+    this.lakehouse = lakehouse;
+  }
+
+  /** The table's rows, without writing. */
+  public Dataset<Row> plan() {
+    Dataset<Row> patients = lakehouse.read(spark, PatientSchema.TABLE);
+    Dataset<Row> encounters = lakehouse.read(spark, EncounterSchema.TABLE)
+        .groupBy(col(EncounterSchema.PATIENT_KEY).as(PatientSummarySchema.PATIENT_KEY))
+        .agg(min(EncounterSchema.START_TIME).as(PatientSummarySchema.FIRST_ENCOUNTER_TIME),
+            max(EncounterSchema.START_TIME).as(PatientSummarySchema.LAST_ENCOUNTER_TIME),
+            count(lit(1)).as(PatientSummarySchema.ENCOUNTER_COUNT));
+    Dataset<Row> conditions = counts(lakehouse.read(spark, ConditionSchema.TABLE), ConditionSchema.PATIENT_KEY,
+        PatientSummarySchema.CONDITION_COUNT);
+    Dataset<Row> observations = counts(lakehouse.read(spark, ObservationSchema.TABLE), ObservationSchema.PATIENT_KEY,
+        PatientSummarySchema.OBSERVATION_COUNT);
+    Dataset<Row> medications = counts(lakehouse.read(spark, MedicationRequestSchema.TABLE), MedicationRequestSchema.PATIENT_KEY,
+        PatientSummarySchema.MEDICATION_REQUEST_COUNT);
+    return patients
+        .select(
+            col(PatientSchema.PATIENT_KEY).as(PatientSummarySchema.PATIENT_KEY),
+            col(PatientSchema.GENDER).as(PatientSummarySchema.SEX),
+            col(PatientSchema.RACE).as(PatientSummarySchema.RACE),
+            col(PatientSchema.ETHNICITY).as(PatientSummarySchema.ETHNICITY),
+            year(col(PatientSchema.BIRTH_DATE)).as(PatientSummarySchema.BIRTH_YEAR),
+            col(PatientSchema.DECEASED_TIME).isNotNull().as(PatientSummarySchema.DECEASED),
+            col(PatientSchema.STATE).as(PatientSummarySchema.STATE),
+            col(PatientSchema.ZIP3).as(PatientSummarySchema.ZIP3))
+        .join(encounters, PatientSummarySchema.PATIENT_KEY, "left")
+        .join(conditions, PatientSummarySchema.PATIENT_KEY, "left")
+        .join(observations, PatientSummarySchema.PATIENT_KEY, "left")
+        .join(medications, PatientSummarySchema.PATIENT_KEY, "left")
+        .select(PatientSummarySchema.SCHEMA.fieldNames()[0], rest())
+        .na().fill(0L, new String[] {PatientSummarySchema.ENCOUNTER_COUNT, PatientSummarySchema.CONDITION_COUNT,
+            PatientSummarySchema.OBSERVATION_COUNT, PatientSummarySchema.MEDICATION_REQUEST_COUNT});
+  }
+
+  public TableWrite execute() {
+    try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
+      TableWrite write = new DeltaWriter(spark, lakehouse, tx).replace(plan(), PatientSummarySchema.TABLE);
+      tx.commit();
+      return write;
+    }
+  }
+
+  private static String[] rest() {
+    String[] names = PatientSummarySchema.SCHEMA.fieldNames();
+    return java.util.Arrays.copyOfRange(names, 1, names.length);
+  }
+
+  private static Dataset<Row> counts(Dataset<Row> rows, String patientKey, String name) {
+    return rows.groupBy(col(patientKey).as(PatientSummarySchema.PATIENT_KEY)).agg(count(lit(1)).as(name));
+  }
+}

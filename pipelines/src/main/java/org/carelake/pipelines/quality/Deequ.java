@@ -1,0 +1,56 @@
+package org.carelake.pipelines.quality;
+
+import com.amazon.deequ.checks.Check;
+import com.amazon.deequ.checks.CheckLevel;
+import com.amazon.deequ.constraints.Constraint;
+import java.io.Serializable;
+import scala.Option;
+import scala.runtime.AbstractFunction1;
+
+/** Java-friendly access to Deequ's Scala API (default arguments and assertion functions). */
+final class Deequ {
+
+  private Deequ() {}
+
+  static Check check(Severity severity, String description) {
+    return new Check(severity == Severity.ERROR ? CheckLevel.Error() : CheckLevel.Warning(), description,
+        scala.collection.JavaConverters.asScalaBuffer(new java.util.ArrayList<Constraint>()).toSeq());
+  }
+
+  static Check complete(Check check, String column) {
+    return check.isComplete(column, Option.empty(), Option.empty());
+  }
+
+  static Check unique(Check check, String column) {
+    return check.isUnique(column, Option.empty(), Option.empty());
+  }
+
+  /** Every row satisfies the SQL predicate. */
+  static Check allSatisfy(Check check, String predicate, String name) {
+    return check.satisfies(predicate, name, Check.IsOne(), Option.empty(), scala.collection.immutable.List$.MODULE$.empty(),
+        Option.empty());
+  }
+
+  static Check atLeastRows(Check check, long rows) {
+    return check.hasSize(new AtLeast(rows), Option.empty());
+  }
+
+  static Check containedIn(Check check, String column, String[] allowed) {
+    return check.isContainedIn(column, allowed);
+  }
+
+  /** {@code value >= min} as a Deequ assertion (serializable, no captured state but the bound). */
+  static final class AtLeast extends AbstractFunction1<Object, Object> implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final double min;
+
+    AtLeast(double min) {
+      this.min = min;
+    }
+
+    @Override
+    public Object apply(Object value) {
+      return ((Number) value).doubleValue() >= min;
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package org.carelake.pipelines.quality;
+
+import static org.apache.spark.sql.functions.lit;
+
+import com.amazon.deequ.VerificationResult;
+import com.amazon.deequ.VerificationRunBuilder;
+import com.amazon.deequ.VerificationSuite;
+import com.amazon.deequ.checks.Check;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.carelake.core.DeltaWriter;
+import org.carelake.core.Lakehouse;
+import org.carelake.core.LakehouseTransaction;
+import org.carelake.core.Progress;
+import org.carelake.core.TableId;
+import org.carelake.core.report.Reports;
+
+/**
+ * Runs table suites with Deequ's VerificationSuite, records every constraint result with the Delta
+ * version it saw in {@code ops.quality_result}, and writes the HTML and JSON quality report. The
+ * recorded (table, version, verdict) is what a model's lineage later points to as proof that the
+ * data it saw had passed.
+ */
+public final class QualityRunner {
+
+  public static final TableId RESULTS = TableId.ops("quality_result");
+
+  static final StructType RESULT_SCHEMA = DataTypes.createStructType(new org.apache.spark.sql.types.StructField[] {
+      DataTypes.createStructField("run_id", DataTypes.StringType, false),
+      DataTypes.createStructField("run_time", DataTypes.TimestampType, false),
+      DataTypes.createStructField("table_name", DataTypes.StringType, false),
+      DataTypes.createStructField("delta_version", DataTypes.LongType, false),
+      DataTypes.createStructField("table_verdict", DataTypes.StringType, false),
+      DataTypes.createStructField("check_name", DataTypes.StringType, false),
+      DataTypes.createStructField("severity", DataTypes.StringType, false),
+      DataTypes.createStructField("constraint_name", DataTypes.StringType, false),
+      DataTypes.createStructField("passed", DataTypes.BooleanType, false),
+      DataTypes.createStructField("message", DataTypes.StringType, true)});
+
+  private final SparkSession spark;
+  private final Lakehouse lakehouse;
+  private final Progress progress;
+
+  public QualityRunner(SparkSession spark, Lakehouse lakehouse, Progress progress) {
+    this.spark = spark;
+    this.lakehouse = lakehouse;
+    this.progress = progress;
+  }
+
+  public QualityResult run(List<TableSuite> suites) {
+    String runId = UUID.randomUUID().toString();
+    Instant started = Instant.now();
+    List<QualityResult.TableVerdict> verdicts = new ArrayList<>();
+    for (TableSuite suite : suites) {
+      verdicts.add(verify(suite));
+    }
+    List<Row> rows = new ArrayList<>();
+    for (QualityResult.TableVerdict v : verdicts) {
+      for (QualityResult.ConstraintOutcome c : v.constraints()) {
+        rows.add(RowFactory.create(runId, Timestamp.from(started), v.table(), v.deltaVersion(), v.verdict(), c.check(),
+            c.severity().name(), c.constraint(), c.passed(), c.message()));
+      }
+    }
+    try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
+      new DeltaWriter(spark, lakehouse, tx).append(spark.createDataFrame(rows, RESULT_SCHEMA), RESULTS);
+      tx.commit();
+    }
+    QualityResult unreported = new QualityResult(runId, verdicts, null, null);
+    Reports.Written written = Reports.write(lakehouse.reportsDir().resolve("quality"), "quality-report",
+        QualityReport.html(unreported, started), QualityReport.json(unreported, started));
+    return new QualityResult(runId, verdicts, written.html().toString(), written.json().toString());
+  }
+
+  private QualityResult.TableVerdict verify(TableSuite suite) {
+    long version = lakehouse.version(spark, suite.table()).orElseThrow();
+    // Read the exact version the verdict is recorded for, even if a writer commits meanwhile.
+    Dataset<Row> data = suite.prepare().apply(lakehouse.readAt(spark, suite.table(), version));
+    spark.sparkContext().setJobGroup("quality-" + suite.table(), "Deequ checks of " + suite.table() + " v" + version, false);
+    try {
+      VerificationRunBuilder builder = new VerificationSuite().onData(data);
+      for (Check check : suite.checks()) {
+        builder = builder.addCheck(check);
+      }
+      VerificationResult result = builder.run();
+      Dataset<Row> outcomes = VerificationResult.checkResultsAsDataFrame(spark, result, VerificationResult.checkResultsAsDataFrame$default$3());
+      List<QualityResult.ConstraintOutcome> constraints = new ArrayList<>();
+      for (Row r : outcomes.select("check", "check_level", "constraint", "constraint_status", "constraint_message").collectAsList()) {
+        constraints.add(new QualityResult.ConstraintOutcome(r.getString(0),
+            "Error".equals(r.getString(1)) ? Severity.ERROR : Severity.WARNING, r.getString(2), "Success".equals(r.getString(3)),
+            r.isNullAt(4) || r.getString(4).isEmpty() ? null : r.getString(4)));
+      }
+      long rows = data.select(lit(1)).count();
+      QualityResult.TableVerdict verdict = new QualityResult.TableVerdict(suite.table().qualifiedName(), version, rows, constraints);
+      progress.detail(suite.table() + " v" + version + ": " + verdict.verdict() + " (" + constraints.size() + " constraints)");
+      return verdict;
+    } finally {
+      spark.sparkContext().clearJobGroup();
+    }
+  }
+}

@@ -1,0 +1,132 @@
+package org.carelake.pipelines.quality;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import com.amazon.deequ.checks.Check;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.carelake.core.Lakehouse;
+import org.carelake.core.TableId;
+import org.carelake.core.schema.ConditionSchema;
+import org.carelake.core.schema.EncounterSchema;
+import org.carelake.core.schema.MedicationRequestSchema;
+import org.carelake.core.schema.ObservationSchema;
+import org.carelake.core.schema.PatientSchema;
+
+/**
+ * The check suites of the silver tables: keys complete and unique, patient references resolve to
+ * silver.patient, coded values allowed, and vital signs within physiological ranges.
+ */
+public final class SilverSuites {
+
+  /** A plausible physiological range for a LOINC-coded vital sign or lab, in its UCUM unit. */
+  public record VitalRange(String loinc, String name, String unit, double min, double max) {}
+
+  public static final List<VitalRange> VITAL_RANGES = List.of(
+      new VitalRange("8867-4", "heart rate", "/min", 20, 250),
+      new VitalRange("9279-1", "respiratory rate", "/min", 4, 80),
+      new VitalRange("8480-6", "systolic blood pressure", "mm[Hg]", 20, 300),
+      new VitalRange("8462-4", "diastolic blood pressure", "mm[Hg]", 10, 200),
+      new VitalRange("8310-5", "body temperature", "Cel", 30, 45),
+      new VitalRange("8310-5", "body temperature", "[degF]", 86, 113),
+      new VitalRange("39156-5", "body mass index", "kg/m2", 8, 100),
+      new VitalRange("29463-7", "body weight", "kg", 0.3, 400),
+      new VitalRange("8302-2", "body height", "cm", 30, 250),
+      new VitalRange("4548-4", "hemoglobin A1c", "%", 2, 20),
+      new VitalRange("2339-0", "glucose", "mg/dL", 10, 1000));
+
+  /** Column added by {@code prepare}: does this row's patient_key exist in silver.patient? */
+  static final String PATIENT_KNOWN = "_patient_known";
+
+  private SilverSuites() {}
+
+  public static List<TableSuite> all(SparkSession spark, Lakehouse lakehouse) {
+    Dataset<Row> patientKeys = lakehouse.read(spark, PatientSchema.TABLE).select(col(PatientSchema.PATIENT_KEY).as("_pk")).distinct();
+    List<TableSuite> suites = new ArrayList<>();
+    Check patient = Deequ.check(Severity.ERROR, "silver.patient keys and coded values");
+    patient = Deequ.complete(patient, PatientSchema.PATIENT_KEY);
+    patient = Deequ.unique(patient, PatientSchema.PATIENT_KEY);
+    patient = Deequ.containedIn(patient, PatientSchema.GENDER, new String[] {"male", "female", "other", "unknown"});
+    patient = Deequ.atLeastRows(patient, 1);
+    patient = Deequ.allSatisfy(patient, PatientSchema.BIRTH_DATE + " IS NOT NULL", "every patient has a birth date");
+    suites.add(new TableSuite(PatientSchema.TABLE, Function.identity(), List.of(patient)));
+
+    suites.add(child(EncounterSchema.TABLE, EncounterSchema.ENCOUNTER_KEY, EncounterSchema.PATIENT_KEY, patientKeys, List.of()));
+    suites.add(child(ConditionSchema.TABLE, ConditionSchema.CONDITION_KEY, ConditionSchema.PATIENT_KEY, patientKeys,
+        List.of(ConditionSchema.CODE)));
+    suites.add(child(MedicationRequestSchema.TABLE, MedicationRequestSchema.MEDICATION_REQUEST_KEY,
+        MedicationRequestSchema.PATIENT_KEY, patientKeys, List.of()));
+
+    TableSuite observation = child(ObservationSchema.TABLE, ObservationSchema.OBSERVATION_KEY, ObservationSchema.PATIENT_KEY,
+        patientKeys, List.of(ObservationSchema.CODE));
+    Check ranges = Deequ.check(Severity.ERROR, "silver.observation vital signs and labs within physiological ranges");
+    for (VitalRange range : VITAL_RANGES) {
+      ranges = Deequ.allSatisfy(ranges, rangePredicate(range),
+          String.format(Locale.ROOT, "%s (LOINC %s) within %s-%s %s", range.name(), range.loinc(), fmt(range.min()),
+              fmt(range.max()), range.unit()));
+    }
+    Check units = Deequ.check(Severity.WARNING, "silver.observation vital signs and labs in expected UCUM units");
+    for (String loinc : VITAL_RANGES.stream().map(VitalRange::loinc).distinct().toList()) {
+      units = Deequ.allSatisfy(units, unitPredicate(loinc), "LOINC " + loinc + " recorded in " + expectedUnits(loinc));
+    }
+    List<Check> observationChecks = new ArrayList<>(observation.checks());
+    observationChecks.add(ranges);
+    observationChecks.add(units);
+    suites.add(new TableSuite(observation.table(), observation.prepare(), observationChecks));
+    return suites;
+  }
+
+  /**
+   * True when the observation and every component with this LOINC code is in range (or has no
+   * quantity). Components matter: blood pressure arrives as a panel with systolic/diastolic parts.
+   */
+  static String rangePredicate(VitalRange r) {
+    return "NOT (" + outOfRange("", r) + ") AND NOT exists(" + ObservationSchema.COMPONENTS + ", c -> " + outOfRange("c.", r) + ")";
+  }
+
+  /** A value of this code in this unit lies outside the range (other units are judged by their own range). */
+  private static String outOfRange(String prefix, VitalRange r) {
+    return "coalesce(" + prefix + ObservationSchema.CODE + " = '" + r.loinc() + "' AND " + prefix + ObservationSchema.VALUE_UNIT
+        + " = '" + r.unit() + "' AND NOT (" + prefix + ObservationSchema.VALUE_QUANTITY + " BETWEEN " + r.min() + " AND " + r.max()
+        + "), false)";
+  }
+
+  /** Values of this code carry one of the units a range is defined for. */
+  static String unitPredicate(String loinc) {
+    String units = VITAL_RANGES.stream().filter(r -> r.loinc().equals(loinc)).map(r -> "'" + r.unit() + "'")
+        .collect(java.util.stream.Collectors.joining(", "));
+    String bad = "coalesce(@" + ObservationSchema.CODE + " = '" + loinc + "' AND @" + ObservationSchema.VALUE_QUANTITY
+        + " IS NOT NULL AND NOT (@" + ObservationSchema.VALUE_UNIT + " IN (" + units + ")), false)";
+    return "NOT (" + bad.replace("@", "") + ") AND NOT exists(" + ObservationSchema.COMPONENTS + ", c -> " + bad.replace("@", "c.") + ")";
+  }
+
+  private static String expectedUnits(String loinc) {
+    return VITAL_RANGES.stream().filter(r -> r.loinc().equals(loinc)).map(VitalRange::unit).toList().toString();
+  }
+
+  private static TableSuite child(TableId table, String key, String patientKey, Dataset<Row> patientKeys, List<String> requiredCodes) {
+    Check check = Deequ.check(Severity.ERROR, table + " keys and patient references");
+    check = Deequ.complete(check, key);
+    check = Deequ.unique(check, key);
+    check = Deequ.complete(check, patientKey);
+    check = Deequ.allSatisfy(check, PATIENT_KNOWN, "every " + patientKey + " exists in silver.patient");
+    for (String code : requiredCodes) {
+      check = Deequ.complete(check, code);
+    }
+    Function<Dataset<Row>, Dataset<Row>> prepare = rows -> rows
+        .join(patientKeys, rows.col(patientKey).equalTo(col("_pk")), "left")
+        .withColumn(PATIENT_KNOWN, col("_pk").isNotNull().or(col(patientKey).isNull().and(lit(false))))
+        .drop("_pk");
+    return new TableSuite(table, prepare, List.of(check));
+  }
+
+  private static String fmt(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+  }
+}

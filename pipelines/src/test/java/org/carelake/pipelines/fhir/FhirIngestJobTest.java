@@ -1,0 +1,131 @@
+package org.carelake.pipelines.fhir;
+
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.carelake.core.CareLakeException;
+import org.carelake.core.Lakehouse;
+import org.carelake.core.Progress;
+import org.carelake.core.TableId;
+import org.carelake.core.TableWrite;
+import org.carelake.core.schema.BronzeResourceSchema;
+import org.carelake.core.schema.PatientSchema;
+import org.carelake.core.schema.QuarantineSchema;
+import org.carelake.core.testing.SparkExtension;
+import org.carelake.core.testing.TestKeys;
+import org.carelake.pipelines.fhir.internal.Mappers;
+import org.carelake.pipelines.fhir.internal.ResourceMapper;
+import org.carelake.pipelines.testing.SyntheaFixture;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(SparkExtension.class)
+class FhirIngestJobTest {
+
+  private static final List<String> BAD_LINES = List.of(
+      "{\"resourceType\":\"Observation\",\"id\":\"broken\",\"status\":",
+      "{\"resourceType\":\"Observation\",\"status\":\"final\"}",
+      "{\"resourceType\":\"NotAThing\",\"id\":\"x1\"}");
+
+  @TempDir static Path input;
+  @TempDir static Path lakehouseDir;
+  static FhirIngestResult first;
+  static FhirIngestResult second;
+  static Map<String, Long> linesPerType = new HashMap<>();
+
+  @BeforeAll
+  static void ingestTwice() throws IOException {
+    SparkSession spark = SparkExtension.spark();
+    try (Stream<Path> files = Files.list(SyntheaFixture.ndjson())) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".ndjson")).toList()) {
+        Files.copy(f, input.resolve(f.getFileName()));
+        // Independent count: one resource per non-blank line, type from the file name.
+        try (Stream<String> lines = Files.lines(f)) {
+          linesPerType.put(f.getFileName().toString().replace(".ndjson", ""), lines.filter(l -> !l.isBlank()).count());
+        }
+      }
+    }
+    Files.write(input.resolve("Broken.ndjson"), BAD_LINES, StandardCharsets.UTF_8);
+    FhirIngestJob job = new FhirIngestJob(spark, new Lakehouse(lakehouseDir), TestKeys.pseudonymizer(), Progress.silent());
+    first = job.execute(FhirIngestJob.plan(input));
+    second = job.execute(FhirIngestJob.plan(input));
+  }
+
+  @Test
+  void countsReconcileAgainstIndependentLineCounts(SparkSession spark) {
+    Lakehouse lakehouse = new Lakehouse(lakehouseDir);
+    long expectedGood = linesPerType.values().stream().mapToLong(Long::longValue).sum();
+    assertThat(first.read()).isEqualTo(expectedGood + BAD_LINES.size());
+    assertThat(first.reconciles()).isTrue();
+    assertThat(first.quarantined()).isEqualTo(BAD_LINES.size());
+    for (ResourceMapper mapper : Mappers.ALL) {
+      assertThat(lakehouse.read(spark, mapper.table()).count()).as("silver rows of " + mapper.resourceType())
+          .isEqualTo(linesPerType.get(mapper.resourceType()));
+    }
+    assertThat(lakehouse.read(spark, BronzeResourceSchema.TABLE).count()).isEqualTo(expectedGood);
+  }
+
+  @Test
+  void quarantineKeepsEachBadRecordWithReasonAndSourceLocation(SparkSession spark) {
+    List<Row> rows = new Lakehouse(lakehouseDir).read(spark, QuarantineSchema.TABLE)
+        .orderBy(QuarantineSchema.SOURCE_POSITION).collectAsList();
+    assertThat(rows).extracting(r -> r.<String>getAs(QuarantineSchema.REASON_CODE))
+        .containsExactly("MALFORMED_JSON", "MISSING_ID", "UNKNOWN_RESOURCE_TYPE");
+    assertThat(rows).allSatisfy(r -> assertThat(r.<String>getAs(QuarantineSchema.SOURCE_FILE)).endsWith("Broken.ndjson"));
+    long secondLineOffset = BAD_LINES.get(0).length() + 1;
+    assertThat(rows.get(1).<Long>getAs(QuarantineSchema.SOURCE_POSITION)).isEqualTo(secondLineOffset);
+    assertThat(rows).extracting(r -> r.<String>getAs(QuarantineSchema.RAW)).containsExactlyElementsOf(BAD_LINES);
+  }
+
+  @Test
+  void reingestingTheSameInputChangesNothing() {
+    assertThat(second.read()).isEqualTo(first.read());
+    assertThat(second.writes()).as("no table gets a new version").noneMatch(TableWrite::changed);
+    assertThat(first.writes()).allMatch(w -> w.versionAfter() == 0);
+  }
+
+  @Test
+  void silverHoldsNoDirectIdentifiersFromTheSource(SparkSession spark) throws IOException {
+    Lakehouse lakehouse = new Lakehouse(lakehouseDir);
+    // Take names and street lines straight from the raw export, then look for them in silver.
+    List<String> raw = Files.readAllLines(input.resolve("Patient.ndjson")).subList(0, 5);
+    List<String> identifiers = new java.util.ArrayList<>();
+    var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (String line : raw) {
+      var patient = mapper.readTree(line);
+      identifiers.add(patient.path("id").asText());
+      identifiers.add(patient.path("name").path(0).path("family").asText());
+      identifiers.add(patient.path("address").path(0).path("line").path(0).asText());
+    }
+    for (TableId table : lakehouse.tables()) {
+      if (table.layer() != org.carelake.core.Layer.SILVER) {
+        continue;
+      }
+      String all = String.join("\n", lakehouse.read(spark, table).toJSON().collectAsList());
+      for (String identifier : identifiers) {
+        assertThat(all).as(table + " must not contain a source identifier").doesNotContain(identifier);
+      }
+    }
+    assertThat(lakehouse.read(spark, PatientSchema.TABLE).filter(col(PatientSchema.RACE).isNull()).count())
+        .as("US Core race extracted for every Synthea patient").isZero();
+  }
+
+  @Test
+  void unreadableInputIsABadInputError() {
+    assertThatThrownBy(() -> FhirIngestJob.plan(input.resolve("nope"))).isInstanceOf(CareLakeException.class)
+        .hasMessageContaining("Cannot read FHIR input").hasMessageContaining("nope");
+  }
+}
