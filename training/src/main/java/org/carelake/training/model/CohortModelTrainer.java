@@ -1,0 +1,113 @@
+package org.carelake.training.model;
+
+import static org.apache.spark.sql.functions.abs;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.xxhash64;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.classification.LogisticRegression;
+import org.apache.spark.ml.feature.Imputer;
+import org.apache.spark.ml.feature.StandardScaler;
+import org.apache.spark.ml.feature.VectorAssembler;
+import org.apache.spark.ml.functions;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.carelake.core.CareLakeException;
+import org.carelake.training.cohort.CohortSchema;
+
+/**
+ * Trains a cohort risk model with Spark MLlib: median imputation, standardization and L2-regularized
+ * logistic regression. The train/test split is by patient (a keyed hash of patient_key), so no
+ * patient is on both sides; training is deterministic for the same input rows.
+ */
+public final class CohortModelTrainer {
+
+  /** Share of patients (by hash bucket out of 10) used for training. */
+  public static final int TRAIN_BUCKETS = 7;
+  public static final String SCORE = "risk_score";
+  public static final String SPLIT = "_split";
+
+  private CohortModelTrainer() {}
+
+  /**
+   * @param rows one row per patient with the label, the feature columns and the group columns
+   * @param features candidate feature columns
+   * @param groupColumns sensitive-group columns carried to predictions for the fairness audit
+   */
+  public static TrainingRun train(Dataset<Row> rows, List<String> features, List<String> groupColumns) {
+    Dataset<Row> split = rows
+        .withColumn(SPLIT, pmod(abs(xxhash64(col(CohortSchema.PATIENT_KEY))), lit(10)).lt(TRAIN_BUCKETS))
+        .orderBy(CohortSchema.PATIENT_KEY)
+        .coalesce(1)
+        .cache();
+    try {
+      Dataset<Row> train = split.filter(col(SPLIT));
+      Dataset<Row> test = split.filter(col(SPLIT).equalTo(false));
+      List<String> usable = new ArrayList<>();
+      List<String> dropped = new ArrayList<>();
+      List<Column> nonNull = new ArrayList<>();
+      for (String f : features) {
+        nonNull.add(count(col(f)).as(f));
+      }
+      nonNull.add(count(lit(1)).as("_rows"));
+      nonNull.add(org.apache.spark.sql.functions.sum(col(CohortSchema.OUTCOME_LABEL)).as("_positives"));
+      Row counts = train.agg(nonNull.get(0), nonNull.subList(1, nonNull.size()).toArray(new Column[0])).head();
+      for (String f : features) {
+        (counts.getLong(counts.fieldIndex(f)) > 0 ? usable : dropped).add(f);
+      }
+      long trainRows = counts.getLong(counts.fieldIndex("_rows"));
+      double trainPositives = counts.isNullAt(counts.fieldIndex("_positives")) ? 0 : counts.getDouble(counts.fieldIndex("_positives"));
+      if (trainRows == 0 || trainPositives == 0 || trainPositives == trainRows) {
+        throw CareLakeException.badInput("The training set has " + trainRows + " patients of whom " + (long) trainPositives
+                + " have the outcome: a model needs both outcomes to learn from.",
+            "generate a larger population (--patients) or widen the cohort or time-at-risk window.");
+      }
+      String[] imputed = usable.stream().map(f -> f + "_imputed").toArray(String[]::new);
+      Pipeline pipeline = new Pipeline().setStages(new PipelineStage[] {
+        new Imputer().setStrategy("median").setInputCols(usable.toArray(new String[0])).setOutputCols(imputed),
+        new VectorAssembler().setInputCols(imputed).setOutputCol("_features_raw"),
+        new StandardScaler().setInputCol("_features_raw").setOutputCol("_features").setWithMean(true).setWithStd(true),
+        new LogisticRegression().setFeaturesCol("_features").setLabelCol(CohortSchema.OUTCOME_LABEL).setRegParam(0.01)
+            .setElasticNetParam(0.0).setMaxIter(200).setTol(1e-8).setStandardization(false)
+      });
+      PipelineModel model = pipeline.fit(train);
+      List<Prediction> trainPredictions = predictions(model, train, groupColumns);
+      List<Prediction> testPredictions = predictions(model, test, groupColumns);
+      double threshold = Metrics.youdenThreshold(trainPredictions);
+      return new TrainingRun(model, usable, dropped, trainPredictions.size(), trainPredictions.stream().filter(Prediction::positive).count(),
+          testPredictions.size(), testPredictions.stream().filter(Prediction::positive).count(), Metrics.auroc(trainPredictions),
+          Metrics.auroc(testPredictions), threshold, testPredictions);
+    } finally {
+      split.unpersist();
+    }
+  }
+
+  /** Scores rows with the model: the probability of the outcome. */
+  public static Dataset<Row> score(PipelineModel model, Dataset<Row> rows) {
+    return model.transform(rows).withColumn(SCORE, functions.vector_to_array(col("probability"), "float64").getItem(1));
+  }
+
+  private static List<Prediction> predictions(PipelineModel model, Dataset<Row> rows, List<String> groupColumns) {
+    List<Column> cols = new ArrayList<>(List.of(col(CohortSchema.OUTCOME_LABEL), col(SCORE)));
+    groupColumns.forEach(g -> cols.add(col(g)));
+    List<Prediction> out = new ArrayList<>();
+    for (Row r : score(model, rows).orderBy(CohortSchema.PATIENT_KEY).select(cols.toArray(new Column[0])).collectAsList()) {
+      Map<String, String> groups = new LinkedHashMap<>();
+      for (int i = 0; i < groupColumns.size(); i++) {
+        groups.put(groupColumns.get(i), r.isNullAt(i + 2) ? "unknown" : String.valueOf(r.get(i + 2)));
+      }
+      out.add(new Prediction(r.getDouble(0) >= 0.5, r.getDouble(1), groups));
+    }
+    return out;
+  }
+}

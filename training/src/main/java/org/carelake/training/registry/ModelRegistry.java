@@ -1,0 +1,142 @@
+package org.carelake.training.registry;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.carelake.core.DeltaWriter;
+import org.carelake.core.Lakehouse;
+import org.carelake.core.LakehouseTransaction;
+import org.carelake.core.TableId;
+import org.carelake.core.report.Reports;
+
+/**
+ * Versioned, immutable model registry under {@code <lakehouse>/registry/<model>/v<N>/}: the MLlib
+ * pipeline, its model card and its bias report. A version is staged in a hidden folder and then
+ * moved into place atomically; an existing version is never overwritten, and its files are made
+ * read-only. {@code ops.model_registry} indexes versions for SQL.
+ */
+public final class ModelRegistry {
+
+  public static final TableId INDEX = TableId.ops("model_registry");
+  public static final String CARD = "model-card.json";
+
+  static final StructType INDEX_SCHEMA = DataTypes.createStructType(new org.apache.spark.sql.types.StructField[] {
+      DataTypes.createStructField("model", DataTypes.StringType, false),
+      DataTypes.createStructField("version", DataTypes.IntegerType, false),
+      DataTypes.createStructField("registered_at", DataTypes.TimestampType, false),
+      DataTypes.createStructField("auroc_test", DataTypes.DoubleType, true),
+      DataTypes.createStructField("training_set_hash", DataTypes.StringType, true),
+      DataTypes.createStructField("path", DataTypes.StringType, false)});
+
+  private final SparkSession spark;
+  private final Lakehouse lakehouse;
+
+  public ModelRegistry(SparkSession spark, Lakehouse lakehouse) {
+    this.spark = spark;
+    this.lakehouse = lakehouse;
+  }
+
+  public Path root() {
+    return lakehouse.root().resolve("registry");
+  }
+
+  public List<ModelVersion> versions(String model) {
+    Path dir = root().resolve(model);
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> children = Files.list(dir)) {
+      List<ModelVersion> out = new ArrayList<>();
+      for (Path p : children.filter(p -> p.getFileName().toString().matches("v\\d+")).toList()) {
+        out.add(read(model, Integer.parseInt(p.getFileName().toString().substring(1)), p));
+      }
+      out.sort(Comparator.comparingInt(ModelVersion::version));
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Registers a new version: the next number after the highest existing one. Concurrent registrations
+   * cannot take the same number: the final move fails if the folder exists, and the next number is tried.
+   */
+  public ModelVersion register(String model, PipelineModel pipeline, Map<String, Object> card, Reports.Written biasReport) {
+    try {
+      Path modelDir = Files.createDirectories(root().resolve(model));
+      Path staging = Files.createTempDirectory(modelDir, ".staging-");
+      pipeline.write().overwrite().save(staging.resolve("pipeline").toString());
+      Files.copy(biasReport.html(), staging.resolve("bias-report.html"));
+      Files.copy(biasReport.json(), staging.resolve("bias-report.json"));
+      for (int attempt = 0; attempt < 100; attempt++) {
+        int version = versions(model).stream().mapToInt(ModelVersion::version).max().orElse(0) + 1;
+        Map<String, Object> full = new LinkedHashMap<>();
+        full.put("model", model);
+        full.put("version", version);
+        full.put("registered_at", Instant.now().toString());
+        full.putAll(card);
+        Files.writeString(staging.resolve(CARD), Reports.JSON.writeValueAsString(full) + "\n");
+        Path target = modelDir.resolve("v" + version);
+        try {
+          Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException taken) {
+          continue;
+        }
+        makeReadOnly(target);
+        index(model, version, card, target);
+        return new ModelVersion(model, version, target, full);
+      }
+      throw new IllegalStateException("could not allocate a registry version for " + model);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not register model " + model, e);
+    }
+  }
+
+  private void index(String model, int version, Map<String, Object> card, Path target) {
+    Object auroc = ((Map<?, ?>) card.getOrDefault("metrics", Map.of())).get("auroc_test");
+    Object hash = ((Map<?, ?>) card.getOrDefault("lineage", Map.of())).get("training_set_hash");
+    var row = RowFactory.create(model, version, Timestamp.from(Instant.now()), auroc instanceof Number n ? n.doubleValue() : null,
+        hash == null ? null : hash.toString(), target.toString());
+    try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
+      new DeltaWriter(spark, lakehouse, tx).append(spark.createDataFrame(List.of(row), INDEX_SCHEMA), INDEX);
+      tx.commit();
+    }
+  }
+
+  private static ModelVersion read(String model, int version, Path dir) throws IOException {
+    Map<String, Object> card = Reports.JSON.readValue(dir.resolve(CARD).toFile(), new TypeReference<Map<String, Object>>() {});
+    return new ModelVersion(model, version, dir, card);
+  }
+
+  private static void makeReadOnly(Path dir) throws IOException {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.toList()) {
+        if (Files.isRegularFile(p)) {
+          p.toFile().setWritable(false, false);
+        }
+      }
+    }
+  }
+
+  /** Loads a registered pipeline for scoring. */
+  public PipelineModel load(ModelVersion version) {
+    return PipelineModel.load(version.directory().resolve("pipeline").toString());
+  }
+}

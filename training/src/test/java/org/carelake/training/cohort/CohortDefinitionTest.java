@@ -1,0 +1,45 @@
+package org.carelake.training.cohort;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import org.carelake.core.CareLakeException;
+import org.junit.jupiter.api.Test;
+
+class CohortDefinitionTest {
+
+  static final String VALID = """
+      name: test-cohort
+      description: test
+      entry: {table: condition, concepts: {system: http://snomed.info/sct, codes: ["15777000"]}}
+      study_period: {start: 2015-01-01, end: 2020-12-31}
+      age_at_index: {min: 18, max: 120}
+      prior_observation_days: 0
+      outcome: {concepts: {system: http://snomed.info/sct, codes: ["44054006"]}, washout: true}
+      time_at_risk: {start_days: 1, end_days: 1095}
+      """;
+
+  @Test
+  void shippedDefinitionsLoad() {
+    for (String file : new String[] {"incident-dysglycemia-3y.yaml", "hypertension-cardiovascular-5y.yaml", "incident-hypertension-5y.yaml"}) {
+      CohortDefinition def = CohortDefinition.load(Path.of("cohorts", file));
+      assertThat(def.sourceHash()).hasSize(64);
+      assertThat(def.timeAtRisk().endDays()).isGreaterThan(def.timeAtRisk().startDays());
+    }
+  }
+
+  @Test
+  void invalidDefinitionsFailBeforeAnySparkJobWithTheProblemNamed() {
+    assertThat(CohortDefinition.parse(VALID, "t.yaml").name()).isEqualTo("test-cohort");
+    assertThatThrownBy(() -> CohortDefinition.parse(VALID.replace("http://snomed.info/sct, codes: [\"15777000\"]",
+        "http://example.org/codes, codes: [\"1\"]"), "t.yaml"))
+        .isInstanceOf(CareLakeException.class).hasMessageContaining("t.yaml").hasMessageContaining("not a known code system");
+    assertThatThrownBy(() -> CohortDefinition.parse(VALID.replace("end_days: 1095", "end_days: 0"), "t.yaml"))
+        .isInstanceOf(CareLakeException.class).hasMessageContaining("time_at_risk");
+    assertThatThrownBy(() -> CohortDefinition.parse(VALID.replace("outcome:", "outcomez:"), "t.yaml"))
+        .isInstanceOf(CareLakeException.class).hasMessageContaining("line").hasMessageContaining("outcomez");
+    assertThatThrownBy(() -> CohortDefinition.parse(VALID.replace("end: 2020-12-31", "end: 2010-12-31"), "t.yaml"))
+        .isInstanceOf(CareLakeException.class).hasMessageContaining("study_period ends");
+  }
+}

@@ -1,0 +1,66 @@
+package org.carelake.training.fairness;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.carelake.core.report.Reports;
+import org.carelake.training.model.Prediction;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BiasAuditTest {
+
+  private static void add(List<Prediction> out, String sex, int positives, int negatives, double positiveScore) {
+    for (int i = 0; i < positives; i++) {
+      out.add(new Prediction(true, positiveScore, Map.of("sex", sex)));
+    }
+    for (int i = 0; i < negatives; i++) {
+      out.add(new Prediction(false, 0.1 + i * 0.001, Map.of("sex", sex)));
+    }
+  }
+
+  @Test
+  void smallCellsAreSuppressedAndRatesFromThemWithheld(@TempDir Path dir) throws Exception {
+    List<Prediction> ps = new ArrayList<>();
+    add(ps, "female", 20, 30, 0.9); // reportable
+    add(ps, "male", 3, 40, 0.9);    // 3 positives: count suppressed, TPR/AUROC withheld
+    add(ps, "other", 2, 5, 0.9);    // 7 patients: whole group insufficient
+    BiasAudit.Result audit = BiasAudit.audit(ps, 0.5, List.of("sex"));
+
+    GroupMetrics female = audit.groups().stream().filter(g -> g.group().equals("female")).findFirst().orElseThrow();
+    assertThat(female.patients()).isEqualTo("50");
+    assertThat(female.truePositiveRate()).isEqualTo(1.0);
+    assertThat(female.falsePositiveRate()).isEqualTo(0.0);
+    assertThat(female.prevalence()).isEqualTo(0.4);
+
+    GroupMetrics male = audit.groups().stream().filter(g -> g.group().equals("male")).findFirst().orElseThrow();
+    assertThat(male.positives()).isEqualTo("<11");
+    assertThat(male.prevalence()).as("would reveal the suppressed count").isNull();
+    assertThat(male.truePositiveRate()).isNull();
+    assertThat(male.auroc()).isNull();
+    assertThat(male.falsePositiveRate()).isEqualTo(0.0);
+
+    GroupMetrics other = audit.groups().stream().filter(g -> g.group().equals("other")).findFirst().orElseThrow();
+    assertThat(other.patients()).isEqualTo("<11");
+    assertThat(other.note()).contains(GroupMetrics.INSUFFICIENT);
+
+    Reports.Written written = BiasReport.write(dir, "bias", audit, Map.of("model", "m"));
+    String json = Files.readString(written.json());
+    assertThat(json).doesNotContain("\"patients\" : \"7\"").doesNotContain("\"positives\" : \"3\"").contains("<11");
+    assertThat(Files.readString(written.html())).contains("<svg").contains("By sex").contains("&lt;11");
+  }
+
+  @Test
+  void tprGapComparesOnlyReportableGroups() {
+    List<Prediction> ps = new ArrayList<>();
+    add(ps, "a", 20, 20, 0.9);
+    add(ps, "b", 20, 20, 0.3); // all positives below the threshold: TPR 0
+    BiasAudit.Result audit = BiasAudit.audit(ps, 0.5, List.of("sex"));
+    assertThat(audit.tprGapByAttribute()).containsEntry("sex", 1.0);
+    assertThat(audit.maxTprGap()).isEqualTo(1.0);
+  }
+}
