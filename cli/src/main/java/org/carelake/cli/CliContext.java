@@ -1,0 +1,44 @@
+package org.carelake.cli;
+
+import java.io.PrintStream;
+import org.apache.spark.sql.SparkSession;
+import org.carelake.core.Lakehouse;
+import org.carelake.core.spark.SparkSessions;
+
+/**
+ * The lakehouse and SparkSession a command works on. One session per process, created on first
+ * use, with every lakehouse table registered in the catalog so SQL can name it.
+ */
+public final class CliContext {
+
+  private static SparkSession shared;
+
+  private final GlobalOptions options;
+
+  public CliContext(GlobalOptions options) {
+    this.options = options;
+  }
+
+  public Lakehouse lakehouse() {
+    return new Lakehouse(options.lakehouse());
+  }
+
+  public synchronized SparkSession spark() {
+    if (shared == null) {
+      shared = SparkSessions.create(options.master, "carelake", 4);
+    }
+    lakehouse().registerTables(shared);
+    return shared;
+  }
+
+  public PrintStream progressStream() {
+    return System.err;
+  }
+
+  static synchronized void closeShared() {
+    if (shared != null) {
+      shared.stop();
+      shared = null;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package org.carelake.cli;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import org.carelake.core.CareLakeException;
+import org.carelake.core.KeyProvider;
+import org.carelake.core.Lakehouse;
+import org.carelake.core.Progress;
+import org.carelake.core.TableId;
+import org.carelake.core.TableWrite;
+import org.carelake.pipelines.fhir.FhirIngestJob;
+import org.carelake.pipelines.fhir.FhirIngestResult;
+import org.carelake.pipelines.gold.PatientSummaryJob;
+import org.carelake.pipelines.quality.QualityResult;
+import org.carelake.pipelines.synthea.SyntheaGenerator;
+import org.carelake.training.TrainJob;
+import org.carelake.training.cohort.CohortDefinition;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The main job on embedded defaults: generate a seeded Synthea population, ingest it, check it,
+ * train and audit a cohort model, and register it. Re-running on the same lakehouse reuses the
+ * generated data, changes no data table, and registers the next model version with the same metrics.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = {"Run the whole platform end to end on generated data: Synthea -> bronze/silver/gold -> Deequ checks ->",
+        "cohort + point-in-time features -> MLlib model -> bias report -> model registry."},
+    footer = {"", "Example:", "  ./carelake demo                      # default population, ./lakehouse",
+        "  ./carelake demo --patients 100 --seed 7 --lakehouse /tmp/lh"})
+public final class DemoCommand implements Callable<Integer> {
+
+  @Mixin GlobalOptions global;
+  @Mixin GenerateCommand.PopulationOptions population;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--cohort", paramLabel = "FILE", description = "Cohort definition (default: ${DEFAULT-VALUE}).")
+  Path cohort = TrainCommand.DEFAULT_COHORT;
+
+  @Override
+  public Integer call() {
+    CohortDefinition definition = CohortDefinition.load(cohort);
+    CliContext context = new CliContext(global);
+    Progress progress = new Progress(context.progressStream(), 6);
+    var out = spec.commandLine().getOut();
+
+    progress.step("pseudonymization key");
+    KeyProvider keys = KeyProvider.fromEnvironment();
+    keys.createLocalKeyIfMissing().ifPresent(file -> progress.detail("created a local pseudonymization key at " + file
+        + " (permissions 0600, outside the lakehouse). Demo only: production keys come from $" + KeyProvider.ENV_KEY
+        + " or a managed key file."));
+
+    progress.step("generate Synthea population: " + population.patients + " patients, seed " + population.seed + ", reference date "
+        + population.referenceDate);
+    Lakehouse lakehouse = context.lakehouse();
+    Path data = new SyntheaGenerator(lakehouse.rawDir()).generate(population.options(), progress);
+
+    progress.step("ingest FHIR into bronze and silver; build gold");
+    SparkSession spark = context.spark();
+    FhirIngestResult ingest = new FhirIngestJob(spark, lakehouse, keys.pseudonymizer(), progress).execute(FhirIngestJob.plan(data));
+    progress.detail(String.format(Locale.ROOT, "read %d = accepted %d + quarantined %d", ingest.read(), ingest.accepted(),
+        ingest.quarantined()));
+    TableWrite gold = new PatientSummaryJob(spark, lakehouse).execute();
+    progress.detail(gold.table() + " v" + gold.versionAfter());
+
+    progress.step("data quality checks (Deequ)");
+    QualityResult quality = QualityCommand.run(context, null, progress);
+    if (!quality.passed()) {
+      QualityCommand.print(quality, out);
+      throw CareLakeException.gateFailed("Quality gate failed: " + quality.failedErrors()
+          + " error-level constraints failed, so no model is trained on this data.", "see " + quality.htmlReport() + ".");
+    }
+
+    progress.step("cohort, features, model, bias audit and registry: " + definition.name());
+    TrainJob.Result trained = TrainCommand.run(context, definition, 1.0, progress);
+
+    progress.step("summary");
+    out.println();
+    out.println("CareLake demo finished");
+    out.println("Tables (rows, Delta version):");
+    for (TableId table : lakehouse.tables()) {
+      out.printf("  %-28s %10d  v%d%n", table.qualifiedName(), lakehouse.read(spark, table).count(),
+          lakehouse.version(spark, table).orElse(-1L));
+    }
+    out.printf("FHIR ingest: read %d = accepted %d + quarantined %d [%s]%n", ingest.read(), ingest.accepted(), ingest.quarantined(),
+        ingest.reconciles() ? "reconciled" : "DOES NOT RECONCILE");
+    out.printf("Quality: %s (%d tables checked)%n", quality.passed() ? "PASS" : "FAIL", quality.tables().size());
+    out.printf("Cohort %s: %d patients (%d train, %d test)%n", definition.name(), trained.run().trainRows() + trained.run().testRows(),
+        trained.run().trainRows(), trained.run().testRows());
+    out.printf("Model AUROC (test): %.3f%n", trained.run().aurocTest());
+    out.printf("Registry: %s v%d at %s%n", trained.version().model(), trained.version().version(), trained.version().directory());
+    out.printf("Reports:%n  quality  %s%n           %s%n  bias     %s%n           %s%n", quality.htmlReport(), quality.jsonReport(),
+        trained.biasReport().html(), trained.biasReport().json());
+    out.printf("Try: ./carelake sql --lakehouse %s \"SELECT count(*) FROM silver.patient\"%n", lakehouse.root());
+    out.flush();
+    return 0;
+  }
+}

@@ -1,0 +1,36 @@
+package org.carelake.cli;
+
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.carelake.training.registry.ModelRegistry;
+import org.carelake.training.registry.ModelVersion;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code registry list MODEL}: registered versions with their metrics and input versions. */
+@Command(name = "registry", mixinStandardHelpOptions = true, description = "List registered versions of a model.")
+public final class RegistryCommand implements Callable<Integer> {
+
+  @Mixin GlobalOptions global;
+  @Spec CommandSpec spec;
+
+  @Parameters(paramLabel = "MODEL", defaultValue = "incident-hypertension-5y", description = "Model name (default: ${DEFAULT-VALUE}).")
+  String model;
+
+  @Override
+  public Integer call() {
+    CliContext context = new CliContext(global);
+    var out = spec.commandLine().getOut();
+    for (ModelVersion v : new ModelRegistry(context.spark(), context.lakehouse()).versions(model)) {
+      Map<?, ?> metrics = (Map<?, ?>) v.card().get("metrics");
+      Map<?, ?> lineage = (Map<?, ?>) v.card().get("lineage");
+      out.printf("%s v%d  registered %s  AUROC %s  inputs %s%n", v.model(), v.version(), v.card().get("registered_at"),
+          metrics.get("auroc_test"), lineage.get("input_delta_versions"));
+    }
+    out.flush();
+    return 0;
+  }
+}

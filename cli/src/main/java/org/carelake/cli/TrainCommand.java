@@ -1,0 +1,63 @@
+package org.carelake.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.carelake.core.Progress;
+import org.carelake.core.SensitiveGroups;
+import org.carelake.features.ClinicalFeatures;
+import org.carelake.pipelines.quality.QualityLedger;
+import org.carelake.training.TrainJob;
+import org.carelake.training.cohort.Cohort;
+import org.carelake.training.cohort.CohortDefinition;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code train}: cohort, features, model, fairness audit and registration in one step. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = {"Build a cohort, its point-in-time features, train an MLlib model, audit fairness per group,",
+        "and register a new model version. Refuses inputs without a passing quality verdict (exit 1)."},
+    footer = {"", "Example:", "  ./carelake train --cohort training/cohorts/incident-dysglycemia-3y.yaml"})
+public final class TrainCommand implements Callable<Integer> {
+
+  public static final Path DEFAULT_COHORT = Path.of("training", "cohorts", "incident-hypertension-5y.yaml");
+
+  @Mixin GlobalOptions global;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--cohort", paramLabel = "FILE", description = "Cohort definition YAML (default: ${DEFAULT-VALUE}).")
+  Path cohort = DEFAULT_COHORT;
+
+  @Option(names = "--max-tpr-gap", paramLabel = "GAP", defaultValue = "1.0",
+      description = "Fail (exit 1) when the true-positive-rate gap between groups exceeds this (default: ${DEFAULT-VALUE}, report only).")
+  double maxTprGap;
+
+  @Override
+  public Integer call() {
+    CliContext context = new CliContext(global);
+    CohortDefinition definition = CohortDefinition.load(cohort);
+    TrainJob.Result result = run(context, definition, maxTprGap, new Progress(context.progressStream(), 0));
+    print(result, spec.commandLine().getOut());
+    return 0;
+  }
+
+  static TrainJob.Result run(CliContext context, CohortDefinition definition, double maxTprGap, Progress progress) {
+    QualityLedger ledger = new QualityLedger(context.spark(), context.lakehouse());
+    return new TrainJob(context.spark(), context.lakehouse(), progress)
+        .execute(definition, ClinicalFeatures.CARDIOMETABOLIC_V1, ledger::verdict, SensitiveGroups.DEFAULT, maxTprGap);
+  }
+
+  static void print(TrainJob.Result result, java.io.PrintWriter out) {
+    out.printf("Cohort %s attrition:%n", result.cohort().definition().name());
+    for (Cohort.AttritionStep step : result.cohort().attrition()) {
+      out.printf("  %8d  %s%n", step.patients(), step.rule());
+    }
+    out.printf("Model: %d train / %d test patients, AUROC test %.3f (train %.3f), threshold %.4f%n", result.run().trainRows(),
+        result.run().testRows(), result.run().aurocTest(), result.run().aurocTrain(), result.run().threshold());
+    out.printf("Registered %s v%d at %s%n", result.version().model(), result.version().version(), result.version().directory());
+    out.printf("Bias report: %s%n", result.biasReport().html());
+    out.flush();
+  }
+}

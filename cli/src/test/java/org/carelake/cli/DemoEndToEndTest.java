@@ -1,0 +1,128 @@
+package org.carelake.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import org.carelake.core.Lakehouse;
+import org.carelake.core.Layer;
+import org.carelake.core.TableId;
+import org.carelake.core.testing.SparkExtension;
+import org.carelake.pipelines.synthea.SyntheaOptions;
+import org.carelake.pipelines.testing.SyntheaFixture;
+import org.carelake.training.registry.ModelRegistry;
+import org.carelake.training.registry.ModelVersion;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code ./carelake demo} end to end on the shared seeded Synthea population, twice on the same
+ * lakehouse: the second run must change no data table and register version 2 with the same metrics.
+ */
+@ExtendWith(SparkExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DemoEndToEndTest {
+
+  @TempDir static Path lakehouseDir;
+  static Map<TableId, Long> versionsAfterFirstRun;
+  static Map<TableId, Long> rowsAfterFirstRun;
+
+  private static String[] demoArgs() {
+    SyntheaOptions population = SyntheaFixture.options();
+    return new String[] {"demo", "--lakehouse", lakehouseDir.toString(), "--master", "local[2]",
+        "--patients", Integer.toString(population.patients()), "--seed", Long.toString(population.seed()),
+        "--reference-date", population.referenceDate().toString(),
+        "--cohort", Path.of("..", "training", "cohorts", "incident-hypertension-5y.yaml").toString()};
+  }
+
+  /** Reuse the population other modules' tests generated (same options, same cache key). */
+  private static void linkSharedPopulation() throws Exception {
+    Path raw = Files.createDirectories(new Lakehouse(lakehouseDir).rawDir());
+    Path link = raw.resolve(SyntheaFixture.options().cacheKey());
+    if (!Files.exists(link)) {
+      Files.createSymbolicLink(link, SyntheaFixture.ndjson().toAbsolutePath());
+    }
+  }
+
+  @Test
+  @Order(1)
+  void firstRunBuildsEveryLayerAndRegistersVersionOne(SparkSession spark) throws Exception {
+    linkSharedPopulation();
+    CliRunner.Result result = CliRunner.run(demoArgs());
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(result.out()).contains("CareLake demo finished").contains("[reconciled]").contains("Quality: PASS")
+        .contains("Model AUROC (test):").contains("Registry: incident-hypertension-5y v1");
+
+    Lakehouse lakehouse = new Lakehouse(lakehouseDir);
+    assertThat(lakehouse.tables()).extracting(TableId::qualifiedName).contains("bronze.fhir_resource", "bronze.fhir_quarantine",
+        "silver.patient", "silver.encounter", "silver.condition", "silver.observation", "silver.medication_request",
+        "gold.patient_summary", "ops.quality_result", "ops.model_registry");
+    versionsAfterFirstRun = new LinkedHashMap<>();
+    rowsAfterFirstRun = new LinkedHashMap<>();
+    for (TableId t : dataTables(lakehouse)) {
+      versionsAfterFirstRun.put(t, lakehouse.version(spark, t).orElseThrow());
+      rowsAfterFirstRun.put(t, lakehouse.read(spark, t).count());
+    }
+
+    Path biasJson = lakehouseDir.resolve("reports/bias/incident-hypertension-5y-bias-report.json");
+    JsonNode bias = new ObjectMapper().readTree(biasJson.toFile());
+    assertThat(bias.path("groups").size()).as("groups for sex, race, ethnicity and age band").isGreaterThanOrEqualTo(4);
+    for (JsonNode group : bias.path("groups")) {
+      String patients = group.path("patients").asText();
+      assertThat(patients.equals("<11") || Long.parseLong(patients) >= 11).as("small counts suppressed: " + patients).isTrue();
+      String positives = group.path("positives").asText("");
+      assertThat(positives.isEmpty() || positives.equals("<11") || positives.equals("0") || Long.parseLong(positives) >= 11)
+          .as("small outcome counts suppressed: " + positives).isTrue();
+    }
+    assertThat(Files.readString(lakehouseDir.resolve("reports/bias/incident-hypertension-5y-bias-report.html"))).contains("<svg");
+    assertThat(Files.readString(lakehouseDir.resolve("reports/quality/quality-report.html"))).contains("PASS");
+  }
+
+  @Test
+  @Order(2)
+  void secondRunChangesNoDataTableAndRegistersVersionTwoWithTheSameMetrics(SparkSession spark) {
+    CliRunner.Result result = CliRunner.run(demoArgs());
+    assertThat(result.exitCode()).as(result.err()).isZero();
+    assertThat(result.out()).contains("Registry: incident-hypertension-5y v2");
+
+    Lakehouse lakehouse = new Lakehouse(lakehouseDir);
+    for (TableId t : dataTables(lakehouse)) {
+      assertThat(lakehouse.version(spark, t).orElseThrow()).as("Delta version of " + t).isEqualTo(versionsAfterFirstRun.get(t));
+      assertThat(lakehouse.read(spark, t).count()).as("rows of " + t).isEqualTo(rowsAfterFirstRun.get(t));
+    }
+    List<ModelVersion> versions = new ModelRegistry(spark, lakehouse).versions("incident-hypertension-5y");
+    assertThat(versions).extracting(ModelVersion::version).containsExactly(1, 2);
+    assertThat(versions.get(1).card().get("metrics")).isEqualTo(versions.get(0).card().get("metrics"));
+    Map<?, ?> lineage = (Map<?, ?>) versions.get(1).card().get("lineage");
+    assertThat(lineage.get("training_set_hash")).isEqualTo(((Map<?, ?>) versions.get(0).card().get("lineage")).get("training_set_hash"));
+    assertThat(((Map<?, ?>) lineage.get("input_delta_versions")).keySet()).map(Object::toString).contains("silver.patient", "silver.observation");
+  }
+
+  @Test
+  @Order(3)
+  void tablesAreReachableBySqlAndListedWithVersions() {
+    CliRunner.Result sql = CliRunner.run("sql", "--lakehouse", lakehouseDir.toString(), "--master", "local[2]",
+        "SELECT count(*) AS n FROM silver.patient");
+    assertThat(sql.exitCode()).as(sql.err()).isZero();
+    assertThat(sql.out().lines().toList()).hasSize(2).first().isEqualTo("n");
+    assertThat(Long.parseLong(sql.out().lines().toList().get(1))).isEqualTo(rowsAfterFirstRun.get(TableId.silver("patient")));
+
+    CliRunner.Result tables = CliRunner.run("tables", "--lakehouse", lakehouseDir.toString(), "--master", "local[2]");
+    assertThat(tables.exitCode()).isZero();
+    assertThat(tables.out()).contains("silver.observation").contains("gold.patient_summary").contains("version");
+  }
+
+  private static List<TableId> dataTables(Lakehouse lakehouse) {
+    return lakehouse.tables().stream().filter(t -> t.layer() != Layer.OPS).toList();
+  }
+}

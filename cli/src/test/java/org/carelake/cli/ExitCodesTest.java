@@ -1,0 +1,56 @@
+package org.carelake.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.carelake.core.testing.SparkExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(SparkExtension.class)
+class ExitCodesTest {
+
+  @Test
+  void badUsageAndUnreadableInputExitTwoWithAFix(@TempDir Path dir) {
+    CliRunner.Result unknownOption = CliRunner.run("tables", "--no-such-option");
+    assertThat(unknownOption.exitCode()).isEqualTo(2);
+    assertThat(unknownOption.err()).contains("--no-such-option");
+
+    CliRunner.Result missing = CliRunner.run("ingest", "fhir", "--lakehouse", dir.toString(), "--master", "local[2]",
+        "--input", dir.resolve("absent").toString());
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err()).contains("Cannot read FHIR input").contains("Fix:");
+
+    CliRunner.Result badCohort = CliRunner.run("train", "--lakehouse", dir.toString(), "--cohort", dir.resolve("none.yaml").toString());
+    assertThat(badCohort.exitCode()).isEqualTo(2);
+    assertThat(badCohort.err()).contains("Cannot read cohort definition");
+  }
+
+  @Test
+  void failedQualityGateExitsOneAndTrainingRefusesUncheckedData(@TempDir Path dir) throws Exception {
+    Path input = Files.createDirectories(dir.resolve("in"));
+    Files.write(input.resolve("Patient.ndjson"), List.of(
+        "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\",\"birthDate\":\"1950-02-03\"}"), StandardCharsets.UTF_8);
+    Files.write(input.resolve("Observation.ndjson"), List.of(
+        "{\"resourceType\":\"Observation\",\"id\":\"o1\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"http://loinc.org\","
+            + "\"code\":\"8867-4\"}]},\"subject\":{\"reference\":\"Patient/p1\"},\"effectiveDateTime\":\"2020-01-01T00:00:00Z\","
+            + "\"valueQuantity\":{\"value\":400,\"code\":\"/min\"}}"), StandardCharsets.UTF_8);
+    String lakehouse = dir.resolve("lh").toString();
+    assertThat(CliRunner.run("ingest", "fhir", "--lakehouse", lakehouse, "--master", "local[2]", "--input", input.toString())
+        .exitCode()).isZero();
+
+    CliRunner.Result train = CliRunner.run("train", "--lakehouse", lakehouse, "--master", "local[2]",
+        "--cohort", Path.of("..", "training", "cohorts", "incident-hypertension-5y.yaml").toString());
+    assertThat(train.exitCode()).as("no quality verdict yet").isEqualTo(1);
+    assertThat(train.err()).contains("has no quality verdict");
+
+    CliRunner.Result quality = CliRunner.run("quality", "run", "--lakehouse", lakehouse, "--master", "local[2]");
+    assertThat(quality.exitCode()).isEqualTo(1);
+    assertThat(quality.out()).contains("silver.observation").contains("FAIL");
+    assertThat(quality.err()).contains("Quality gate failed");
+  }
+}
