@@ -46,7 +46,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     public SyntheaOptions options() {
       return new SyntheaOptions(patients, seed, referenceDate, SyntheaOptions.DEFAULT_STATE,
-          Mappers.ALL.stream().map(m -> m.resourceType()).toList());
+          Mappers.DEMO_TYPES);
     }
   }
 }

@@ -166,8 +166,13 @@ public final class FhirIngestJob {
     return spark.createDataFrame(rows, ParsedSchema.SCHEMA);
   }
 
+  /**
+   * Hadoop's comma-separated input list: plain local paths (not percent-encoded URIs, which Hadoop
+   * would not decode: non-ASCII file names exist in real exports), with commas escaped.
+   */
   private static String join(List<Path> files) {
-    return String.join(",", files.stream().map(p -> p.toUri().toString().replace(",", "%2C")).toList());
+    return String.join(",", files.stream()
+        .map(p -> org.apache.hadoop.util.StringUtils.escapeString(p.toAbsolutePath().toString())).toList());
   }
 
   private static Dataset<Row> bronze(Dataset<Row> parsed, String runId) {

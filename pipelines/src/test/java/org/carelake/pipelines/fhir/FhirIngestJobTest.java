@@ -73,7 +73,7 @@ class FhirIngestJobTest {
     assertThat(first.quarantined()).isEqualTo(BAD_LINES.size());
     for (ResourceMapper mapper : Mappers.ALL) {
       assertThat(lakehouse.read(spark, mapper.table()).count()).as("silver rows of " + mapper.resourceType())
-          .isEqualTo(linesPerType.get(mapper.resourceType()));
+          .isEqualTo(linesPerType.getOrDefault(mapper.resourceType(), 0L));
     }
     assertThat(lakehouse.read(spark, BronzeResourceSchema.TABLE).count()).isEqualTo(expectedGood);
   }

@@ -20,7 +20,7 @@ public final class SyntheaFixture {
 
   public static SyntheaOptions options() {
     return new SyntheaOptions(PATIENTS, SEED, LocalDate.of(2025, 1, 1), SyntheaOptions.DEFAULT_STATE,
-        Mappers.ALL.stream().map(m -> m.resourceType()).toList());
+        Mappers.DEMO_TYPES);
   }
 
   public static Path cacheRoot() {

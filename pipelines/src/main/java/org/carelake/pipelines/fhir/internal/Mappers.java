@@ -45,7 +45,16 @@ public final class Mappers {
   static final String US_CORE_ETHNICITY = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";
 
   public static final List<ResourceMapper> ALL = List.of(
-      new PatientMapper(), new EncounterMapper(), new ConditionMapper(), new ObservationMapper(), new MedicationRequestMapper());
+      new PatientMapper(), new EncounterMapper(), new ConditionMapper(), new ObservationMapper(), new MedicationRequestMapper(),
+      new ClinicalMappers.ProcedureMapper(), new ClinicalMappers.ImmunizationMapper(), new ClinicalMappers.AllergyMapper(),
+      new ClinicalMappers.DiagnosticReportMapper(), new ClinicalMappers.CarePlanMapper(), new ClinicalMappers.ClaimMapper());
+
+  /**
+   * Resource types the demo generates: every silver type except DiagnosticReport and Claim, which
+   * are the bulk of a Synthea export (report text, billing lines) and feed nothing the demo trains on.
+   */
+  public static final List<String> DEMO_TYPES = List.of("Patient", "Encounter", "Condition", "Observation", "MedicationRequest",
+      "Procedure", "Immunization", "AllergyIntolerance", "CarePlan");
 
   public static final Map<String, ResourceMapper> BY_TYPE =
       ALL.stream().collect(Collectors.toUnmodifiableMap(ResourceMapper::resourceType, Function.identity()));
