@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       RegistryCommand.class,
       SqlCommand.class,
       TablesCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class CareLakeCli implements Runnable {

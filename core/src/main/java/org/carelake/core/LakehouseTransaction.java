@@ -62,7 +62,7 @@ public final class LakehouseTransaction implements AutoCloseable {
     if (before.isEmpty()) {
       if (lakehouse.exists(table)) {
         spark.sql("DROP TABLE IF EXISTS " + table.qualifiedName());
-        deleteRecursively(lakehouse.tablePath(table));
+        org.carelake.core.io.MoreFiles.deleteRecursively(lakehouse.tablePath(table));
         LOG.warn("Rolled back {}: removed the table this failed run created", table);
       }
       return;
@@ -71,14 +71,6 @@ public final class LakehouseTransaction implements AutoCloseable {
     if (now > before.get()) {
       spark.sql("RESTORE TABLE delta.`" + lakehouse.tablePath(table) + "` TO VERSION AS OF " + before.get());
       LOG.warn("Rolled back {} to version {}", table, before.get());
-    }
-  }
-
-  private static void deleteRecursively(Path dir) {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.carelake.core.Progress;
+import org.carelake.core.io.MoreFiles;
 
 /**
  * Generates a Synthea population as FHIR Bulk Data NDJSON, in a child JVM.
@@ -59,9 +60,9 @@ public final class SyntheaGenerator {
         }
       }
       Files.writeString(staged.resolve(DONE_MARKER), options + "\n");
-      deleteRecursively(target);
+      MoreFiles.deleteRecursively(target);
       Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
-      deleteRecursively(work);
+      MoreFiles.deleteRecursively(work);
       return target;
     } catch (IOException e) {
       throw new UncheckedIOException("Synthea generation failed under " + cacheRoot, e);
@@ -116,17 +117,6 @@ public final class SyntheaGenerator {
       Thread.currentThread().interrupt();
       process.destroyForcibly();
       throw new IllegalStateException("interrupted while Synthea was running", e);
-    }
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
     }
   }
 }

@@ -3,13 +3,10 @@ package org.carelake.pipelines.fhir.internal;
 import static org.carelake.pipelines.fhir.internal.Values.code;
 import static org.carelake.pipelines.fhir.internal.Values.display;
 import static org.carelake.pipelines.fhir.internal.Values.first;
-import static org.carelake.pipelines.fhir.internal.Values.idPart;
 import static org.carelake.pipelines.fhir.internal.Values.system;
 import static org.carelake.pipelines.fhir.internal.Values.time;
 
-import org.apache.spark.sql.types.StructType;
 import org.carelake.core.Pseudonymizer;
-import org.carelake.core.TableId;
 import org.carelake.core.schema.AllergyIntoleranceSchema;
 import org.carelake.core.schema.CarePlanSchema;
 import org.carelake.core.schema.ClaimSchema;
@@ -23,7 +20,6 @@ import org.hl7.fhir.r4.model.Coding;
 import org.hl7.fhir.r4.model.DiagnosticReport;
 import org.hl7.fhir.r4.model.Immunization;
 import org.hl7.fhir.r4.model.Procedure;
-import org.hl7.fhir.r4.model.Reference;
 import org.hl7.fhir.r4.model.Resource;
 
 /** Silver mappings of the clinical and financial resource types beyond the core five. */
@@ -31,56 +27,7 @@ final class ClinicalMappers {
 
   private ClinicalMappers() {}
 
-  abstract static class Simple implements ResourceMapper {
-    private static final long serialVersionUID = 1L;
-    private final String type;
-    private final TableId table;
-    private final StructType schema;
-    private final String key;
-
-    Simple(String type, TableId table, StructType schema, String key) {
-      this.type = type;
-      this.table = table;
-      this.schema = schema;
-      this.key = key;
-    }
-
-    @Override
-    public String resourceType() {
-      return type;
-    }
-
-    @Override
-    public TableId table() {
-      return table;
-    }
-
-    @Override
-    public StructType schema() {
-      return schema;
-    }
-
-    @Override
-    public String keyColumn() {
-      return key;
-    }
-
-    String ownKey(Resource r, Pseudonymizer keys) {
-      return keys.resourceKey(type, r.getIdElement().getIdPart());
-    }
-
-    static String patient(Reference subject, Pseudonymizer keys) {
-      String id = idPart(subject);
-      return id == null ? null : keys.patientKey(id);
-    }
-
-    static String encounter(Reference encounter, Pseudonymizer keys) {
-      String id = idPart(encounter);
-      return id == null ? null : keys.resourceKey("Encounter", id);
-    }
-  }
-
-  static final class ProcedureMapper extends Simple {
+  static final class ProcedureMapper extends BaseMapper {
     private static final long serialVersionUID = 1L;
 
     ProcedureMapper() {
@@ -99,7 +46,7 @@ final class ClinicalMappers {
     }
   }
 
-  static final class ImmunizationMapper extends Simple {
+  static final class ImmunizationMapper extends BaseMapper {
     private static final long serialVersionUID = 1L;
 
     ImmunizationMapper() {
@@ -116,7 +63,7 @@ final class ClinicalMappers {
     }
   }
 
-  static final class AllergyMapper extends Simple {
+  static final class AllergyMapper extends BaseMapper {
     private static final long serialVersionUID = 1L;
 
     AllergyMapper() {
@@ -138,7 +85,7 @@ final class ClinicalMappers {
     }
   }
 
-  static final class DiagnosticReportMapper extends Simple {
+  static final class DiagnosticReportMapper extends BaseMapper {
     private static final long serialVersionUID = 1L;
 
     DiagnosticReportMapper() {
@@ -158,7 +105,7 @@ final class ClinicalMappers {
     }
   }
 
-  static final class CarePlanMapper extends Simple {
+  static final class CarePlanMapper extends BaseMapper {
     private static final long serialVersionUID = 1L;
 
     CarePlanMapper() {
@@ -178,7 +125,7 @@ final class ClinicalMappers {
     }
   }
 
-  static final class ClaimMapper extends Simple {
+  static final class ClaimMapper extends BaseMapper {
     private static final long serialVersionUID = 1L;
 
     ClaimMapper() {

@@ -61,42 +61,7 @@ public final class Mappers {
 
   private Mappers() {}
 
-  private abstract static class Base implements ResourceMapper {
-    private static final long serialVersionUID = 1L;
-    private final String type;
-    private final TableId table;
-    private final StructType schema;
-    private final String key;
-
-    Base(String type, TableId table, StructType schema, String key) {
-      this.type = type;
-      this.table = table;
-      this.schema = schema;
-      this.key = key;
-    }
-
-    @Override
-    public String resourceType() {
-      return type;
-    }
-
-    @Override
-    public TableId table() {
-      return table;
-    }
-
-    @Override
-    public StructType schema() {
-      return schema;
-    }
-
-    @Override
-    public String keyColumn() {
-      return key;
-    }
-  }
-
-  static final class PatientMapper extends Base {
+  static final class PatientMapper extends BaseMapper {
     private static final long serialVersionUID = 1L;
 
     PatientMapper() {
@@ -139,7 +104,7 @@ public final class Mappers {
     }
   }
 
-  static final class EncounterMapper extends Base {
+  static final class EncounterMapper extends BaseMapper {
     private static final long serialVersionUID = 1L;
 
     EncounterMapper() {
@@ -152,7 +117,7 @@ public final class Mappers {
       Coding type = e.hasType() ? first(e.getTypeFirstRep()) : new Coding();
       return new Object[] {
         keys.resourceKey("Encounter", e.getIdElement().getIdPart()),
-        keys.patientKey(idPart(e.getSubject())),
+        patient(e.getSubject(), keys),
         e.hasStatus() ? e.getStatus().toCode() : null,
         e.hasClass_() ? e.getClass_().getCode() : null,
         system(type),
@@ -164,7 +129,7 @@ public final class Mappers {
     }
   }
 
-  static final class ConditionMapper extends Base {
+  static final class ConditionMapper extends BaseMapper {
     private static final long serialVersionUID = 1L;
 
     ConditionMapper() {
@@ -175,11 +140,10 @@ public final class Mappers {
     public Object[] values(Resource resource, Pseudonymizer keys) {
       Condition c = (Condition) resource;
       Coding code = first(c.getCode());
-      String encounter = idPart(c.getEncounter());
       return new Object[] {
         keys.resourceKey("Condition", c.getIdElement().getIdPart()),
-        keys.patientKey(idPart(c.getSubject())),
-        encounter == null ? null : keys.resourceKey("Encounter", encounter),
+        patient(c.getSubject(), keys),
+        encounter(c.getEncounter(), keys),
         system(code),
         code(code),
         display(code),
@@ -192,7 +156,7 @@ public final class Mappers {
     }
   }
 
-  static final class ObservationMapper extends Base {
+  static final class ObservationMapper extends BaseMapper {
     private static final long serialVersionUID = 1L;
 
     ObservationMapper() {
@@ -211,11 +175,10 @@ public final class Mappers {
         components.add(new GenericRowWithSchema(new Object[] {system(cc), code(cc), display(cc), cv[0], cv[1], cv[2], cv[3], cv[4]},
             ObservationSchema.COMPONENT));
       }
-      String encounter = idPart(o.getEncounter());
       return new Object[] {
         keys.resourceKey("Observation", o.getIdElement().getIdPart()),
-        keys.patientKey(idPart(o.getSubject())),
-        encounter == null ? null : keys.resourceKey("Encounter", encounter),
+        patient(o.getSubject(), keys),
+        encounter(o.getEncounter(), keys),
         o.hasStatus() ? o.getStatus().toCode() : null,
         o.hasCategory() ? code(first(o.getCategoryFirstRep())) : null,
         system(code),
@@ -257,7 +220,7 @@ public final class Mappers {
     }
   }
 
-  static final class MedicationRequestMapper extends Base {
+  static final class MedicationRequestMapper extends BaseMapper {
     private static final long serialVersionUID = 1L;
 
     MedicationRequestMapper() {
@@ -269,11 +232,10 @@ public final class Mappers {
     public Object[] values(Resource resource, Pseudonymizer keys) {
       MedicationRequest m = (MedicationRequest) resource;
       Coding med = m.hasMedicationCodeableConcept() ? first(m.getMedicationCodeableConcept()) : new Coding();
-      String encounter = idPart(m.getEncounter());
       return new Object[] {
         keys.resourceKey("MedicationRequest", m.getIdElement().getIdPart()),
-        keys.patientKey(idPart(m.getSubject())),
-        encounter == null ? null : keys.resourceKey("Encounter", encounter),
+        patient(m.getSubject(), keys),
+        encounter(m.getEncounter(), keys),
         m.hasStatus() ? m.getStatus().toCode() : null,
         m.hasIntent() ? m.getIntent().toCode() : null,
         system(med),
