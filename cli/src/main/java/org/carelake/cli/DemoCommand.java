@@ -84,7 +84,7 @@ public final class DemoCommand implements Callable<Integer> {
     out.println("CareLake demo finished");
     out.println("Tables (rows, Delta version):");
     for (TableId table : lakehouse.tables()) {
-      out.printf("  %-28s %10d  v%d%n", table.qualifiedName(), lakehouse.read(spark, table).count(),
+      out.printf("  %-42s %10d  v%d%n", table.qualifiedName(), lakehouse.read(spark, table).count(),
           lakehouse.version(spark, table).orElse(-1L));
     }
     out.printf("FHIR ingest: read %d = accepted %d + quarantined %d [%s]%n", ingest.read(), ingest.accepted(), ingest.quarantined(),

@@ -23,10 +23,10 @@ public final class TablesCommand implements Callable<Integer> {
     SparkSession spark = context.spark();
     Lakehouse lakehouse = context.lakehouse();
     var out = spec.commandLine().getOut();
-    out.printf("%-34s %12s %8s%n", "table", "rows", "version");
+    out.printf("%-42s %12s %8s%n", "table", "rows", "version");
     for (TableId table : lakehouse.tables()) {
       long rows = lakehouse.read(spark, table).count();
-      out.printf("%-34s %12d %8d%n", table.qualifiedName(), rows, lakehouse.version(spark, table).orElse(-1L));
+      out.printf("%-42s %12d %8d%n", table.qualifiedName(), rows, lakehouse.version(spark, table).orElse(-1L));
     }
     out.flush();
     return 0;

@@ -66,7 +66,8 @@ class DemoEndToEndTest {
     Lakehouse lakehouse = new Lakehouse(lakehouseDir);
     assertThat(lakehouse.tables()).extracting(TableId::qualifiedName).contains("bronze.fhir_resource", "bronze.fhir_quarantine",
         "silver.patient", "silver.encounter", "silver.condition", "silver.observation", "silver.medication_request",
-        "gold.patient_summary", "ops.quality_result", "ops.model_registry");
+        "gold.patient_summary", "gold.cohort_incident_hypertension_5y", "gold.features_incident_hypertension_5y",
+        "ops.quality_result", "ops.model_registry");
     versionsAfterFirstRun = new LinkedHashMap<>();
     rowsAfterFirstRun = new LinkedHashMap<>();
     for (TableId t : dataTables(lakehouse)) {

@@ -73,6 +73,7 @@ public final class TrainJob {
     this.progress = progress;
   }
 
+  @SuppressWarnings("unchecked")
   public Result execute(CohortDefinition definition, FeatureSet features, QualityLedger ledger, SensitiveGroups groups,
       double maxTprGap) {
     Map<TableId, Long> pinned = new LinkedHashMap<>();
@@ -107,22 +108,26 @@ public final class TrainJob {
       List<String> featureColumns = new ArrayList<>(List.of(FeatureStore.AGE_AT_AS_OF, FeatureStore.SEX_FEMALE));
       featureColumns.addAll(features.names());
       String trainingSetHash = contentHash(trainingSet);
+      Map<String, Long> outputVersions = writeGold(definition, cohort, trainingSet, featureColumns);
       progress.detail("training logistic regression on " + featureColumns.size() + " features");
       TrainingRun run = CohortModelTrainer.train(trainingSet, featureColumns, groups.attributes());
       trainingSet.unpersist();
 
-      BiasAudit.Result audit = BiasAudit.audit(run.testPredictions(), run.threshold(), groups.attributes());
+      BiasAudit.Result audit = BiasAudit.audit(run.outOfFoldPredictions(), run.threshold(), groups.attributes());
       Map<String, Object> context = new LinkedHashMap<>();
       context.put("model", definition.name());
       context.put("cohort", definition.description());
-      context.put("test patients", run.testRows());
-      context.put("AUROC (test)", String.format(java.util.Locale.ROOT, "%.3f", run.aurocTest()));
+      context.put("evaluated on", "out-of-fold predictions of " + CohortModelTrainer.FOLDS + "-fold cross-validation by patient: "
+          + run.outOfFoldPredictions().size() + " cohort patients, each scored by a model that never saw them");
+      context.put("AUROC (cross-validated)", String.format(java.util.Locale.ROOT, "%.3f", run.aurocCrossValidated()));
+      context.put("AUROC (registered model, held-out test set)", String.format(java.util.Locale.ROOT, "%.3f", run.aurocTest()));
       Reports.Written biasReport = BiasReport.write(lakehouse.reportsDir().resolve("bias"), definition.name() + "-bias-report",
           audit, context);
 
       Map<String, Long> inputVersions = new LinkedHashMap<>();
       pinned.forEach((t, v) -> inputVersions.put(t.qualifiedName(), v));
       Map<String, Object> card = card(definition, features, run, audit, inputVersions, trainingSetHash, featureColumns);
+      ((Map<String, Object>) card.get("lineage")).put("output_delta_versions", outputVersions);
       ModelVersion version = new ModelRegistry(spark, lakehouse).register(definition.name(), run.model(), card, biasReport);
       if (audit.maxTprGap() > maxTprGap) {
         throw CareLakeException.gateFailed(String.format(java.util.Locale.ROOT,
@@ -136,11 +141,42 @@ public final class TrainJob {
     }
   }
 
+  /** The gold table names of a cohort's rows and of its point-in-time features. */
+  public static TableId cohortTable(CohortDefinition definition) {
+    return TableId.gold("cohort_" + definition.name().replace('-', '_'));
+  }
+
+  public static TableId featureTable(CohortDefinition definition) {
+    return TableId.gold("features_" + definition.name().replace('-', '_'));
+  }
+
+  /**
+   * Materializes the cohort and its features as gold tables, for notebooks and audits. Both are pure
+   * functions of the pinned inputs, so the same inputs give no new version.
+   */
+  private Map<String, Long> writeGold(CohortDefinition definition, Cohort cohort, Dataset<Row> trainingSet, List<String> featureColumns) {
+    List<org.apache.spark.sql.Column> featureCols = new ArrayList<>(List.of(col(CohortSchema.PATIENT_KEY), col(PointInTimeJoin.AS_OF)));
+    featureColumns.forEach(f -> featureCols.add(col(f)));
+    Map<String, Long> versions = new LinkedHashMap<>();
+    try (org.carelake.core.LakehouseTransaction tx = new org.carelake.core.LakehouseTransaction(spark, lakehouse)) {
+      org.carelake.core.DeltaWriter writer = new org.carelake.core.DeltaWriter(spark, lakehouse, tx);
+      for (var write : List.of(
+          writer.replace(cohort.rows().orderBy(CohortSchema.PATIENT_KEY), cohortTable(definition)),
+          writer.replace(trainingSet.select(featureCols.toArray(new org.apache.spark.sql.Column[0])).orderBy(CohortSchema.PATIENT_KEY),
+              featureTable(definition)))) {
+        versions.put(write.table().qualifiedName(), write.versionAfter());
+      }
+      tx.commit();
+    }
+    return versions;
+  }
+
   private static Map<String, Object> card(CohortDefinition definition, FeatureSet features, TrainingRun run, BiasAudit.Result audit,
       Map<String, Long> inputVersions, String trainingSetHash, List<String> featureColumns) {
     Map<String, Object> metrics = new LinkedHashMap<>();
     metrics.put("auroc_test", run.aurocTest());
     metrics.put("auroc_train", run.aurocTrain());
+    metrics.put("auroc_cross_validated", run.aurocCrossValidated());
     metrics.put("threshold", run.threshold());
     metrics.put("train_patients", run.trainRows());
     metrics.put("test_patients", run.testRows());

@@ -67,15 +67,19 @@ public final class BiasAudit {
     boolean positivesShown = !Suppression.suppressed(positives);
     boolean negativesShown = !Suppression.suppressed(negatives);
     List<String> notes = new ArrayList<>();
+    // Complementary suppression: with the group size shown, a rate over one class reveals that class's
+    // size by its denominator (e.g. FPR 31.8% = 7/22 of 24), hence the other class's. So every rate
+    // needs both classes to be reportable.
+    boolean bothReportable = positives >= Suppression.MIN_CELL && negatives >= Suppression.MIN_CELL;
     Double prevalence = positivesShown && negativesShown ? (double) positives / n : null;
-    Double tpr = positives >= Suppression.MIN_CELL ? (double) tp / positives : null;
-    Double fpr = negatives >= Suppression.MIN_CELL ? (double) fp / negatives : null;
-    Double auroc = positives >= Suppression.MIN_CELL && negatives >= Suppression.MIN_CELL ? Metrics.auroc(members) : null;
+    Double tpr = bothReportable ? (double) tp / positives : null;
+    Double fpr = bothReportable ? (double) fp / negatives : null;
+    Double auroc = bothReportable ? Metrics.auroc(members) : null;
     if (tpr == null) {
       notes.add("TPR: " + GroupMetrics.INSUFFICIENT + " (outcomes " + Suppression.display(positives) + ")");
     }
     if (fpr == null) {
-      notes.add("FPR: " + GroupMetrics.INSUFFICIENT);
+      notes.add("FPR: " + GroupMetrics.INSUFFICIENT + " (withheld with TPR: it would reveal the suppressed count)");
     }
     if (auroc == null) {
       notes.add("AUROC needs at least " + Suppression.MIN_CELL + " patients with and without the outcome");

@@ -40,12 +40,12 @@ public final class BiasReport {
     context.forEach((k, v) -> body.append("<tr><th>").append(escape(k)).append("</th><td>").append(escape(String.valueOf(v)))
         .append("</td></tr>"));
     body.append("<tr><th>decision threshold</th><td>").append(Html.number(audit.threshold(), 4)).append("</td></tr></table>");
-    body.append("<p>Metrics are computed on held-out test patients. Counts under ").append(Suppression.MIN_CELL)
+    body.append("<p>Group metrics are computed on out-of-fold predictions (see above) at the registered model's threshold. Counts under ").append(Suppression.MIN_CELL)
         .append(" are shown as &ldquo;").append(escape(Suppression.SUPPRESSED))
         .append("&rdquo; and rates that would reveal them are withheld (&ldquo;insufficient data&rdquo;). ")
         .append("TPR gap = largest difference in true positive rate between reportable groups of one attribute.</p>");
     GroupMetrics all = audit.overall();
-    body.append("<p><strong>All test patients:</strong> n=").append(escape(all.patients())).append(", AUROC ")
+    body.append("<p><strong>All audited patients:</strong> n=").append(escape(all.patients())).append(", AUROC ")
         .append(fmt(all.auroc(), 3)).append(", prevalence ").append(pct(all.prevalence())).append(", TPR ")
         .append(pct(all.truePositiveRate())).append(", FPR ").append(pct(all.falsePositiveRate())).append("</p>");
     List<String> attributes = audit.groups().stream().map(GroupMetrics::attribute).distinct().toList();

@@ -72,24 +72,52 @@ public final class CohortModelTrainer {
                 + " have the outcome: a model needs both outcomes to learn from.",
             "generate a larger population (--patients) or widen the cohort or time-at-risk window.");
       }
-      String[] imputed = usable.stream().map(f -> f + "_imputed").toArray(String[]::new);
-      Pipeline pipeline = new Pipeline().setStages(new PipelineStage[] {
-        new Imputer().setStrategy("median").setInputCols(usable.toArray(new String[0])).setOutputCols(imputed),
-        new VectorAssembler().setInputCols(imputed).setOutputCol("_features_raw"),
-        new StandardScaler().setInputCol("_features_raw").setOutputCol("_features").setWithMean(true).setWithStd(true),
-        new LogisticRegression().setFeaturesCol("_features").setLabelCol(CohortSchema.OUTCOME_LABEL).setRegParam(0.01)
-            .setElasticNetParam(0.0).setMaxIter(200).setTol(1e-8).setStandardization(false)
-      });
-      PipelineModel model = pipeline.fit(train);
+      PipelineModel model = pipeline(usable).fit(train);
       List<Prediction> trainPredictions = predictions(model, train, groupColumns);
       List<Prediction> testPredictions = predictions(model, test, groupColumns);
       double threshold = Metrics.youdenThreshold(trainPredictions);
+      List<Prediction> outOfFold = outOfFold(split, usable, groupColumns);
       return new TrainingRun(model, usable, dropped, trainPredictions.size(), trainPredictions.stream().filter(Prediction::positive).count(),
           testPredictions.size(), testPredictions.stream().filter(Prediction::positive).count(), Metrics.auroc(trainPredictions),
-          Metrics.auroc(testPredictions), threshold, testPredictions);
+          Metrics.auroc(testPredictions), threshold, testPredictions, outOfFold, Metrics.auroc(outOfFold));
     } finally {
       split.unpersist();
     }
+  }
+
+  /** Folds of the cross-validation whose out-of-fold predictions feed the fairness audit. */
+  public static final int FOLDS = 5;
+
+  /** The model pipeline: median imputation, standardization, L2 logistic regression. */
+  static Pipeline pipeline(List<String> features) {
+    String[] imputed = features.stream().map(f -> f + "_imputed").toArray(String[]::new);
+    return new Pipeline().setStages(new PipelineStage[] {
+      new Imputer().setStrategy("median").setInputCols(features.toArray(new String[0])).setOutputCols(imputed),
+      new VectorAssembler().setInputCols(imputed).setOutputCol("_features_raw"),
+      new StandardScaler().setInputCol("_features_raw").setOutputCol("_features").setWithMean(true).setWithStd(true),
+      new LogisticRegression().setFeaturesCol("_features").setLabelCol(CohortSchema.OUTCOME_LABEL).setRegParam(0.01)
+          .setElasticNetParam(0.0).setMaxIter(200).setTol(1e-8).setStandardization(false)
+    });
+  }
+
+  /**
+   * Every cohort patient scored by a model that never saw them: {@value #FOLDS}-fold cross-validation
+   * by patient hash. A fairness audit needs this: a 30% test set of a small cohort leaves too few
+   * outcomes per group to report anything once counts under 11 are suppressed.
+   */
+  static List<Prediction> outOfFold(Dataset<Row> rows, List<String> features, List<String> groupColumns) {
+    Column fold = pmod(xxhash64(col(CohortSchema.PATIENT_KEY), lit("cv")), lit(FOLDS));
+    List<Prediction> out = new ArrayList<>();
+    for (int k = 0; k < FOLDS; k++) {
+      Dataset<Row> fit = rows.filter(fold.notEqual(k));
+      Dataset<Row> held = rows.filter(fold.equalTo(k));
+      double positives = fit.agg(org.apache.spark.sql.functions.sum(col(CohortSchema.OUTCOME_LABEL))).head().getDouble(0);
+      if (positives == 0) {
+        continue; // a fold without outcomes cannot be fit; its patients stay unscored (and uncounted)
+      }
+      out.addAll(predictions(pipeline(features).fit(fit), held, groupColumns));
+    }
+    return out;
   }
 
   /** Scores rows with the model: the probability of the outcome. */
