@@ -112,6 +112,7 @@ public final class SilverSuites {
 
   private static TableSuite child(TableId table, String key, String patientKey, Dataset<Row> patientKeys, List<String> requiredCodes) {
     Check check = Deequ.check(Severity.ERROR, table + " keys and patient references");
+    check = Deequ.atLeastRows(check, 1);
     check = Deequ.complete(check, key);
     check = Deequ.unique(check, key);
     check = Deequ.complete(check, patientKey);

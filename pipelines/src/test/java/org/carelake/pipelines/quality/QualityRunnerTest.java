@@ -53,6 +53,8 @@ class QualityRunnerTest {
     QualityResult result = ingestAndCheck(spark, dir, List.of(patient("p1")),
         List.of(heartRate("o1", "p1", 72), bloodPressure("o2", "p1", 120)));
     assertThat(result.passed()).isTrue();
+    assertThat(result.tables()).extracting(t -> t.table() + "=" + t.rows())
+        .containsExactlyInAnyOrder("silver.patient=1", "silver.observation=2");
     assertThat(new QualityLedger(spark, new Lakehouse(dir.resolve("lh"))).verdict(ObservationSchema.TABLE, 0)).isEqualTo("PASS");
     assertThat(Files.readString(Path.of(result.htmlReport()))).contains("silver.observation").contains("<svg");
     assertThat(Files.readString(Path.of(result.jsonReport()))).contains("\"verdict\" : \"PASS\"");
