@@ -124,6 +124,25 @@ class FhirIngestJobTest {
   }
 
   @Test
+  void gzipNdjsonAndGzipBundlesAreReadLikeTheirPlainForms(SparkSession spark, @TempDir Path dir) throws IOException {
+    Path in = Files.createDirectories(dir.resolve("in"));
+    List<String> patients = Files.readAllLines(input.resolve("Patient.ndjson")).subList(0, 3);
+    try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(in.resolve("Patient.000.ndjson.gz")))) {
+      out.write((String.join("\n", patients) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":["
+        + String.join(",", Files.readAllLines(input.resolve("Condition.ndjson")).subList(0, 2).stream()
+            .map(r -> "{\"resource\":" + r + "}").toList()) + "]}";
+    try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(in.resolve("bundle.json.gz")))) {
+      out.write(bundle.getBytes(StandardCharsets.UTF_8));
+    }
+    FhirIngestResult result = new FhirIngestJob(spark, new Lakehouse(dir.resolve("lh")), TestKeys.pseudonymizer(), Progress.silent())
+        .execute(FhirIngestJob.plan(in));
+    assertThat(result.acceptedByType()).containsExactly(Map.entry("Condition", 2L), Map.entry("Patient", 3L));
+    assertThat(result.quarantined()).isZero();
+  }
+
+  @Test
   void unreadableInputIsABadInputError() {
     assertThatThrownBy(() -> FhirIngestJob.plan(input.resolve("nope"))).isInstanceOf(CareLakeException.class)
         .hasMessageContaining("Cannot read FHIR input").hasMessageContaining("nope");
