@@ -14,6 +14,7 @@ public final class CliContext {
   private static SparkSession shared;
 
   private final GlobalOptions options;
+  private boolean registered;
 
   public CliContext(GlobalOptions options) {
     this.options = options;
@@ -27,7 +28,11 @@ public final class CliContext {
     if (shared == null) {
       shared = SparkSessions.create(options.master, "carelake", 4);
     }
-    lakehouse().registerTables(shared);
+    if (!registered) {
+      // Once per command: tables this command creates register themselves on their first write.
+      lakehouse().registerTables(shared);
+      registered = true;
+    }
     return shared;
   }
 

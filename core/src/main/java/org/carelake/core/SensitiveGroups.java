@@ -1,7 +1,5 @@
 package org.carelake.core;
 
-import static org.apache.spark.sql.functions.coalesce;
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
 
@@ -42,10 +40,5 @@ public record SensitiveGroups(List<String> attributes, List<Integer> ageBandLowe
       band = when(ageYears.geq(lower), lit(label)).otherwise(band);
     }
     return when(ageYears.isNull(), lit(UNKNOWN)).otherwise(band);
-  }
-
-  /** The attribute column with missing values grouped as {@link #UNKNOWN}. */
-  public static Column group(String attribute) {
-    return coalesce(col(attribute), lit(UNKNOWN));
   }
 }

@@ -82,7 +82,6 @@ class DeltaWriterTest {
       assertThat(writer.replace(rows(spark, new Object[] {"a", 2, "h", 1}), table).changed()).isTrue();
       tx.commit();
     }
-    spark.sql("SELECT 1").collect();
     lakehouse.registerTables(spark);
     assertThat(spark.sql("SELECT value FROM gold.derived").head().getInt(0)).as("reachable by SQL by name").isEqualTo(2);
   }

@@ -1,9 +1,5 @@
 package org.carelake.features;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import org.carelake.core.TableId;
 
 /**
@@ -35,17 +31,6 @@ public record FeatureDefinition(
     if (value == null && (aggregation == Aggregation.LAST || aggregation == Aggregation.MEAN || aggregation == Aggregation.MIN
         || aggregation == Aggregation.MAX)) {
       throw new IllegalArgumentException("feature " + name + " aggregates " + aggregation + " but has no value expression");
-    }
-  }
-
-  /** A hash of everything that defines the feature's values; equal hash, equal feature. */
-  public String definitionHash() {
-    String text = String.join("\u0000", name, Integer.toString(version), source.qualifiedName(), eventTimeColumn,
-        String.valueOf(filter), String.valueOf(value), aggregation.name(), Integer.toString(lookbackDays));
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8))).substring(0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

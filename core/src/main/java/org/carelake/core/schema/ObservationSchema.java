@@ -10,7 +10,7 @@ import org.apache.spark.sql.types.StructType;
 /**
  * {@code silver.observation}: one row per Observation. A quantity keeps its UCUM unit code; a coded
  * value keeps system + code + display; components (e.g. systolic and diastolic blood pressure) are
- * an array of the same value shape. {@link #MEASUREMENTS_VIEW} flattens both into one row per value.
+ * an array of the same value shape. The feature store's {@code Measurements} flattens both into one row per value.
  */
 public final class ObservationSchema {
 
@@ -59,9 +59,6 @@ public final class ObservationSchema {
       Lineage.string(VALUE_CODE),
       Lineage.string(VALUE_CODE_DISPLAY),
       Lineage.field(COMPONENTS, DataTypes.createArrayType(COMPONENT, false)));
-
-  /** Name of the flattened per-value view (see {@code Measurements}). */
-  public static final String MEASUREMENTS_VIEW = "measurements";
 
   private ObservationSchema() {}
 }

@@ -64,7 +64,7 @@ public final class PatientSummaryJob {
         .join(conditions, PatientSummarySchema.PATIENT_KEY, "left")
         .join(observations, PatientSummarySchema.PATIENT_KEY, "left")
         .join(medications, PatientSummarySchema.PATIENT_KEY, "left")
-        .select(PatientSummarySchema.SCHEMA.fieldNames()[0], rest())
+        .select(java.util.Arrays.stream(PatientSummarySchema.SCHEMA.fieldNames()).map(c -> col(c)).toArray(org.apache.spark.sql.Column[]::new))
         .na().fill(0L, new String[] {PatientSummarySchema.ENCOUNTER_COUNT, PatientSummarySchema.CONDITION_COUNT,
             PatientSummarySchema.OBSERVATION_COUNT, PatientSummarySchema.MEDICATION_REQUEST_COUNT});
   }
@@ -75,11 +75,6 @@ public final class PatientSummaryJob {
       tx.commit();
       return write;
     }
-  }
-
-  private static String[] rest() {
-    String[] names = PatientSummarySchema.SCHEMA.fieldNames();
-    return java.util.Arrays.copyOfRange(names, 1, names.length);
   }
 
   private static Dataset<Row> counts(Dataset<Row> rows, String patientKey, String name) {

@@ -1,7 +1,6 @@
 package org.carelake.pipelines.quality;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
 
 import com.amazon.deequ.checks.Check;
 import java.util.ArrayList;
@@ -122,7 +121,7 @@ public final class SilverSuites {
     }
     Function<Dataset<Row>, Dataset<Row>> prepare = rows -> rows
         .join(patientKeys, rows.col(patientKey).equalTo(col("_pk")), "left")
-        .withColumn(PATIENT_KNOWN, col("_pk").isNotNull().or(col(patientKey).isNull().and(lit(false))))
+        .withColumn(PATIENT_KNOWN, col("_pk").isNotNull())
         .drop("_pk");
     return new TableSuite(table, prepare, List.of(check));
   }

@@ -1,6 +1,5 @@
 package org.carelake.pipelines.fhir.internal;
 
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
@@ -56,19 +55,5 @@ public final class NdjsonPartitionParser implements Function2<InputSplit, Iterat
         return pending.next();
       }
     };
-  }
-
-  /** For tests: parse a list of lines as one split would. */
-  static List<Row> parseAll(Pseudonymizer keys, String runId, String file, List<String> lines) {
-    FhirRecordParser parser = new FhirRecordParser(keys, runId);
-    List<Row> rows = new ArrayList<>();
-    long offset = 0;
-    for (String line : lines) {
-      if (!line.isBlank()) {
-        rows.addAll(parser.parse(line, file, offset, ParsedSchema.POSITION_LINE_OFFSET));
-      }
-      offset += line.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 1;
-    }
-    return rows;
   }
 }
