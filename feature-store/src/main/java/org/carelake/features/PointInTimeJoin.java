@@ -19,8 +19,13 @@ import org.carelake.core.spark.Seqs;
 
 /**
  * Point-in-time join (Feast's semantics): for each entity row {@code (patient_key, as_of)}, only
- * events with {@code as_of - lookback < event_time <= as_of} contribute. Entity rows with no event in
- * the window get null (COUNT and EXISTS: 0), never a value from outside it.
+ * events with {@code as_of - lookback < event_time <= as_of} contribute, and a value whose newest
+ * event is older than the feature's TTL is not served. Entity rows with no event in the window get
+ * null (COUNT and EXISTS: 0), never a value from outside it.
+ *
+ * <p>Every aggregation is deterministic regardless of how Spark orders rows between tasks (means sum
+ * exact decimals, slopes fold a sorted list), so a training set rebuilt from the same table
+ * versions has the same content hash.
  */
 public final class PointInTimeJoin {
 
@@ -29,6 +34,17 @@ public final class PointInTimeJoin {
 
   private static final String EVENT_TIME = "_event_time";
   private static final String VALUE = "_value";
+  private static final String NEWEST = "_newest_event";
+
+  /** Exact decimal for sums: 18 digits before the point, 10 after. */
+  private static final String EXACT = "decimal(28,10)";
+
+  private static final String SLOPE_PER_YEAR = "aggregate(array_sort(collect_list(struct("
+      + "(unix_micros(" + EVENT_TIME + ") - unix_micros(" + AS_OF + ")) / 86400000000D AS x, " + VALUE + " AS y))), "
+      + "named_struct('n', 0D, 'sx', 0D, 'sy', 0D, 'sxx', 0D, 'sxy', 0D), "
+      + "(a, e) -> named_struct('n', a.n + 1, 'sx', a.sx + e.x, 'sy', a.sy + e.y, 'sxx', a.sxx + e.x * e.x, 'sxy', a.sxy + e.x * e.y), "
+      + "a -> CASE WHEN a.n * a.sxx - a.sx * a.sx > 1e-9 * a.n * a.sxx "
+      + "THEN 365 * (a.n * a.sxy - a.sx * a.sy) / (a.n * a.sxx - a.sx * a.sx) END)";
 
   private PointInTimeJoin() {}
 
@@ -37,20 +53,27 @@ public final class PointInTimeJoin {
    *
    * @param keys distinct {@code (patient_key, as_of)} rows
    * @param events the feature's source rows
-   * @return {@code (patient_key, as_of, <feature>)} for keys with at least one event in the window
+   * @return {@code (patient_key, as_of, <feature>)} for keys with a value
    */
   public static Dataset<Row> aggregate(Dataset<Row> keys, Dataset<Row> events, FeatureDefinition feature) {
     Dataset<Row> selected = feature.filter() == null ? events : events.filter(expr(feature.filter()));
     Dataset<Row> prepared = selected.select(
         col(PATIENT_KEY).as("_pk"),
         col(feature.eventTimeColumn()).cast("timestamp").as(EVENT_TIME),
-        (feature.value() == null ? lit(null).cast("double") : expr(feature.value()).cast("double")).as(VALUE));
+        (feature.aggregation().needsValue() ? expr(feature.value()).cast("double") : lit(null).cast("double")).as(VALUE));
+    if (feature.aggregation().needsValue()) {
+      prepared = prepared.filter(col(VALUE).isNotNull());
+    }
     Column inWindow = col("_pk").equalTo(col(PATIENT_KEY))
         .and(col(EVENT_TIME).leq(col(AS_OF)))
-        .and(col(EVENT_TIME).gt(col(AS_OF).minus(expr("INTERVAL " + feature.lookbackDays() + " DAYS"))));
-    return keys.join(prepared, inWindow, "inner")
+        .and(col(EVENT_TIME).gt(col(AS_OF).minus(days(feature.lookbackDays()))));
+    Dataset<Row> aggregated = keys.join(prepared, inWindow, "inner")
         .groupBy(col(PATIENT_KEY), col(AS_OF))
-        .agg(aggregate(feature).as(feature.name()));
+        .agg(aggregate(feature).as(feature.name()), max(col(EVENT_TIME)).as(NEWEST));
+    if (feature.ttlDays() < feature.lookbackDays()) {
+      aggregated = aggregated.filter(col(NEWEST).gt(col(AS_OF).minus(days(feature.ttlDays()))));
+    }
+    return aggregated.drop(NEWEST);
   }
 
   /**
@@ -61,10 +84,14 @@ public final class PointInTimeJoin {
    */
   public static Dataset<Row> join(Dataset<Row> entities, Dataset<Row> keys, Dataset<Row> events, FeatureDefinition feature) {
     Dataset<Row> joined = entities.join(aggregate(keys, events, feature), Seqs.of(PATIENT_KEY, AS_OF), "left");
-    if (feature.aggregation() == Aggregation.COUNT || feature.aggregation() == Aggregation.EXISTS) {
+    if (feature.aggregation().zeroWhenEmpty()) {
       joined = joined.withColumn(feature.name(), when(col(feature.name()).isNull(), lit(0.0)).otherwise(col(feature.name())));
     }
     return joined;
+  }
+
+  private static Column days(int days) {
+    return expr("INTERVAL " + days + " DAYS");
   }
 
   private static Column aggregate(FeatureDefinition feature) {
@@ -72,9 +99,10 @@ public final class PointInTimeJoin {
       case COUNT -> count(lit(1)).cast("double");
       case EXISTS -> lit(1.0);
       case LAST -> max_by(col(VALUE), struct(col(EVENT_TIME), col(VALUE)));
-      case MEAN -> avg(col(VALUE));
+      case MEAN -> avg(col(VALUE).cast(EXACT)).cast("double");
       case MIN -> min(col(VALUE));
       case MAX -> max(col(VALUE));
+      case SLOPE -> expr(SLOPE_PER_YEAR);
       case DAYS_SINCE -> datediff(max(col(AS_OF)), max(col(EVENT_TIME))).cast("double");
     };
   }

@@ -38,14 +38,14 @@ class PointInTimeJoinTest {
   record Entity(String patient, Instant asOf) {}
 
   private static FeatureDefinition feature(String name, Aggregation aggregation, int lookbackDays) {
-    return new FeatureDefinition(name, 1, "test", TableId.silver("events"), "event_time", null,
-        aggregation == Aggregation.COUNT || aggregation == Aggregation.EXISTS || aggregation == Aggregation.DAYS_SINCE ? null : "value",
-        aggregation, lookbackDays);
+    return FeatureDefinition.of(name, 1, "test", TableId.silver("events"), "event_time", null,
+        aggregation.needsValue() ? "value" : null, aggregation, lookbackDays);
   }
 
   /** The obviously correct version: loop over every event for every entity row. */
-  static Double reference(List<Event> events, Entity e, Aggregation aggregation, int lookbackDays) {
-    Instant from = e.asOf().minus(lookbackDays, ChronoUnit.DAYS);
+  static Double reference(List<Event> events, Entity e, FeatureDefinition f) {
+    Aggregation aggregation = f.aggregation();
+    Instant from = e.asOf().minus(f.lookbackDays(), ChronoUnit.DAYS);
     List<Event> window = events.stream()
         .filter(ev -> ev.patient().equals(e.patient()) && !ev.time().isAfter(e.asOf()) && ev.time().isAfter(from)).toList();
     if (aggregation == Aggregation.COUNT) {
@@ -57,7 +57,14 @@ class PointInTimeJoinTest {
     if (window.isEmpty()) {
       return null;
     }
+    Instant newest = window.stream().map(Event::time).max(Instant::compareTo).get();
+    if (!newest.isAfter(e.asOf().minus(f.ttlDays(), ChronoUnit.DAYS))) {
+      return null; // stale: the newest event is older than the TTL
+    }
     return switch (aggregation) {
+      case SLOPE -> slopePerYear(window, e.asOf());
+      case DAYS_SINCE -> (double) ChronoUnit.DAYS.between(newest.atZone(java.time.ZoneOffset.UTC).toLocalDate(),
+          e.asOf().atZone(java.time.ZoneOffset.UTC).toLocalDate());
       case LAST -> window.stream().max((a, b) -> a.time().equals(b.time()) ? Double.compare(a.value(), b.value())
           : a.time().compareTo(b.time())).get().value();
       case MEAN -> window.stream().mapToDouble(Event::value).average().getAsDouble();
@@ -65,6 +72,20 @@ class PointInTimeJoinTest {
       case MAX -> window.stream().mapToDouble(Event::value).max().getAsDouble();
       default -> throw new IllegalArgumentException();
     };
+  }
+
+  /** Textbook least squares: slope of value against days before the as-of time, times 365. */
+  private static Double slopePerYear(List<Event> window, Instant asOf) {
+    double n = window.size();
+    double mx = window.stream().mapToDouble(ev -> days(ev, asOf)).average().getAsDouble();
+    double my = window.stream().mapToDouble(Event::value).average().getAsDouble();
+    double sxx = window.stream().mapToDouble(ev -> (days(ev, asOf) - mx) * (days(ev, asOf) - mx)).sum();
+    double sxy = window.stream().mapToDouble(ev -> (days(ev, asOf) - mx) * (ev.value() - my)).sum();
+    return n < 2 || sxx < 1e-9 ? null : 365 * sxy / sxx;
+  }
+
+  private static double days(Event ev, Instant asOf) {
+    return (ev.time().toEpochMilli() - asOf.toEpochMilli()) / 86_400_000.0;
   }
 
   private static Map<String, Double> run(SparkSession spark, List<Event> events, List<Entity> entities, FeatureDefinition f) {
@@ -98,13 +119,22 @@ class PointInTimeJoinTest {
         }
       }
       List<Entity> unique = entities.stream().distinct().toList();
-      for (Aggregation aggregation : List.of(Aggregation.LAST, Aggregation.MAX, Aggregation.MEAN, Aggregation.COUNT, Aggregation.MIN)) {
+      for (Aggregation aggregation : Aggregation.values()) {
         int lookback = 30 + random.nextInt(400);
-        Map<String, Double> actual = run(spark, events, unique, feature("f", aggregation, lookback));
+        FeatureDefinition f = feature("f", aggregation, lookback);
+        if (!aggregation.zeroWhenEmpty() && random.nextBoolean()) {
+          f = f.withTtl(1 + random.nextInt(lookback));
+        }
+        Map<String, Double> actual = run(spark, events, unique, f);
         for (Entity e : unique) {
           String key = e.patient() + "@" + e.asOf();
-          Double expected = reference(events, e, aggregation, lookback);
-          assertThat(actual.get(key)).as("%s lookback %d for %s", aggregation, lookback, key).isEqualTo(expected);
+          Double expected = reference(events, e, f);
+          String what = aggregation + " lookback " + lookback + " ttl " + f.ttlDays() + " for " + key;
+          if (expected == null || aggregation != Aggregation.SLOPE && aggregation != Aggregation.MEAN) {
+            assertThat(actual.get(key)).as(what).isEqualTo(expected);
+          } else {
+            assertThat(actual.get(key)).as(what).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-6 * (1 + Math.abs(expected))));
+          }
           if (aggregation == Aggregation.MAX && expected != null) {
             long asOfDay = ChronoUnit.DAYS.between(T0, e.asOf());
             assertThat(actual.get(key)).as("never a value from after the as-of time").isLessThanOrEqualTo((double) asOfDay);
