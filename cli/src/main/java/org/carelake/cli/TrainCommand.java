@@ -7,7 +7,6 @@ import org.carelake.core.SensitiveGroups;
 import org.carelake.features.ClinicalFeatures;
 import org.carelake.pipelines.quality.QualityLedger;
 import org.carelake.training.TrainJob;
-import org.carelake.training.cohort.Cohort;
 import org.carelake.training.cohort.CohortDefinition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -50,10 +49,9 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   static void print(TrainJob.Result result, java.io.PrintWriter out) {
-    out.printf("Cohort %s attrition:%n", result.cohort().definition().name());
-    for (Cohort.AttritionStep step : result.cohort().attrition()) {
-      out.printf("  %8d  %s%n", step.patients(), step.rule());
-    }
+    CohortCommand.printAttrition(result.cohort(), out);
+    out.printf("Training set %s: %d rows, content hash %s%n", result.trainingSet().id(), result.trainingSet().rowCount(),
+        result.trainingSet().contentHash());
     out.printf("Model: %d train / %d test patients, AUROC test %.3f (train %.3f), threshold %.4f%n", result.run().trainRows(),
         result.run().testRows(), result.run().aurocTest(), result.run().aurocTrain(), result.run().threshold());
     out.printf("Registered %s v%d at %s%n", result.version().model(), result.version().version(), result.version().directory());

@@ -29,6 +29,17 @@ public record TableId(Layer layer, String name) implements java.io.Serializable 
     return new TableId(Layer.OPS, name);
   }
 
+  /** Parses {@code layer.table}, e.g. {@code silver.patient}. */
+  public static TableId parse(String qualifiedName) {
+    String[] parts = qualifiedName.split("\\.", 2);
+    for (Layer layer : Layer.values()) {
+      if (parts.length == 2 && layer.dbName().equals(parts[0])) {
+        return new TableId(layer, parts[1]);
+      }
+    }
+    throw new IllegalArgumentException("not a table name of the form layer.table: " + qualifiedName);
+  }
+
   /** The name SQL uses, {@code layer.table}. */
   public String qualifiedName() {
     return layer.dbName() + "." + name;

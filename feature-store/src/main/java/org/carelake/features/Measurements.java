@@ -19,6 +19,7 @@ public final class Measurements {
 
   public static final String PATIENT_KEY = ObservationSchema.PATIENT_KEY;
   public static final String EFFECTIVE_TIME = ObservationSchema.EFFECTIVE_TIME;
+  public static final String CODE_SYSTEM = ObservationSchema.CODE_SYSTEM;
   public static final String CODE = ObservationSchema.CODE;
   public static final String VALUE = ObservationSchema.VALUE_QUANTITY;
   public static final String UNIT = ObservationSchema.VALUE_UNIT;
@@ -27,11 +28,12 @@ public final class Measurements {
 
   public static Dataset<Row> flatten(Dataset<Row> observations) {
     Dataset<Row> own = observations.filter(col(ObservationSchema.VALUE_QUANTITY).isNotNull())
-        .select(col(PATIENT_KEY), col(EFFECTIVE_TIME), col(CODE), col(VALUE), col(UNIT));
+        .select(col(PATIENT_KEY), col(EFFECTIVE_TIME), col(CODE_SYSTEM), col(CODE), col(VALUE), col(UNIT));
     Dataset<Row> parts = observations.filter(col(ObservationSchema.COMPONENTS).isNotNull())
         .select(col(PATIENT_KEY), col(EFFECTIVE_TIME), explode(col(ObservationSchema.COMPONENTS)).as("c"))
         .filter(col("c." + ObservationSchema.VALUE_QUANTITY).isNotNull())
-        .select(col(PATIENT_KEY), col(EFFECTIVE_TIME), col("c." + ObservationSchema.CODE).as(CODE),
+        .select(col(PATIENT_KEY), col(EFFECTIVE_TIME), col("c." + ObservationSchema.CODE_SYSTEM).as(CODE_SYSTEM),
+            col("c." + ObservationSchema.CODE).as(CODE),
             col("c." + ObservationSchema.VALUE_QUANTITY).as(VALUE), col("c." + ObservationSchema.VALUE_UNIT).as(UNIT));
     return own.unionByName(parts);
   }

@@ -11,13 +11,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.LocalDate;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.carelake.core.CareLakeException;
+import org.carelake.core.Hashes;
 
 /**
  * A target cohort in clinical terms, read from a YAML file under version control. Validated
@@ -32,6 +30,9 @@ public record CohortDefinition(
     @JsonProperty("prior_observation_days") int priorObservationDays,
     @JsonProperty("outcome") Outcome outcome,
     @JsonProperty("time_at_risk") TimeAtRisk timeAtRisk,
+    @JsonProperty("inclusion") List<Criterion> inclusion,
+    @JsonProperty("exclusion") List<Criterion> exclusion,
+    String sourceText,
     String sourceHash) {
 
   /** The file's fields as written; the definition adds the file's hash. */
@@ -43,7 +44,9 @@ public record CohortDefinition(
       @JsonProperty("age_at_index") AgeRange ageAtIndex,
       @JsonProperty("prior_observation_days") int priorObservationDays,
       @JsonProperty("outcome") Outcome outcome,
-      @JsonProperty("time_at_risk") TimeAtRisk timeAtRisk) {}
+      @JsonProperty("time_at_risk") TimeAtRisk timeAtRisk,
+      @JsonProperty("inclusion") List<Criterion> inclusion,
+      @JsonProperty("exclusion") List<Criterion> exclusion) {}
 
   /** Code systems a concept set may use, by the URI FHIR uses. */
   public static final Map<String, String> CODE_SYSTEMS = Map.of(
@@ -64,6 +67,20 @@ public record CohortDefinition(
   public record AgeRange(@JsonProperty("min") int min, @JsonProperty("max") int max) {}
 
   public record Outcome(@JsonProperty("concepts") Concepts concepts, @JsonProperty("washout") boolean washout) {}
+
+  /**
+   * A rule over events in a window relative to the index date: an inclusion rule keeps patients
+   * with at least one matching event in the window, an exclusion rule removes them.
+   *
+   * @param value for observation rules, the measured value must lie in this range
+   */
+  public record Criterion(@JsonProperty("name") String name, @JsonProperty("table") String table,
+      @JsonProperty("concepts") Concepts concepts, @JsonProperty("window") Window window, @JsonProperty("value") ValueRange value) {}
+
+  /** Days relative to index, both ends inclusive; negative is before index. */
+  public record Window(@JsonProperty("start_days") Integer startDays, @JsonProperty("end_days") Integer endDays) {}
+
+  public record ValueRange(@JsonProperty("min") Double min, @JsonProperty("max") Double max) {}
 
   public record TimeAtRisk(@JsonProperty("start_days") int startDays, @JsonProperty("end_days") int endDays) {}
 
@@ -92,13 +109,16 @@ public record CohortDefinition(
       String line = at == null ? "" : " line " + at.getLineNr();
       throw CareLakeException.badInput("Cohort definition " + where + line + ": " + e.getOriginalMessage().split("\n")[0] + ".",
           "fields are name, description, entry{table, concepts{system, codes}}, study_period{start, end}, "
-              + "age_at_index{min, max}, prior_observation_days, outcome{concepts, washout}, time_at_risk{start_days, end_days}.");
+              + "age_at_index{min, max}, prior_observation_days, outcome{concepts, washout}, time_at_risk{start_days, end_days}, "
+              + "and optional inclusion/exclusion lists of {name, table, concepts, window{start_days, end_days}, value{min, max}}.");
     } catch (IOException e) {
       throw CareLakeException.badInput("Cohort definition " + where + " is not valid YAML: " + e.getMessage().split("\n")[0] + ".",
           "fix the YAML syntax.");
     }
     CohortDefinition withHash = new CohortDefinition(parsed.name, parsed.description, parsed.entry, parsed.studyPeriod,
-        parsed.ageAtIndex, parsed.priorObservationDays, parsed.outcome, parsed.timeAtRisk, sha256(yaml));
+        parsed.ageAtIndex, parsed.priorObservationDays, parsed.outcome, parsed.timeAtRisk,
+        parsed.inclusion == null ? List.of() : List.copyOf(parsed.inclusion), parsed.exclusion == null ? List.of() : List.copyOf(parsed.exclusion),
+        yaml, Hashes.sha256(yaml));
     withHash.validate(where);
     return withHash;
   }
@@ -118,6 +138,31 @@ public record CohortDefinition(
     require(priorObservationDays >= 0, where, "prior_observation_days must not be negative");
     require(timeAtRisk != null && timeAtRisk.startDays >= 0 && timeAtRisk.endDays > timeAtRisk.startDays, where,
         "time_at_risk needs 0 <= start_days < end_days (an impossible or empty window otherwise)");
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (List<Criterion> rules : List.of(inclusion, exclusion)) {
+      String kind = rules == inclusion ? "inclusion" : "exclusion";
+      for (int i = 0; i < rules.size(); i++) {
+        criterion(rules.get(i), kind + "[" + i + "]", where);
+        require(names.add(rules.get(i).name), where, kind + "[" + i + "].name '" + rules.get(i).name + "' is used twice");
+      }
+    }
+  }
+
+  private static void criterion(Criterion c, String field, String where) {
+    require(c != null && c.name != null && !c.name.isBlank(), where, field + ".name is missing");
+    require(c.table != null && ENTRY_TABLES.contains(c.table), where, field + ".table '" + c.table + "' is not one of " + ENTRY_TABLES);
+    concepts(c.concepts, field + ".concepts", where);
+    require(c.window != null && c.window.startDays != null && c.window.endDays != null, where,
+        field + ".window needs start_days and end_days (days relative to index, negative = before)");
+    require(c.window.startDays <= c.window.endDays, where, field + ".window starts (" + c.window.startDays + ") after it ends ("
+        + c.window.endDays + ")");
+    require(c.window.endDays <= 0, where, field + ".window ends " + c.window.endDays
+        + " days after index; cohort rules may only use what is known at index (end_days <= 0)");
+    if (c.value != null) {
+      require("observation".equals(c.table), where, field + ".value only applies to observation rules");
+      require(c.value.min != null || c.value.max != null, where, field + ".value needs min or max");
+      require(c.value.min == null || c.value.max == null || c.value.min <= c.value.max, where, field + ".value min is above max");
+    }
   }
 
   private static void concepts(Concepts c, String field, String where) {
@@ -137,11 +182,4 @@ public record CohortDefinition(
     }
   }
 
-  private static String sha256(String text) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 }
