@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code bench <what>}: measured speed against a plain peer in the same run. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks against plain Spark peers, same run, same data.",
-    subcommands = BenchCommand.Fhir.class)
+    subcommands = {BenchCommand.Fhir.class, BenchCommand.Pit.class})
 public final class BenchCommand implements Runnable {
 
   @Spec CommandSpec spec;
@@ -137,6 +137,98 @@ public final class BenchCommand implements Runnable {
           """, patients, seed, repeat, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() / (1024 * 1024),
           System.getProperty("java.version"), global.master, files, mb, resources, repeat, plain, resources / plain, mb / plain,
           care, resources / care, mb / care, care / plain);
+    }
+  }
+
+  @Command(name = "pit", mixinStandardHelpOptions = true,
+      description = {"Point-in-time join (CareLake feature store, LAST value in a 365-day window) of timestamped events with",
+          "(patient, index date) rows, vs a plain equi-join on patient_key of the same data (peer). Generated data is written to",
+          "Parquet first; every path reads it from there and runs to Spark's no-op sink; best of --repeat runs, alternating."})
+  static final class Pit implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--events", defaultValue = "10000000", description = "Timestamped events (default: ${DEFAULT-VALUE}).")
+    long events;
+
+    @Option(names = "--entities", defaultValue = "100000", description = "(patient, index date) rows (default: ${DEFAULT-VALUE}).")
+    long entities;
+
+    @Option(names = "--repeat", defaultValue = "2", description = "Runs per path (default: ${DEFAULT-VALUE}).")
+    int repeat;
+
+    @Option(names = "--report", defaultValue = "docs/benchmarks.md", description = "Markdown file to update (default: ${DEFAULT-VALUE}).")
+    Path report;
+
+    @Override
+    public Integer call() throws IOException {
+      CliContext context = new CliContext(global);
+      Progress progress = new Progress(context.progressStream(), 0);
+      SparkSession spark = context.spark();
+      Path scratch = Files.createTempDirectory("carelake-bench-pit-");
+      try {
+        progress.step("bench pit: generating " + events + " events for " + entities + " patients");
+        // Ten years of events per patient; one index date per patient, somewhere in those ten years.
+        spark.range(events).selectExpr("concat('p', cast(id % " + entities + " as string)) AS patient_key",
+                "timestamp_seconds(1420070400 + pmod(xxhash64(id, 1), 315360000)) AS event_time",
+                "cast(pmod(xxhash64(id, 2), 10000) as double) / 100 AS value")
+            .write().parquet(scratch.resolve("events").toString());
+        spark.range(entities).selectExpr("concat('p', cast(id as string)) AS patient_key",
+                "timestamp_seconds(1420070400 + pmod(xxhash64(id, 3), 315360000)) AS as_of")
+            .write().parquet(scratch.resolve("entities").toString());
+        org.carelake.features.FeatureDefinition feature = org.carelake.features.FeatureDefinition.of("last_value", 1,
+            "bench", org.carelake.core.TableId.silver("events"), "event_time", null, "value",
+            org.carelake.features.Aggregation.LAST, 365);
+        Map<String, Long> best = new LinkedHashMap<>();
+        long joinedRows = 0;
+        for (int run = 0; run < repeat; run++) {
+          var ev = spark.read().parquet(scratch.resolve("events").toString());
+          var en = spark.read().parquet(scratch.resolve("entities").toString());
+          long t0 = System.nanoTime();
+          en.join(ev, "patient_key").write().format("noop").mode("overwrite").save();
+          record(best, "join", t0, progress, run);
+          long t1 = System.nanoTime();
+          en.join(ev, "patient_key").groupBy("patient_key", "as_of")
+              .agg(org.apache.spark.sql.functions.max_by(org.apache.spark.sql.functions.col("value"),
+                  org.apache.spark.sql.functions.col("event_time")).as("last_value"))
+              .write().format("noop").mode("overwrite").save();
+          record(best, "join+agg", t1, progress, run);
+          long t2 = System.nanoTime();
+          org.carelake.features.PointInTimeJoin.aggregate(en, ev, feature).write().format("noop").mode("overwrite").save();
+          record(best, "pit", t2, progress, run);
+          if (run == 0) {
+            joinedRows = org.carelake.features.PointInTimeJoin.aggregate(en, ev, feature).count();
+          }
+        }
+        String block = String.format(Locale.ROOT, """
+            ## Point-in-time join (`./carelake bench pit --events %d --entities %d --repeat %d`)
+
+            Machine: %d cores, JVM max heap %d MB, Java %s, `--master %s`, %s shuffle partitions. Data: %,d events             (patient_key, event_time, value) over ten years and %,d (patient_key, as_of) rows, generated and written to             Parquet before timing; every path reads the Parquet and runs to Spark's no-op sink. Best of %d runs, alternating.
+
+            | path | time (s) | events/s |
+            | --- | ---: | ---: |
+            | peer: plain equi-join on patient_key (every event x entity row) | %.1f | %,.0f |
+            | plain equi-join + latest value per (patient, as_of), no time window (for context) | %.1f | %,.0f |
+            | CareLake: point-in-time LAST in a 365-day window before as_of | %.1f | %,.0f |
+
+            %,d of %,d entity rows have a value in their window. Ratio CareLake / peer: **%.2fx** (target: at most 2x).
+            """, events, entities, repeat, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() / (1024 * 1024),
+            System.getProperty("java.version"), global.master, spark.conf().get("spark.sql.shuffle.partitions"), events, entities, repeat,
+            best.get("join") / 1e9, events / (best.get("join") / 1e9), best.get("join+agg") / 1e9, events / (best.get("join+agg") / 1e9),
+            best.get("pit") / 1e9, events / (best.get("pit") / 1e9), joinedRows, entities, (double) best.get("pit") / best.get("join"));
+        spec.commandLine().getOut().println(block);
+        spec.commandLine().getOut().flush();
+        updateReport(report, "pit", block);
+        return 0;
+      } finally {
+        MoreFiles.deleteRecursively(scratch);
+      }
+    }
+
+    private static void record(Map<String, Long> best, String path, long start, Progress progress, int run) {
+      long took = System.nanoTime() - start;
+      best.merge(path, took, Math::min);
+      progress.detail(String.format(Locale.ROOT, "run %d: %s %.1f s", run + 1, path, took / 1e9));
     }
   }
 

@@ -63,8 +63,9 @@ public final class DemoCommand implements Callable<Integer> {
     progress.step("ingest FHIR into bronze and silver; build gold");
     SparkSession spark = context.spark();
     FhirIngestResult ingest = new FhirIngestJob(spark, lakehouse, keys.pseudonymizer(), progress).execute(FhirIngestJob.plan(data));
-    progress.detail(String.format(Locale.ROOT, "read %d = accepted %d + quarantined %d", ingest.read(), ingest.accepted(),
-        ingest.quarantined()));
+    progress.detail(String.format(Locale.ROOT, "read %d = upserted %d + unchanged %d + deleted %d + quarantined %d (%d files skipped: "
+        + "already ingested)", ingest.read(), ingest.upserted(), ingest.unchanged(), ingest.deleted(), ingest.quarantined(),
+        ingest.skippedFiles()));
     TableWrite gold = new PatientSummaryJob(spark, lakehouse).execute();
     progress.detail(gold.table() + " v" + gold.versionAfter());
 
@@ -87,14 +88,18 @@ public final class DemoCommand implements Callable<Integer> {
       out.printf("  %-42s %10d  v%d%n", table.qualifiedName(), lakehouse.read(spark, table).count(),
           lakehouse.version(spark, table).orElse(-1L));
     }
-    out.printf("FHIR ingest: read %d = accepted %d + quarantined %d [%s]%n", ingest.read(), ingest.accepted(), ingest.quarantined(),
+    out.printf("FHIR ingest: read %d = upserted %d + unchanged %d + deleted %d + quarantined %d, %d files skipped as already "
+        + "ingested [%s]%n", ingest.read(), ingest.upserted(), ingest.unchanged(), ingest.deleted(), ingest.quarantined(), ingest.skippedFiles(),
         ingest.reconciles() ? "reconciled" : "DOES NOT RECONCILE");
     out.printf("Quality: %s (%d tables checked)%n", quality.passed() ? "PASS" : "FAIL", quality.tables().size());
     out.printf("Cohort %s: %d patients (%d train, %d test)%n", definition.name(), trained.run().trainRows() + trained.run().testRows(),
         trained.run().trainRows(), trained.run().testRows());
+    out.printf("Training set %s: %d rows, content hash %s (rebuild: ./carelake trainset --rebuild %s)%n", trained.trainingSet().id(),
+        trained.trainingSet().rowCount(), trained.trainingSet().contentHash().substring(0, 16), trained.trainingSet().id());
     out.printf("Model AUROC (test): %.3f%n", trained.run().aurocTest());
     out.printf("Registry: %s v%d at %s%n", trained.version().model(), trained.version().version(), trained.version().directory());
-    out.printf("Reports:%n  quality  %s%n           %s%n  bias     %s%n           %s%n", quality.htmlReport(), quality.jsonReport(),
+    out.printf("Reports:%n  quality    %s%n             %s%n  attrition  %s%n  bias       %s%n             %s%n", quality.htmlReport(),
+        quality.jsonReport(), lakehouse.reportsDir().resolve("cohorts").resolve(definition.name() + "-attrition.html"),
         trained.biasReport().html(), trained.biasReport().json());
     out.printf("Try: ./carelake sql --lakehouse %s \"SELECT count(*) FROM silver.patient\"%n", lakehouse.root());
     out.flush();

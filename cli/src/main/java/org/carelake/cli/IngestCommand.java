@@ -39,6 +39,9 @@ public final class IngestCommand implements Runnable {
     @Option(names = "--input", required = true, paramLabel = "PATH", description = "A FHIR file or a folder of them.")
     Path input;
 
+    @Option(names = "--force", description = "Re-read files already ingested with the same content (ops.ingest_manifest).")
+    boolean force;
+
     @Override
     public Integer call() {
       CliContext context = new CliContext(global);
@@ -46,10 +49,11 @@ public final class IngestCommand implements Runnable {
       var keys = KeyProvider.fromEnvironment().pseudonymizer();
       Progress progress = new Progress(context.progressStream(), 0);
       progress.step("ingest fhir: " + plan.fileCount() + " files");
-      FhirIngestResult result = new FhirIngestJob(context.spark(), context.lakehouse(), keys, progress).execute(plan);
+      FhirIngestResult result = new FhirIngestJob(context.spark(), context.lakehouse(), keys, progress).execute(plan, force);
       print(result, spec.commandLine().getOut());
-      if (result.read() == 0) {
-        throw CareLakeException.badInput("No FHIR record could be read from " + input + ".",
+      if (result.files() > 0 && result.accepted() + result.deleted() == 0) {
+        throw CareLakeException.badInput("No FHIR resource could be read from " + input + " (" + result.read()
+                + " records, all quarantined; see bronze.fhir_quarantine for each reason).",
             "check the files are FHIR R4 NDJSON or Bundles and not empty.");
       }
       return 0;
@@ -57,9 +61,13 @@ public final class IngestCommand implements Runnable {
   }
 
   static void print(FhirIngestResult result, java.io.PrintWriter out) {
-    out.printf("FHIR ingest run %s: %d files%n", result.runId(), result.files());
-    out.printf("  read %d = accepted %d + quarantined %d  [%s]%n", result.read(), result.accepted(), result.quarantined(),
-        result.reconciles() ? "reconciled" : "DOES NOT RECONCILE");
+    out.printf("FHIR ingest run %s: %d files read, %d skipped (already ingested with the same content)%n", result.runId(),
+        result.files(), result.skippedFiles());
+    out.printf("  read %d = upserted %d + unchanged %d + deleted %d + quarantined %d  [%s]%n", result.read(), result.upserted(),
+        result.unchanged(), result.deleted(), result.quarantined(), result.reconciles() ? "reconciled" : "DOES NOT RECONCILE");
+    if (result.deleted() > 0) {
+      out.printf("    tombstones removed %d silver rows%n", result.silverRowsDeleted());
+    }
     for (Map.Entry<String, Long> e : result.acceptedByType().entrySet()) {
       out.printf("    accepted %-24s %10d%n", e.getKey(), e.getValue());
     }

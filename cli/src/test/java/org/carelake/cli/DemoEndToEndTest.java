@@ -66,8 +66,8 @@ class DemoEndToEndTest {
     Lakehouse lakehouse = new Lakehouse(lakehouseDir);
     assertThat(lakehouse.tables()).extracting(TableId::qualifiedName).contains("bronze.fhir_resource", "bronze.fhir_quarantine",
         "silver.patient", "silver.encounter", "silver.condition", "silver.observation", "silver.medication_request",
-        "gold.patient_summary", "gold.cohort_incident_hypertension_5y", "gold.features_incident_hypertension_5y",
-        "ops.quality_result", "ops.model_registry");
+        "gold.patient_summary", "gold.cohort_incident_hypertension_5y", "gold.trainset_incident_hypertension_5y",
+        "ops.quality_result", "ops.model_registry", "ops.training_set", "ops.feature_registry");
     versionsAfterFirstRun = new LinkedHashMap<>();
     rowsAfterFirstRun = new LinkedHashMap<>();
     for (TableId t : dataTables(lakehouse)) {
@@ -121,6 +121,54 @@ class DemoEndToEndTest {
     CliRunner.Result tables = CliRunner.run("tables", "--lakehouse", lakehouseDir.toString(), "--master", "local[2]");
     assertThat(tables.exitCode()).isZero();
     assertThat(tables.out()).contains("silver.observation").contains("gold.patient_summary").contains("version");
+  }
+
+  @Test
+  @Order(4)
+  void cohortFeaturesAndTrainingSetCommandsWorkOnTheDemoLakehouse() throws Exception {
+    String[] common = {"--lakehouse", lakehouseDir.toString(), "--master", "local[2]"};
+    CliRunner.Result list = CliRunner.run(concat(new String[] {"features", "list"}, common));
+    assertThat(list.exitCode()).as(list.err()).isZero();
+    assertThat(list.out()).contains("cardiometabolic_v1").contains("last_bmi").contains("bmi_trend_3y").contains("carelake-ml");
+
+    CliRunner.Result build = CliRunner.run(concat(new String[] {"features", "build", "--as-of", "2024-12-31"}, common));
+    assertThat(build.exitCode()).as(build.err()).isZero();
+    assertThat(build.out()).contains("Built gold.feature_cardiometabolic_v1").contains("(first build)");
+    CliRunner.Result rebuild = CliRunner.run(concat(new String[] {"features", "build", "--as-of", "2024-12-31"}, common));
+    assertThat(rebuild.out()).contains("(unchanged)").contains("0 of 21 features drifted");
+    assertThat(Files.readString(lakehouseDir.resolve("reports/features/cardiometabolic_v1-build.html"))).contains("<svg");
+
+    Path dysglycemia = Path.of("..", "training", "cohorts", "incident-dysglycemia-3y.yaml");
+    CliRunner.Result cohort = CliRunner.run(concat(new String[] {"cohort", "build", "--definition", dysglycemia.toString()}, common));
+    assertThat(cohort.exitCode()).as(cohort.err()).isZero();
+    assertThat(cohort.out()).contains("Wrote gold.cohort_incident_dysglycemia_3y").contains("include: ").contains("exclude: ");
+    JsonNode attrition = new ObjectMapper().readTree(lakehouseDir.resolve("reports/cohorts/incident-dysglycemia-3y-attrition.json")
+        .toFile());
+    int cells = 0;
+    for (JsonNode step : attrition.path("steps")) {
+      for (JsonNode attribute : step.path("by_group")) {
+        for (JsonNode count : attribute) {
+          String shown = count.asText();
+          assertThat(shown.startsWith("<11") || Long.parseLong(shown) == 0 || Long.parseLong(shown) >= 11)
+              .as("attrition cell " + shown).isTrue();
+          cells++;
+        }
+      }
+    }
+    assertThat(cells).isGreaterThan(20);
+
+    ModelVersion latest = new ModelRegistry(SparkExtension.spark(), new Lakehouse(lakehouseDir)).versions("incident-hypertension-5y")
+        .get(1);
+    String trainingSet = (String) ((Map<?, ?>) latest.card().get("lineage")).get("training_set_id");
+    CliRunner.Result again = CliRunner.run(concat(new String[] {"trainset", "--rebuild", trainingSet}, common));
+    assertThat(again.exitCode()).as(again.err()).isZero();
+    assertThat(again.out()).contains("identical");
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
   }
 
   private static List<TableId> dataTables(Lakehouse lakehouse) {

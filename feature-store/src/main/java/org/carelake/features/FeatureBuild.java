@@ -106,7 +106,11 @@ public final class FeatureBuild {
         .filter(col(PatientSchema.BIRTH_DATE).leq(lit(atTs).cast("date")))
         .filter(col(PatientSchema.DECEASED_TIME).isNull().or(col(PatientSchema.DECEASED_TIME).gt(lit(atTs))))
         .select(col(PatientSchema.PATIENT_KEY).as(PointInTimeJoin.PATIENT_KEY), lit(atTs).as(PointInTimeJoin.AS_OF));
-    Dataset<Row> features = new FeatureStore(read).features(entities, set).orderBy(PointInTimeJoin.PATIENT_KEY).cache();
+    Dataset<Row> features;
+    try (FeatureStore store = new FeatureStore(read)) {
+      features = store.features(entities, set).orderBy(PointInTimeJoin.PATIENT_KEY).cache();
+      features.count();
+    }
     try {
       TableWrite write;
       try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {

@@ -20,13 +20,14 @@ import org.carelake.core.schema.PatientSchema;
  * Sources are resolved through a function so callers decide which table versions are read (the
  * training path passes time-travel reads pinned to recorded Delta versions).
  */
-public final class FeatureStore {
+public final class FeatureStore implements AutoCloseable {
 
   public static final String AGE_AT_AS_OF = "age_at_as_of";
   public static final String SEX_FEMALE = "sex_female";
 
   private final Function<TableId, Dataset<Row>> tables;
   private final Map<TableId, Dataset<Row>> resolved = new LinkedHashMap<>();
+  private final java.util.List<Dataset<Row>> cached = new java.util.ArrayList<>();
 
   /** @param tables reads a silver/gold table (e.g. at a pinned Delta version) */
   public FeatureStore(Function<TableId, Dataset<Row>> tables) {
@@ -34,18 +35,39 @@ public final class FeatureStore {
   }
 
   /**
-   * The entity rows with demographics and every feature of the set. Entity keys are computed once
-   * and cached; each feature is aggregated against them and joined back, so the plan grows linearly
-   * with the number of features.
+   * The entity rows with demographics and every feature of the set, in the set's column order.
+   * Entity keys are computed once and cached (until {@link #close()}); the features of each source
+   * and event-time column are aggregated together against them and joined back, so the plan has one
+   * join and one aggregation per source, not per feature. Materialize (or cache) the result before
+   * closing the store.
    */
   public Dataset<Row> features(Dataset<Row> entities, FeatureSet set) {
     Dataset<Row> base = withDemographics(entities).cache();
     Dataset<Row> keys = base.select(col(PointInTimeJoin.PATIENT_KEY), col(PointInTimeJoin.AS_OF)).distinct().cache();
-    Dataset<Row> rows = base;
+    cached.add(base);
+    cached.add(keys);
+    Map<String, java.util.List<FeatureDefinition>> bySource = new LinkedHashMap<>();
     for (FeatureDefinition feature : set.features()) {
-      rows = PointInTimeJoin.join(rows, keys, source(feature.source()), feature);
+      bySource.computeIfAbsent(feature.source().qualifiedName() + "#" + feature.eventTimeColumn(), k -> new java.util.ArrayList<>())
+          .add(feature);
     }
-    return rows;
+    Dataset<Row> rows = base;
+    for (java.util.List<FeatureDefinition> group : bySource.values()) {
+      rows = PointInTimeJoin.join(rows, keys, source(group.get(0).source()), group);
+    }
+    java.util.List<org.apache.spark.sql.Column> columns = new java.util.ArrayList<>();
+    for (String c : base.columns()) {
+      columns.add(col(c));
+    }
+    set.names().forEach(n -> columns.add(col(n)));
+    return rows.select(columns.toArray(new org.apache.spark.sql.Column[0]));
+  }
+
+  /** Releases the cached entity keys. */
+  @Override
+  public void close() {
+    cached.forEach(Dataset::unpersist);
+    cached.clear();
   }
 
   /** Age at the as-of time in whole years, and sex, from silver.patient (not time-varying). */

@@ -89,14 +89,24 @@ class PointInTimeJoinTest {
   }
 
   private static Map<String, Double> run(SparkSession spark, List<Event> events, List<Entity> entities, FeatureDefinition f) {
+    return run(spark, events, entities, List.of(f)).get(f.name());
+  }
+
+  /** Feature name -> (patient@as_of -> value), all features computed together in one join. */
+  private static Map<String, Map<String, Double>> run(SparkSession spark, List<Event> events, List<Entity> entities,
+      List<FeatureDefinition> features) {
     Dataset<Row> ev = spark.createDataFrame(events.stream()
         .map(e -> RowFactory.create(e.patient(), Timestamp.from(e.time()), e.value())).toList(), EVENTS);
     Dataset<Row> en = spark.createDataFrame(entities.stream()
         .map(e -> RowFactory.create(e.patient(), Timestamp.from(e.asOf()))).toList(), ENTITIES);
     Dataset<Row> keys = en.distinct();
-    Map<String, Double> out = new HashMap<>();
-    for (Row r : PointInTimeJoin.join(en, keys, ev, f).collectAsList()) {
-      out.put(r.getString(0) + "@" + r.getTimestamp(1).toInstant(), r.isNullAt(2) ? null : r.getDouble(2));
+    Map<String, Map<String, Double>> out = new HashMap<>();
+    for (Row r : PointInTimeJoin.join(en, keys, ev, features).collectAsList()) {
+      for (FeatureDefinition f : features) {
+        int i = r.fieldIndex(f.name());
+        out.computeIfAbsent(f.name(), k -> new HashMap<>())
+            .put(r.getString(0) + "@" + r.getTimestamp(1).toInstant(), r.isNullAt(i) ? null : r.getDouble(i));
+      }
     }
     return out;
   }
@@ -119,25 +129,32 @@ class PointInTimeJoinTest {
         }
       }
       List<Entity> unique = entities.stream().distinct().toList();
+      // Every aggregation, each with its own window and TTL, computed together as one source's features.
+      List<FeatureDefinition> features = new ArrayList<>();
       for (Aggregation aggregation : Aggregation.values()) {
         int lookback = 30 + random.nextInt(400);
-        FeatureDefinition f = feature("f", aggregation, lookback);
+        FeatureDefinition f = feature("f_" + aggregation.name().toLowerCase(java.util.Locale.ROOT), aggregation, lookback);
         if (!aggregation.zeroWhenEmpty() && random.nextBoolean()) {
           f = f.withTtl(1 + random.nextInt(lookback));
         }
-        Map<String, Double> actual = run(spark, events, unique, f);
+        features.add(f);
+      }
+      Map<String, Map<String, Double>> actual = run(spark, events, unique, features);
+      for (FeatureDefinition f : features) {
+        Aggregation aggregation = f.aggregation();
         for (Entity e : unique) {
           String key = e.patient() + "@" + e.asOf();
           Double expected = reference(events, e, f);
-          String what = aggregation + " lookback " + lookback + " ttl " + f.ttlDays() + " for " + key;
+          Double got = actual.get(f.name()).get(key);
+          String what = aggregation + " lookback " + f.lookbackDays() + " ttl " + f.ttlDays() + " for " + key;
           if (expected == null || aggregation != Aggregation.SLOPE && aggregation != Aggregation.MEAN) {
-            assertThat(actual.get(key)).as(what).isEqualTo(expected);
+            assertThat(got).as(what).isEqualTo(expected);
           } else {
-            assertThat(actual.get(key)).as(what).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-6 * (1 + Math.abs(expected))));
+            assertThat(got).as(what).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-6 * (1 + Math.abs(expected))));
           }
           if (aggregation == Aggregation.MAX && expected != null) {
             long asOfDay = ChronoUnit.DAYS.between(T0, e.asOf());
-            assertThat(actual.get(key)).as("never a value from after the as-of time").isLessThanOrEqualTo((double) asOfDay);
+            assertThat(got).as("never a value from after the as-of time").isLessThanOrEqualTo((double) asOfDay);
           }
         }
       }

@@ -115,9 +115,9 @@ public final class TrainingSets {
    * The training set as a pure function of the definition, the feature set and the tables read:
    * cohort rows, {@code as_of} = index time, demographics, every feature, and the sensitive groups.
    */
-  public Dataset<Row> assemble(Cohort cohort, FeatureSet set, Function<TableId, Dataset<Row>> read) {
+  public Dataset<Row> assemble(Cohort cohort, FeatureSet set, Function<TableId, Dataset<Row>> read, FeatureStore store) {
     Dataset<Row> entities = cohort.rows().withColumn(PointInTimeJoin.AS_OF, col(CohortSchema.INDEX_TIME));
-    Dataset<Row> withFeatures = new FeatureStore(read).features(entities, set);
+    Dataset<Row> withFeatures = store.features(entities, set);
     Dataset<Row> patientGroups = read.apply(PatientSchema.TABLE).select(
         col(PatientSchema.PATIENT_KEY).as(CohortSchema.PATIENT_KEY),
         coalesce(col(PatientSchema.GENDER), lit(SensitiveGroups.UNKNOWN)).as(SensitiveGroups.SEX),
@@ -145,7 +145,7 @@ public final class TrainingSets {
    */
   public Built create(CohortDefinition definition, FeatureSet set, PinnedInputs inputs) {
     Cohort cohort = new CohortBuilder(inputs::read, groups).build(definition);
-    Dataset<Row> rows = assemble(cohort, set, inputs::read).cache();
+    Dataset<Row> rows = materialize(cohort, set, inputs);
     String contentHash = Hashes.contentHash(rows);
     long count = rows.count();
     Map<String, String> featureHashes = featureHashes(set);
@@ -210,7 +210,7 @@ public final class TrainingSets {
     CohortDefinition definition = CohortDefinition.parse(record.cohortDefinition(), "the definition recorded with " + id);
     PinnedInputs inputs = PinnedInputs.recorded(spark, lakehouse, record.inputVersions());
     Cohort cohort = new CohortBuilder(inputs::read, groups).build(definition);
-    Dataset<Row> rows = assemble(cohort, set, inputs::read).cache();
+    Dataset<Row> rows = materialize(cohort, set, inputs);
     try {
       String hash = Hashes.contentHash(rows);
       long count = rows.count();
@@ -220,6 +220,15 @@ public final class TrainingSets {
       return new Rebuilt(record, hash, count, output);
     } finally {
       rows.unpersist();
+    }
+  }
+
+  /** The training set, cached and computed (the feature store's own caches are released). */
+  private Dataset<Row> materialize(Cohort cohort, FeatureSet set, PinnedInputs inputs) {
+    try (FeatureStore store = new FeatureStore(inputs::read)) {
+      Dataset<Row> rows = assemble(cohort, set, inputs::read, store).cache();
+      rows.count();
+      return rows;
     }
   }
 

@@ -28,6 +28,8 @@ public final class BronzeResourceSchema {
   /** {@code line-offset} or {@code bundle-entry}: how to read {@link #SOURCE_POSITION}. */
   public static final String SOURCE_POSITION_KIND = "source_position_kind";
   public static final String INGEST_RUN_ID = "ingest_run_id";
+  /** True for a tombstone: the source deleted the resource (a Bundle DELETE entry, or a Bulk Data deleted file). */
+  public static final String DELETED = "deleted";
 
   public static final StructType SCHEMA = org.apache.spark.sql.types.DataTypes.createStructType(new org.apache.spark.sql.types.StructField[] {
       Lineage.required(RESOURCE_TYPE, StringType),
@@ -39,7 +41,8 @@ public final class BronzeResourceSchema {
       Lineage.required(SOURCE_FILE, StringType),
       Lineage.required(SOURCE_POSITION, LongType),
       Lineage.required(SOURCE_POSITION_KIND, StringType),
-      Lineage.required(INGEST_RUN_ID, StringType)});
+      Lineage.required(INGEST_RUN_ID, StringType),
+      Lineage.required(DELETED, org.apache.spark.sql.types.DataTypes.BooleanType)});
 
   private BronzeResourceSchema() {}
 }

@@ -48,7 +48,11 @@ public final class QuarantineSchema {
     MISSING_ID,
     UNKNOWN_RESOURCE_TYPE,
     NOT_R4,
-    INVALID_RESOURCE
+    INVALID_RESOURCE,
+    /** The resource's patient is neither in the same input nor already in silver.patient. */
+    DANGLING_REFERENCE,
+    /** A DELETE whose target cannot be identified (e.g. a conditional delete by search). */
+    UNSUPPORTED_DELETE
   }
 
   private QuarantineSchema() {}

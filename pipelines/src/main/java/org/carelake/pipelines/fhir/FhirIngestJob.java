@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.desc_nulls_last;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.when;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,6 +24,7 @@ import org.apache.hadoop.mapreduce.lib.input.TextInputFormat;
 import org.apache.spark.api.java.JavaNewHadoopRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -30,6 +32,7 @@ import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.storage.StorageLevel;
 import org.carelake.core.CareLakeException;
 import org.carelake.core.DeltaWriter;
+import org.carelake.core.IngestManifest;
 import org.carelake.core.Lakehouse;
 import org.carelake.core.LakehouseTransaction;
 import org.carelake.core.Progress;
@@ -37,6 +40,8 @@ import org.carelake.core.Pseudonymizer;
 import org.carelake.core.TableWrite;
 import org.carelake.core.schema.BronzeResourceSchema;
 import org.carelake.core.schema.Lineage;
+import org.carelake.core.schema.PatientSchema;
+import org.carelake.core.spark.Seqs;
 import org.carelake.core.schema.QuarantineSchema;
 import org.carelake.pipelines.fhir.internal.Mappers;
 import org.carelake.pipelines.fhir.internal.NdjsonPartitionParser;
@@ -104,23 +109,60 @@ public final class FhirIngestJob {
   }
 
   public FhirIngestResult execute(FhirInputPlan plan) {
+    return execute(plan, false);
+  }
+
+  /**
+   * @param force re-read files the manifest says were already ingested with the same content (e.g.
+   *     after ingesting the Patients their quarantined resources referred to)
+   */
+  public FhirIngestResult execute(FhirInputPlan plan, boolean force) {
     String runId = UUID.randomUUID().toString();
+    IngestManifest manifest = new IngestManifest(spark, lakehouse, "fhir");
+    List<Path> all = new ArrayList<>(plan.ndjsonFiles());
+    all.addAll(plan.jsonFiles());
+    List<IngestManifest.Fingerprint> fingerprints = IngestManifest.fingerprint(all, progress);
+    List<IngestManifest.Fingerprint> todo = force ? fingerprints : manifest.unseen(fingerprints);
+    int skipped = fingerprints.size() - todo.size();
+    if (todo.isEmpty()) {
+      progress.detail("all " + skipped + " files were already ingested with the same content (ops.ingest_manifest); nothing to read");
+      return new FhirIngestResult(runId, 0, skipped, 0, 0, 0, 0, Map.of(), Map.of(), List.of());
+    }
+    if (skipped > 0) {
+      progress.detail("skipping " + skipped + " files already ingested with the same content (ops.ingest_manifest)");
+    }
+    java.util.Set<Path> wanted = new java.util.HashSet<>(todo.stream().map(IngestManifest.Fingerprint::path).toList());
+    FhirInputPlan reading = new FhirInputPlan(plan.ndjsonFiles().stream().filter(wanted::contains).toList(),
+        plan.jsonFiles().stream().filter(wanted::contains).toList());
+
     spark.sparkContext().setJobGroup("ingest-fhir-" + runId, "FHIR ingest " + runId, false);
-    Dataset<Row> parsed = parse(plan, runId).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> raw = parse(reading, runId).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      progress.detail("parsing " + plan.fileCount() + " files with HAPI FHIR R4");
+      progress.detail("parsing " + reading.fileCount() + " files with HAPI FHIR R4");
+      Dataset<Row> parsed = withReferencesChecked(raw);
       Map<String, Long> accepted = new TreeMap<>();
       Map<String, Long> quarantined = new TreeMap<>();
       long read = 0;
+      long deleted = 0;
+      java.util.Set<String> tombstoneTypes = new java.util.HashSet<>();
       for (Row r : parsed.groupBy(ParsedSchema.KIND, ParsedSchema.RESOURCE_TYPE, ParsedSchema.REASON_CODE).count().collectAsList()) {
         long n = r.getLong(3);
         read += n;
-        if (ParsedSchema.KIND_RESOURCE.equals(r.getString(0))) {
-          accepted.merge(r.getString(1), n, Long::sum);
-        } else {
-          quarantined.merge(r.getString(2), n, Long::sum);
+        switch (r.getString(0)) {
+          case ParsedSchema.KIND_RESOURCE -> accepted.merge(r.getString(1), n, Long::sum);
+          case ParsedSchema.KIND_DELETE -> {
+            deleted += n;
+            tombstoneTypes.add(r.getString(1));
+          }
+          default -> quarantined.merge(r.getString(2), n, Long::sum);
         }
       }
+      long unchanged = lakehouse.exists(BronzeResourceSchema.TABLE) ? parsed.filter(col(ParsedSchema.KIND).equalTo(ParsedSchema.KIND_RESOURCE))
+          .join(lakehouse.read(spark, BronzeResourceSchema.TABLE).select(
+                  col(BronzeResourceSchema.RESOURCE_TYPE).as(ParsedSchema.RESOURCE_TYPE),
+                  col(BronzeResourceSchema.RESOURCE_ID).as(ParsedSchema.RESOURCE_ID),
+                  col(BronzeResourceSchema.CONTENT_HASH).as(ParsedSchema.CONTENT_HASH)),
+              Seqs.of(ParsedSchema.RESOURCE_TYPE, ParsedSchema.RESOURCE_ID, ParsedSchema.CONTENT_HASH), "left_semi").count() : 0;
       List<TableWrite> writes = new ArrayList<>();
       try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
         DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
@@ -130,23 +172,102 @@ public final class FhirIngestJob {
         writes.add(writer.upsert(quarantine(parsed, runId), QuarantineSchema.TABLE,
             List.of(QuarantineSchema.SOURCE_FILE, QuarantineSchema.SOURCE_POSITION, QuarantineSchema.CONTENT_HASH),
             QuarantineSchema.CONTENT_HASH, null));
+        Dataset<Row> tombstones = parsed.filter(col(ParsedSchema.KIND).equalTo(ParsedSchema.KIND_DELETE));
         for (ResourceMapper mapper : Mappers.ALL) {
-          progress.detail("merging " + mapper.table());
-          writes.add(writer.upsert(latestPerKey(silver(parsed, mapper), mapper.keyColumn()), mapper.table(),
-              List.of(mapper.keyColumn()), Lineage.CONTENT_HASH, NEWER));
+          // A type absent from this input has nothing to merge (its table is still created on the first run).
+          if (accepted.getOrDefault(mapper.resourceType(), 0L) > 0 || !lakehouse.exists(mapper.table())) {
+            progress.detail("merging " + mapper.table());
+            writes.add(writer.upsert(latestPerKey(silver(parsed, mapper), mapper.keyColumn()), mapper.table(),
+                List.of(mapper.keyColumn()), Lineage.CONTENT_HASH, NEWER));
+          }
+          if (tombstoneTypes.contains(mapper.resourceType()) && lakehouse.exists(mapper.table())) {
+            TableWrite removal = writer.delete(deletions(tombstones, mapper), mapper.table(), List.of(mapper.keyColumn()));
+            if (removal.versionAfter() != removal.versionBefore()) {
+              writes.add(removal);
+            }
+          }
         }
+        writes.add(manifest.record(writer, todo, runId));
         tx.commit();
       }
-      return new FhirIngestResult(runId, plan.fileCount(), read, accepted, quarantined, writes);
+      return new FhirIngestResult(runId, reading.fileCount(), skipped, read, unchanged, deleted, deletedRows(writes), accepted,
+          quarantined, writes);
     } finally {
-      parsed.unpersist();
+      raw.unpersist();
       spark.sparkContext().clearJobGroup();
     }
   }
 
-  /** A source row replaces the silver row unless the silver row is known to be newer. */
-  static final String NEWER = "s." + Lineage.LAST_UPDATED + " IS NULL OR t." + Lineage.LAST_UPDATED + " IS NULL OR s."
-      + Lineage.LAST_UPDATED + " >= t." + Lineage.LAST_UPDATED;
+  private static long deletedRows(List<TableWrite> writes) {
+    return writes.stream().filter(w -> !w.table().equals(BronzeResourceSchema.TABLE)).mapToLong(TableWrite::deleted).sum();
+  }
+
+  /**
+   * The silver keys a run's tombstones remove from one table: a tombstone does not remove a row
+   * the source updated after the deletion (both times known).
+   */
+  private Dataset<Row> deletions(Dataset<Row> tombstones, ResourceMapper mapper) {
+    Dataset<Row> mine = tombstones.filter(col(ParsedSchema.RESOURCE_TYPE).equalTo(mapper.resourceType()))
+        .groupBy(col(ParsedSchema.DELETED_KEY).as("_key"))
+        .agg(org.apache.spark.sql.functions.max(ParsedSchema.LAST_UPDATED).as("_deleted_at"));
+    Dataset<Row> current = lakehouse.read(spark, mapper.table()).select(col(mapper.keyColumn()), col(Lineage.LAST_UPDATED));
+    return current.join(mine, current.col(mapper.keyColumn()).equalTo(mine.col("_key")))
+        .filter(col("_deleted_at").isNull().or(col(Lineage.LAST_UPDATED).isNull()).or(col(Lineage.LAST_UPDATED).leq(col("_deleted_at"))))
+        .select(col(mapper.keyColumn()));
+  }
+
+  /**
+   * Quarantines resources whose patient is neither in this input nor already in silver.patient (a
+   * reference to nothing), so silver never holds rows that no patient owns.
+   */
+  private Dataset<Row> withReferencesChecked(Dataset<Row> parsed) {
+    List<Column> refs = new ArrayList<>();
+    for (ResourceMapper mapper : Mappers.ALL) {
+      if (!mapper.table().equals(PatientSchema.TABLE) && List.of(mapper.schema().fieldNames()).contains(PatientSchema.PATIENT_KEY)) {
+        refs.add(col(mapper.table().name() + "." + PatientSchema.PATIENT_KEY));
+      }
+    }
+    // The known patients (this input's and silver's) are few next to the resources: a broadcast set
+    // checked in a projection, so every later read of the parse stays a scan of the cached rows.
+    java.util.Set<String> known = new java.util.HashSet<>();
+    parsed.filter(col(PatientSchema.TABLE.name()).isNotNull()).select(col(PatientSchema.TABLE.name() + "." + PatientSchema.PATIENT_KEY))
+        .collectAsList().forEach(r -> known.add(r.getString(0)));
+    if (lakehouse.exists(PatientSchema.TABLE)) {
+      lakehouse.read(spark, PatientSchema.TABLE).select(PatientSchema.PATIENT_KEY).collectAsList().forEach(r -> known.add(r.getString(0)));
+    }
+    org.apache.spark.broadcast.Broadcast<java.util.Set<String>> knownPatients =
+        JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(known);
+    org.apache.spark.sql.expressions.UserDefinedFunction isKnown = org.apache.spark.sql.functions.udf(
+        (org.apache.spark.sql.api.java.UDF1<String, Boolean>) key -> key == null || knownPatients.value().contains(key),
+        org.apache.spark.sql.types.DataTypes.BooleanType);
+    Column dangling = col(ParsedSchema.KIND).equalTo(ParsedSchema.KIND_RESOURCE)
+        .and(org.apache.spark.sql.functions.not(isKnown.apply(org.apache.spark.sql.functions.coalesce(refs.toArray(new Column[0])))));
+    List<Column> out = new ArrayList<>();
+    for (String field : ParsedSchema.SCHEMA.fieldNames()) {
+      Column c = switch (field) {
+        case ParsedSchema.KIND -> when(dangling, lit(ParsedSchema.KIND_QUARANTINE)).otherwise(col(field));
+        case ParsedSchema.REASON_CODE -> when(dangling, lit(QuarantineSchema.Reason.DANGLING_REFERENCE.name())).otherwise(col(field));
+        case ParsedSchema.REASON -> when(dangling, org.apache.spark.sql.functions.concat(col(ParsedSchema.RESOURCE_TYPE),
+            lit(" refers to a Patient that is neither in this input nor in silver.patient, so no patient would own it. "
+                + "Fix: include the Patient in the export (or ingest it first), then re-run with --force.")))
+            .otherwise(col(field));
+        default -> Mappers.ALL.stream().anyMatch(m -> m.table().name().equals(field)) ? when(dangling, lit(null)).otherwise(col(field))
+            : col(field);
+      };
+      out.add(c.as(field));
+    }
+    return parsed.select(out.toArray(new Column[0]));
+  }
+
+  /**
+   * A source row replaces the silver row unless the silver row is known to be newer: by
+   * meta.versionId when both are numbers and differ, else by meta.lastUpdated when both are known.
+   */
+  static final String NEWER = "CASE WHEN try_cast(s." + Lineage.VERSION_ID + " AS BIGINT) IS NOT NULL AND try_cast(t."
+      + Lineage.VERSION_ID + " AS BIGINT) IS NOT NULL AND try_cast(s." + Lineage.VERSION_ID + " AS BIGINT) <> try_cast(t."
+      + Lineage.VERSION_ID + " AS BIGINT) THEN try_cast(s." + Lineage.VERSION_ID + " AS BIGINT) > try_cast(t." + Lineage.VERSION_ID
+      + " AS BIGINT) WHEN s." + Lineage.LAST_UPDATED + " IS NOT NULL AND t." + Lineage.LAST_UPDATED + " IS NOT NULL THEN s."
+      + Lineage.LAST_UPDATED + " >= t." + Lineage.LAST_UPDATED + " ELSE true END";
 
   Dataset<Row> parse(FhirInputPlan plan, String runId) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -176,7 +297,7 @@ public final class FhirIngestJob {
   }
 
   private static Dataset<Row> bronze(Dataset<Row> parsed, String runId) {
-    Dataset<Row> rows = parsed.filter(col(ParsedSchema.KIND).equalTo(ParsedSchema.KIND_RESOURCE)).select(
+    Dataset<Row> rows = parsed.filter(col(ParsedSchema.KIND).isin(ParsedSchema.KIND_RESOURCE, ParsedSchema.KIND_DELETE)).select(
         col(ParsedSchema.RESOURCE_TYPE).as(BronzeResourceSchema.RESOURCE_TYPE),
         col(ParsedSchema.RESOURCE_ID).as(BronzeResourceSchema.RESOURCE_ID),
         col(ParsedSchema.VERSION_ID).as(BronzeResourceSchema.VERSION_ID),
@@ -186,7 +307,8 @@ public final class FhirIngestJob {
         col(ParsedSchema.SOURCE_FILE).as(BronzeResourceSchema.SOURCE_FILE),
         col(ParsedSchema.SOURCE_POSITION).as(BronzeResourceSchema.SOURCE_POSITION),
         col(ParsedSchema.SOURCE_POSITION_KIND).as(BronzeResourceSchema.SOURCE_POSITION_KIND),
-        lit(runId).as(BronzeResourceSchema.INGEST_RUN_ID));
+        lit(runId).as(BronzeResourceSchema.INGEST_RUN_ID),
+        col(ParsedSchema.KIND).equalTo(ParsedSchema.KIND_DELETE).as(BronzeResourceSchema.DELETED));
     return firstPerKey(rows, BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH);
   }
 
@@ -210,10 +332,11 @@ public final class FhirIngestJob {
     return parsed.filter(col(struct).isNotNull()).select(col(struct + ".*"));
   }
 
-  /** One row per key: the newest by lastUpdated, then versionId, then content hash (deterministic). */
+  /** One row per key: the newest by numeric versionId, then lastUpdated, then content hash (deterministic). */
   private static Dataset<Row> latestPerKey(Dataset<Row> rows, String key) {
     return rows.withColumn("_rank", row_number().over(Window.partitionBy(key).orderBy(
-            desc_nulls_last(Lineage.LAST_UPDATED), desc_nulls_last(Lineage.VERSION_ID), col(Lineage.CONTENT_HASH))))
+            org.apache.spark.sql.functions.expr("try_cast(" + Lineage.VERSION_ID + " AS BIGINT)").desc_nulls_last(),
+            desc_nulls_last(Lineage.LAST_UPDATED), col(Lineage.CONTENT_HASH))))
         .filter(col("_rank").equalTo(1)).drop("_rank");
   }
 

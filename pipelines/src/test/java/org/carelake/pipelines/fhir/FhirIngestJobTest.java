@@ -44,6 +44,7 @@ class FhirIngestJobTest {
   @TempDir static Path lakehouseDir;
   static FhirIngestResult first;
   static FhirIngestResult second;
+  static FhirIngestResult forced;
   static Map<String, Long> linesPerType = new HashMap<>();
 
   @BeforeAll
@@ -62,6 +63,7 @@ class FhirIngestJobTest {
     FhirIngestJob job = new FhirIngestJob(spark, new Lakehouse(lakehouseDir), TestKeys.pseudonymizer(), Progress.silent());
     first = job.execute(FhirIngestJob.plan(input));
     second = job.execute(FhirIngestJob.plan(input));
+    forced = job.execute(FhirIngestJob.plan(input), true);
   }
 
   @Test
@@ -91,10 +93,17 @@ class FhirIngestJobTest {
   }
 
   @Test
-  void reingestingTheSameInputChangesNothing() {
-    assertThat(second.read()).isEqualTo(first.read());
-    assertThat(second.writes()).as("no table gets a new version").noneMatch(TableWrite::changed);
+  void reingestingTheSameInputIsSkippedByTheManifestAndChangesNothingWhenForced() {
     assertThat(first.writes()).allMatch(w -> w.versionAfter() == 0);
+    assertThat(second.skippedFiles()).as("every file is in ops.ingest_manifest with the same hash").isEqualTo(first.files());
+    assertThat(second.read()).isZero();
+    assertThat(second.writes()).isEmpty();
+    assertThat(forced.read()).isEqualTo(first.read());
+    assertThat(forced.unchanged()).as("every accepted resource is already in bronze").isEqualTo(first.accepted());
+    assertThat(forced.upserted()).isZero();
+    assertThat(forced.reconciles()).isTrue();
+    assertThat(forced.writes()).as("no data table gets a new version").filteredOn(w -> !w.table().name().equals("ingest_manifest"))
+        .noneMatch(TableWrite::changed);
   }
 
   @Test
@@ -127,11 +136,16 @@ class FhirIngestJobTest {
   void gzipNdjsonAndGzipBundlesAreReadLikeTheirPlainForms(SparkSession spark, @TempDir Path dir) throws IOException {
     Path in = Files.createDirectories(dir.resolve("in"));
     List<String> patients = Files.readAllLines(input.resolve("Patient.ndjson")).subList(0, 3);
+    // Conditions of those patients (a Condition of another patient would be quarantined as a reference to nothing).
+    List<String> ids = patients.stream().map(l -> l.replaceAll("^.*?\"id\":\"([^\"]+)\".*$", "$1")).toList();
+    List<String> conditions = Files.readAllLines(input.resolve("Condition.ndjson")).stream()
+        .filter(l -> ids.stream().anyMatch(id -> l.contains("Patient/" + id + "\""))).limit(2).toList();
+    assertThat(conditions).hasSize(2);
     try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(in.resolve("Patient.000.ndjson.gz")))) {
       out.write((String.join("\n", patients) + "\n").getBytes(StandardCharsets.UTF_8));
     }
     String bundle = "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":["
-        + String.join(",", Files.readAllLines(input.resolve("Condition.ndjson")).subList(0, 2).stream()
+        + String.join(",", conditions.stream()
             .map(r -> "{\"resource\":" + r + "}").toList()) + "]}";
     try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(in.resolve("bundle.json.gz")))) {
       out.write(bundle.getBytes(StandardCharsets.UTF_8));

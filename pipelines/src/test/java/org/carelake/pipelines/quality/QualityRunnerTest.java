@@ -62,8 +62,21 @@ class QualityRunnerTest {
 
   @Test
   void implausibleVitalsAndDanglingPatientReferencesFailTheGate(SparkSession spark, @TempDir Path dir) throws Exception {
-    QualityResult result = ingestAndCheck(spark, dir, List.of(patient("p1")),
-        List.of(heartRate("o1", "p1", 400), bloodPressure("o2", "p1", 900), heartRate("o3", "ghost", 70)));
+    // The ingest quarantines a resource whose patient is nowhere; a patient deleted later (a tombstone)
+    // still orphans its observations, which the referential-integrity check catches.
+    Path deletes = Files.createDirectories(dir.resolve("deletes"));
+    Files.writeString(deletes.resolve("Patient.deleted.ndjson"), "{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
+        + "\"entry\":[{\"request\":{\"method\":\"DELETE\",\"url\":\"Patient/ghost\"}}]}\n");
+    Path in = Files.createDirectories(dir.resolve("in"));
+    Files.write(in.resolve("Patient.ndjson"), List.of(patient("p1"), patient("ghost")), StandardCharsets.UTF_8);
+    Files.write(in.resolve("Observation.ndjson"), List.of(heartRate("o1", "p1", 400), bloodPressure("o2", "p1", 900),
+        heartRate("o3", "ghost", 70), heartRate("o4", "nobody", 70)), StandardCharsets.UTF_8);
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    FhirIngestJob job = new FhirIngestJob(spark, lakehouse, TestKeys.pseudonymizer(), Progress.silent());
+    assertThat(job.execute(FhirIngestJob.plan(in)).quarantinedByReason()).containsOnlyKeys("DANGLING_REFERENCE");
+    assertThat(job.execute(FhirIngestJob.plan(deletes)).silverRowsDeleted()).isEqualTo(1);
+    QualityResult result = new QualityRunner(spark, lakehouse, Progress.silent()).run(SilverSuites.all(spark, lakehouse).stream()
+        .filter(s -> s.table().equals(ObservationSchema.TABLE) || s.table().name().equals("patient")).toList());
     assertThat(result.passed()).isFalse();
     List<String> failed = result.tables().stream().flatMap(t -> t.constraints().stream()).filter(c -> !c.passed())
         .map(QualityResult.ConstraintOutcome::constraint).toList();

@@ -75,7 +75,9 @@ public final class FhirRecordParser {
       // Bundles are containers: their entries are the records. The Bundle itself is not stored.
       int index = 0;
       for (Bundle.BundleEntryComponent entry : bundle.getEntry()) {
-        if (entry.hasResource()) {
+        if (entry.hasRequest() && entry.getRequest().getMethod() == Bundle.HTTPVerb.DELETE) {
+          out.add(delete(bundle, entry, sourceFile, index));
+        } else if (entry.hasResource()) {
           Resource r = entry.getResource();
           String entryJson = parser.encodeResourceToString(r);
           out.add(accept(r, entryJson, sourceFile, index, ParsedSchema.POSITION_BUNDLE_ENTRY));
@@ -121,6 +123,57 @@ public final class FhirRecordParser {
       values[ParsedSchema.FIXED + Mappers.ALL.indexOf(mapper)] = new GenericRowWithSchema(row, mapper.schema());
     }
     return new GenericRowWithSchema(values, ParsedSchema.SCHEMA);
+  }
+
+  /** Resource references a DELETE may name: {@code Type/id}, optionally after a base URL. */
+  private static final Pattern DELETE_TARGET = Pattern.compile("(?:.*/)?([A-Z][A-Za-z]{1,63})/([A-Za-z0-9\\-.]{1,64})(?:/_history/[^/]+)?");
+
+  /**
+   * A tombstone for a Bundle DELETE entry (transaction Bundles, and the Bundles of a Bulk Data
+   * export's deleted files). Its time is the entry's response time, else the Bundle's lastUpdated.
+   */
+  private Row delete(Bundle bundle, Bundle.BundleEntryComponent entry, String sourceFile, long index) {
+    String url = entry.getRequest().getUrl();
+    String canonical = "{\"request\":{\"method\":\"DELETE\",\"url\":" + jsonString(url) + "}}";
+    Matcher m = url == null ? null : DELETE_TARGET.matcher(url);
+    if (m == null || !m.matches()) {
+      return quarantine(Reason.UNSUPPORTED_DELETE, "Bundle entry " + index + " is a DELETE whose request.url is not Type/id "
+          + "(conditional deletes by search cannot be applied to an export). Fix: delete by id, e.g. Observation/123.",
+          null, null, canonical, sourceFile, index, ParsedSchema.POSITION_BUNDLE_ENTRY);
+    }
+    String type = m.group(1);
+    String id = m.group(2);
+    java.util.Date when = entry.hasResponse() && entry.getResponse().hasLastModified() ? entry.getResponse().getLastModified()
+        : bundle.getMeta().hasLastUpdated() ? bundle.getMeta().getLastUpdated() : null;
+    Object[] values = new Object[ParsedSchema.SCHEMA.size()];
+    values[0] = ParsedSchema.KIND_DELETE;
+    values[1] = type;
+    values[2] = id;
+    values[4] = when == null ? null : new java.sql.Timestamp(when.getTime());
+    values[5] = hash(canonical);
+    values[6] = canonical;
+    values[7] = sourceFile;
+    values[8] = index;
+    values[9] = ParsedSchema.POSITION_BUNDLE_ENTRY;
+    values[12] = "Patient".equals(type) ? keys.patientKey(id) : keys.resourceKey(type, id);
+    return new GenericRowWithSchema(values, ParsedSchema.SCHEMA);
+  }
+
+  private static String jsonString(String s) {
+    if (s == null) {
+      return "null";
+    }
+    StringBuilder b = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      if (c == '"' || c == '\\') {
+        b.append('\\').append(c);
+      } else if (c < 0x20) {
+        b.append(String.format("\\u%04x", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.append('"').toString();
   }
 
   private Row notR4(IBaseResource parsed, String json, String sourceFile, long position, String positionKind) {

@@ -20,6 +20,8 @@ public final class ParsedSchema {
   public static final String KIND = "kind";
   public static final String KIND_RESOURCE = "resource";
   public static final String KIND_QUARANTINE = "quarantine";
+  /** A tombstone: the source deleted resource_type/resource_id. */
+  public static final String KIND_DELETE = "delete";
   public static final String RESOURCE_TYPE = "resource_type";
   public static final String RESOURCE_ID = "resource_id";
   public static final String VERSION_ID = "version_id";
@@ -31,13 +33,15 @@ public final class ParsedSchema {
   public static final String SOURCE_POSITION_KIND = "source_position_kind";
   public static final String REASON_CODE = "reason_code";
   public static final String REASON = "reason";
+  /** For a tombstone, the silver key of the deleted resource (pseudonymized like the mapper's key). */
+  public static final String DELETED_KEY = "deleted_key";
 
   public static final String POSITION_LINE_OFFSET = "line-offset";
   public static final String POSITION_BUNDLE_ENTRY = "bundle-entry";
   public static final String POSITION_FILE = "file";
 
   /** Number of fixed columns before the per-table structs. */
-  static final int FIXED = 12;
+  static final int FIXED = 13;
 
   public static final StructType SCHEMA = build();
 
@@ -56,7 +60,8 @@ public final class ParsedSchema {
         DataTypes.createStructField(SOURCE_POSITION, LongType, false),
         DataTypes.createStructField(SOURCE_POSITION_KIND, StringType, false),
         DataTypes.createStructField(REASON_CODE, StringType, true),
-        DataTypes.createStructField(REASON, StringType, true)));
+        DataTypes.createStructField(REASON, StringType, true),
+        DataTypes.createStructField(DELETED_KEY, StringType, true)));
     for (ResourceMapper mapper : Mappers.ALL) {
       fields.add(DataTypes.createStructField(mapper.table().name(), mapper.schema(), true));
     }
