@@ -55,11 +55,7 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--seed", defaultValue = "7", description = "Synthea seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--repeat", defaultValue = "2", description = "Runs per path (default: ${DEFAULT-VALUE}).")
-    int repeat;
-
-    @Option(names = "--report", defaultValue = "docs/benchmarks.md", description = "Markdown file to update (default: ${DEFAULT-VALUE}).")
-    Path report;
+    @Mixin BenchOptions bench;
 
     @Override
     public Integer call() throws IOException {
@@ -91,7 +87,7 @@ public final class BenchCommand implements Runnable {
       long bestCareLake = Long.MAX_VALUE;
       long resources = 0;
       try {
-        for (int run = 0; run < repeat; run++) {
+        for (int run = 0; run < bench.repeat; run++) {
           long t0 = System.nanoTime();
           for (Path f : files) {
             spark.read().schema(schemas.get(f)).json(f.toString()).write().mode("overwrite")
@@ -114,7 +110,7 @@ public final class BenchCommand implements Runnable {
       String block = markdown(files.size(), bytes, resources, bestPlain, bestCareLake);
       spec.commandLine().getOut().println(block);
       spec.commandLine().getOut().flush();
-      updateReport(report, "fhir", block);
+      updateReport(bench.report, "fhir", block);
       return 0;
     }
 
@@ -134,8 +130,8 @@ public final class BenchCommand implements Runnable {
           | CareLake: HAPI R4 parse -> bronze + quarantine + silver Delta MERGE | %.1f | %,.0f | %.1f |
 
           Ratio CareLake / peer: **%.2fx** (target: at most 1.3x).
-          """, patients, seed, repeat, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() / (1024 * 1024),
-          System.getProperty("java.version"), global.master, files, mb, resources, repeat, plain, resources / plain, mb / plain,
+          """, patients, seed, bench.repeat, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() / (1024 * 1024),
+          System.getProperty("java.version"), global.master, files, mb, resources, bench.repeat, plain, resources / plain, mb / plain,
           care, resources / care, mb / care, care / plain);
     }
   }
@@ -154,11 +150,7 @@ public final class BenchCommand implements Runnable {
     @Option(names = "--entities", defaultValue = "100000", description = "(patient, index date) rows (default: ${DEFAULT-VALUE}).")
     long entities;
 
-    @Option(names = "--repeat", defaultValue = "2", description = "Runs per path (default: ${DEFAULT-VALUE}).")
-    int repeat;
-
-    @Option(names = "--report", defaultValue = "docs/benchmarks.md", description = "Markdown file to update (default: ${DEFAULT-VALUE}).")
-    Path report;
+    @Mixin BenchOptions bench;
 
     @Override
     public Integer call() throws IOException {
@@ -181,7 +173,7 @@ public final class BenchCommand implements Runnable {
             org.carelake.features.Aggregation.LAST, 365);
         Map<String, Long> best = new LinkedHashMap<>();
         long joinedRows = 0;
-        for (int run = 0; run < repeat; run++) {
+        for (int run = 0; run < bench.repeat; run++) {
           var ev = spark.read().parquet(scratch.resolve("events").toString());
           var en = spark.read().parquet(scratch.resolve("entities").toString());
           long t0 = System.nanoTime();
@@ -212,13 +204,13 @@ public final class BenchCommand implements Runnable {
             | CareLake: point-in-time LAST in a 365-day window before as_of | %.1f | %,.0f |
 
             %,d of %,d entity rows have a value in their window. Ratio CareLake / peer: **%.2fx** (target: at most 2x).
-            """, events, entities, repeat, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() / (1024 * 1024),
-            System.getProperty("java.version"), global.master, spark.conf().get("spark.sql.shuffle.partitions"), events, entities, repeat,
+            """, events, entities, bench.repeat, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() / (1024 * 1024),
+            System.getProperty("java.version"), global.master, spark.conf().get("spark.sql.shuffle.partitions"), events, entities, bench.repeat,
             best.get("join") / 1e9, events / (best.get("join") / 1e9), best.get("join+agg") / 1e9, events / (best.get("join+agg") / 1e9),
             best.get("pit") / 1e9, events / (best.get("pit") / 1e9), joinedRows, entities, (double) best.get("pit") / best.get("join"));
         spec.commandLine().getOut().println(block);
         spec.commandLine().getOut().flush();
-        updateReport(report, "pit", block);
+        updateReport(bench.report, "pit", block);
         return 0;
       } finally {
         MoreFiles.deleteRecursively(scratch);
@@ -230,6 +222,15 @@ public final class BenchCommand implements Runnable {
       best.merge(path, took, Math::min);
       progress.detail(String.format(Locale.ROOT, "run %d: %s %.1f s", run + 1, path, took / 1e9));
     }
+  }
+
+  /** Options every benchmark takes. */
+  static final class BenchOptions {
+    @Option(names = "--repeat", defaultValue = "2", description = "Runs per path (default: ${DEFAULT-VALUE}).")
+    int repeat;
+
+    @Option(names = "--report", defaultValue = "docs/benchmarks.md", description = "Markdown file to update (default: ${DEFAULT-VALUE}).")
+    Path report;
   }
 
   /** Replaces this benchmark's section of the report (between markers), keeping the others. */

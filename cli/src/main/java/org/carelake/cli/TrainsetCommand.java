@@ -79,7 +79,7 @@ public final class TrainsetCommand implements Callable<Integer> {
     FeatureSet set = FeatureSets.byName(features);
     CliContext context = new CliContext(global);
     QualityLedger ledger = new QualityLedger(context.spark(), context.lakehouse());
-    PinnedInputs inputs = PinnedInputs.current(context.spark(), context.lakehouse(), PinnedInputs.EHR, ledger::verdict);
+    PinnedInputs inputs = PinnedInputs.current(context.spark(), context.lakehouse(), PinnedInputs.forFeatures(set), ledger::verdict);
     new FeatureRegistry(context.spark(), context.lakehouse()).register(List.of(set));
     TrainingSets.Built built = new TrainingSets(context.spark(), context.lakehouse(), SensitiveGroups.DEFAULT)
         .create(definition, set, inputs);

@@ -35,11 +35,12 @@ public final class DeltaWriter {
    * {@code t.} target columns) holds, e.g. a newer FHIR version. Source keys must be unique.
    */
   public TableWrite upsert(Dataset<Row> source, TableId table, List<String> keys, String hashColumn, String replaceIf) {
-    transaction.touch(table);
-    if (!lakehouse.exists(table)) {
+    java.util.Optional<Long> current = lakehouse.version(spark, table);
+    transaction.touch(table, current);
+    if (current.isEmpty()) {
       return create(source, table);
     }
-    long before = lakehouse.version(spark, table).orElseThrow();
+    long before = current.get();
     Dataset<Row> target = lakehouse.read(spark, table).select(keyAndHash(keys, hashColumn));
     // Only rows that are new or whose content differs reach the MERGE; an unchanged re-run commits nothing.
     Dataset<Row> changed = source.join(target, seq(keys, hashColumn), "left_anti");
@@ -61,11 +62,12 @@ public final class DeltaWriter {
 
   /** Removes rows whose keys appear in {@code keysToDelete}. */
   public TableWrite delete(Dataset<Row> keysToDelete, TableId table, List<String> keys) {
-    transaction.touch(table);
-    if (!lakehouse.exists(table)) {
+    java.util.Optional<Long> current = lakehouse.version(spark, table);
+    transaction.touch(table, current);
+    if (current.isEmpty()) {
       return new TableWrite(table, TableWrite.NO_VERSION, TableWrite.NO_VERSION, 0, 0, 0);
     }
-    long before = lakehouse.version(spark, table).orElseThrow();
+    long before = current.get();
     Dataset<Row> present = keysToDelete.join(lakehouse.read(spark, table).select(columns(keys)), seq(keys, null), "left_semi");
     if (present.isEmpty()) {
       return new TableWrite(table, before, before, 0, 0, 0);
@@ -85,15 +87,16 @@ public final class DeltaWriter {
    * that are a pure function of their inputs, so the same inputs give no new version.
    */
   public TableWrite replace(Dataset<Row> source, TableId table) {
-    transaction.touch(table);
-    if (!lakehouse.exists(table)) {
+    java.util.Optional<Long> current = lakehouse.version(spark, table);
+    transaction.touch(table, current);
+    if (current.isEmpty()) {
       return create(source, table);
     }
-    long before = lakehouse.version(spark, table).orElseThrow();
-    Dataset<Row> current = lakehouse.read(spark, table);
+    long before = current.get();
+    Dataset<Row> stored = lakehouse.read(spark, table);
     // Delta reads every column back as nullable: compare names and types only.
-    boolean sameSchema = current.schema().asNullable().equals(source.schema().asNullable());
-    if (sameSchema && current.exceptAll(source).isEmpty() && source.exceptAll(current).isEmpty()) {
+    boolean sameSchema = stored.schema().asNullable().equals(source.schema().asNullable());
+    if (sameSchema && stored.exceptAll(source).isEmpty() && source.exceptAll(stored).isEmpty()) {
       return new TableWrite(table, before, before, 0, 0, 0);
     }
     source.write().format("delta").mode("overwrite").option("overwriteSchema", "true").save(lakehouse.tablePath(table).toString());
@@ -102,11 +105,12 @@ public final class DeltaWriter {
 
   /** Appends rows (for run logs and metric history, which are append-only by nature). */
   public TableWrite append(Dataset<Row> rows, TableId table) {
-    transaction.touch(table);
-    if (!lakehouse.exists(table)) {
+    java.util.Optional<Long> current = lakehouse.version(spark, table);
+    transaction.touch(table, current);
+    if (current.isEmpty()) {
       return create(rows, table);
     }
-    long before = lakehouse.version(spark, table).orElseThrow();
+    long before = current.get();
     rows.write().format("delta").mode("append").option("mergeSchema", "true").save(lakehouse.tablePath(table).toString());
     return lastWrite(table, before);
   }

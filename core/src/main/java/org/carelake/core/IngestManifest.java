@@ -4,14 +4,12 @@ import static org.apache.spark.sql.functions.col;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -55,30 +53,30 @@ public final class IngestManifest {
     this.pipeline = pipeline;
   }
 
-  /** Size and SHA-256 of each file (streamed; no file is held in memory). */
+  /** Size and SHA-256 of each file, several files at a time (streamed; no file is held in memory). */
   public static List<Fingerprint> fingerprint(List<Path> files, Progress progress) {
-    List<Fingerprint> out = new ArrayList<>(files.size());
-    byte[] buffer = new byte[1 << 20];
-    long bytes = 0;
-    for (Path file : files) {
-      try (InputStream in = Files.newInputStream(file)) {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        long size = 0;
-        for (int n; (n = in.read(buffer)) > 0; ) {
-          digest.update(buffer, 0, n);
-          size += n;
-        }
-        out.add(new Fingerprint(file, size, HexFormat.of().formatHex(digest.digest())));
-        bytes += size;
-      } catch (IOException e) {
-        throw CareLakeException.badInput("Cannot read input file " + file + ": " + e.getMessage() + ".",
-            "check the file exists and is readable by this user.");
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException(e);
-      }
-    }
+    List<Fingerprint> out = files.parallelStream().map(IngestManifest::fingerprint).toList();
+    long bytes = out.stream().mapToLong(Fingerprint::size).sum();
     progress.detail(String.format(java.util.Locale.ROOT, "fingerprinted %d files (%.1f MB)", files.size(), bytes / 1e6));
     return out;
+  }
+
+  private static Fingerprint fingerprint(Path file) {
+    byte[] buffer = new byte[1 << 20];
+    try (InputStream in = Files.newInputStream(file)) {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      long size = 0;
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        digest.update(buffer, 0, n);
+        size += n;
+      }
+      return new Fingerprint(file, size, HexFormat.of().formatHex(digest.digest()));
+    } catch (IOException e) {
+      throw CareLakeException.badInput("Cannot read input file " + file + ": " + e.getMessage() + ".",
+          "check the file exists and is readable by this user.");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The files not yet committed with this content. */

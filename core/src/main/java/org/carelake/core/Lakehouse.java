@@ -92,14 +92,17 @@ public final class Lakehouse {
    * dropping an entry never touches data.
    */
   public void register(SparkSession spark, TableId table) {
-    spark.sql("CREATE DATABASE IF NOT EXISTS " + table.layer().dbName());
-    spark.sql("DROP TABLE IF EXISTS " + table.qualifiedName());
-    spark.sql(
-        "CREATE TABLE "
-            + table.qualifiedName()
-            + " USING delta LOCATION '"
-            + tablePath(table).toString().replace("'", "\\'")
-            + "'");
+    // Catalog changes are serialized: ingest jobs create several tables from parallel writers.
+    synchronized (Lakehouse.class) {
+      spark.sql("CREATE DATABASE IF NOT EXISTS " + table.layer().dbName());
+      spark.sql("DROP TABLE IF EXISTS " + table.qualifiedName());
+      spark.sql(
+          "CREATE TABLE "
+              + table.qualifiedName()
+              + " USING delta LOCATION '"
+              + tablePath(table).toString().replace("'", "\\'")
+              + "'");
+    }
   }
 
   /** The table's current Delta version, or empty when it does not exist yet. */

@@ -33,17 +33,22 @@ public final class LakehouseTransaction implements AutoCloseable {
     this.lakehouse = lakehouse;
   }
 
-  /** Call before the first write to a table in this run. */
-  public void touch(TableId table) {
+  /** Call before the first write to a table in this run. Safe to call from several threads. */
+  public synchronized void touch(TableId table) {
     versionsBefore.computeIfAbsent(table, t -> lakehouse.version(spark, t));
   }
 
-  public void commit() {
+  /** As {@link #touch(TableId)}, with the version the caller has just read (saves a log read). */
+  public synchronized void touch(TableId table, Optional<Long> currentVersion) {
+    versionsBefore.putIfAbsent(table, currentVersion);
+  }
+
+  public synchronized void commit() {
     committed = true;
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     if (committed) {
       return;
     }

@@ -18,6 +18,12 @@ public record FeatureSet(String name, List<FeatureDefinition> features) {
     return features.stream().map(FeatureDefinition::name).toList();
   }
 
+  /** The lakehouse tables the set reads (measurements are read from silver.observation). */
+  public List<org.carelake.core.TableId> sourceTables() {
+    return features.stream().map(f -> f.source().equals(Measurements.SOURCE) ? org.carelake.core.schema.ObservationSchema.TABLE : f.source())
+        .distinct().toList();
+  }
+
   /** Feature name and version pairs, e.g. {@code last_bmi@1}. */
   public String versions() {
     return features.stream().map(f -> f.name() + "@" + f.version()).collect(Collectors.joining(","));

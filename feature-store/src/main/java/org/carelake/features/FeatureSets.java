@@ -11,7 +11,7 @@ public final class FeatureSets {
   private static final Map<String, FeatureSet> ALL = new LinkedHashMap<>();
 
   static {
-    for (FeatureSet set : List.of(ClinicalFeatures.CARDIOMETABOLIC_V1)) {
+    for (FeatureSet set : List.of(ClinicalFeatures.CARDIOMETABOLIC_V1, LifestyleGenomicFeatures.CARDIOMETABOLIC_LIFESTYLE_GENOMIC_V1)) {
       ALL.put(set.name(), set);
     }
   }

@@ -43,16 +43,26 @@ public final class PinnedInputs {
     this.versions = versions;
   }
 
+  /** The EHR tables plus every table a feature set reads, each once. */
+  public static List<TableId> forFeatures(org.carelake.features.FeatureSet set) {
+    java.util.LinkedHashSet<TableId> all = new java.util.LinkedHashSet<>(EHR);
+    all.addAll(set.sourceTables());
+    return List.copyOf(all);
+  }
+
   /**
-   * Pins the current version of each table, refusing (gate failure) a version without a passing
-   * quality verdict: nothing downstream uses data that failed, or skipped, its checks.
+   * Pins the current version of each table, refusing (gate failure) a silver version without a
+   * passing quality verdict: nothing downstream uses data that failed, or skipped, its checks. Gold
+   * inputs are pinned as they are: the jobs that build them gate their own silver inputs.
    */
   public static PinnedInputs current(SparkSession spark, Lakehouse lakehouse, List<TableId> tables, QualityVerdicts verdicts) {
     Map<TableId, Long> pinned = new LinkedHashMap<>();
     for (TableId table : tables) {
       long version = lakehouse.version(spark, table).orElseThrow(() -> CareLakeException.badInput(
-          "Input " + table + " does not exist in " + lakehouse.root() + ".", "ingest data first: ./carelake ingest fhir --input PATH"));
-      String verdict = verdicts.verdict(table, version);
+          "Input " + table + " does not exist in " + lakehouse.root() + ".", table.layer() == org.carelake.core.Layer.SILVER
+              ? "ingest data first: ./carelake ingest fhir --input PATH"
+              : "run the step that builds it first, or choose a feature set that does not read it (./carelake features list)."));
+      String verdict = table.layer() == org.carelake.core.Layer.SILVER ? verdicts.verdict(table, version) : "PASS";
       if (verdict == null || verdict.equals("FAIL")) {
         throw CareLakeException.gateFailed("Input " + table + " at Delta version " + version
                 + (verdict == null ? " has no quality verdict" : " failed its quality checks")

@@ -45,7 +45,7 @@ public final class TrainJob {
   @SuppressWarnings("unchecked")
   public Result execute(CohortDefinition definition, FeatureSet features, PinnedInputs.QualityVerdicts verdicts, SensitiveGroups groups,
       double maxTprGap) {
-    PinnedInputs inputs = PinnedInputs.current(spark, lakehouse, PinnedInputs.EHR, verdicts);
+    PinnedInputs inputs = PinnedInputs.current(spark, lakehouse, PinnedInputs.forFeatures(features), verdicts);
     progress.detail("building cohort " + definition.name() + " and its point-in-time training set (" + features.name() + ", "
         + features.features().size() + " features)");
     spark.sparkContext().setJobGroup("train-" + definition.name(), "cohort, features and model " + definition.name(), false);

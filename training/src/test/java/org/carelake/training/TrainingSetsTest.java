@@ -30,16 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(SparkExtension.class)
 class TrainingSetsTest {
 
-  static final String COHORT = """
-      name: test-cohort
-      description: test
-      entry: {table: condition, concepts: {system: http://snomed.info/sct, codes: ["15777000"]}}
-      study_period: {start: 2015-01-01, end: 2020-12-31}
-      age_at_index: {min: 18, max: 120}
-      prior_observation_days: 0
-      outcome: {concepts: {system: http://snomed.info/sct, codes: ["44054006"]}, washout: true}
-      time_at_risk: {start_days: 1, end_days: 1095}
-      """;
+  static final String COHORT = org.carelake.training.cohort.CohortDefinitionTest.VALID;
+
 
   private static final FeatureSet SET = new FeatureSet("test_v1", List.of(
       ClinicalFeatures.lastMeasurement("last_bmi", "39156-5", "body mass index", 1095, 1095),

@@ -164,31 +164,51 @@ public final class FhirIngestJob {
                   col(BronzeResourceSchema.CONTENT_HASH).as(ParsedSchema.CONTENT_HASH)),
               Seqs.of(ParsedSchema.RESOURCE_TYPE, ParsedSchema.RESOURCE_ID, ParsedSchema.CONTENT_HASH), "left_semi").count() : 0;
       List<TableWrite> writes = new ArrayList<>();
+      java.util.Set<String> duplicated = tablesWithDuplicateKeys(parsed);
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(WRITERS);
       try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
         DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
-        writes.add(writer.upsert(bronze(parsed, runId), BronzeResourceSchema.TABLE,
-            List.of(BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH),
-            BronzeResourceSchema.CONTENT_HASH, null));
-        writes.add(writer.upsert(quarantine(parsed, runId), QuarantineSchema.TABLE,
-            List.of(QuarantineSchema.SOURCE_FILE, QuarantineSchema.SOURCE_POSITION, QuarantineSchema.CONTENT_HASH),
-            QuarantineSchema.CONTENT_HASH, null));
         Dataset<Row> tombstones = parsed.filter(col(ParsedSchema.KIND).equalTo(ParsedSchema.KIND_DELETE));
+        // Tables are independent Delta tables: writing several at once overlaps one table's commit
+        // and log work with another's tasks. The transaction still restores all of them on failure.
+        List<java.util.concurrent.Callable<List<TableWrite>>> tasks = new ArrayList<>();
+        tasks.add(() -> List.of(writer.upsert(bronze(parsed, runId, duplicated.contains(BRONZE_KEYS)), BronzeResourceSchema.TABLE,
+            List.of(BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH),
+            BronzeResourceSchema.CONTENT_HASH, null)));
+        tasks.add(() -> List.of(writer.upsert(quarantine(parsed, runId), QuarantineSchema.TABLE,
+            List.of(QuarantineSchema.SOURCE_FILE, QuarantineSchema.SOURCE_POSITION, QuarantineSchema.CONTENT_HASH),
+            QuarantineSchema.CONTENT_HASH, null)));
         for (ResourceMapper mapper : Mappers.ALL) {
-          // A type absent from this input has nothing to merge (its table is still created on the first run).
-          if (accepted.getOrDefault(mapper.resourceType(), 0L) > 0 || !lakehouse.exists(mapper.table())) {
-            progress.detail("merging " + mapper.table());
-            writes.add(writer.upsert(latestPerKey(silver(parsed, mapper), mapper.keyColumn()), mapper.table(),
-                List.of(mapper.keyColumn()), Lineage.CONTENT_HASH, NEWER));
-          }
-          if (tombstoneTypes.contains(mapper.resourceType()) && lakehouse.exists(mapper.table())) {
-            TableWrite removal = writer.delete(deletions(tombstones, mapper), mapper.table(), List.of(mapper.keyColumn()));
-            if (removal.versionAfter() != removal.versionBefore()) {
-              writes.add(removal);
+          boolean present = accepted.getOrDefault(mapper.resourceType(), 0L) > 0;
+          boolean deletes = tombstoneTypes.contains(mapper.resourceType());
+          tasks.add(() -> {
+            List<TableWrite> done = new ArrayList<>();
+            // A type absent from this input has nothing to merge (its table is still created on the first run).
+            if (present || !lakehouse.exists(mapper.table())) {
+              progress.detail("merging " + mapper.table());
+              Dataset<Row> rows = silver(parsed, mapper);
+              done.add(writer.upsert(duplicated.contains(mapper.table().name()) ? latestPerKey(rows, mapper.keyColumn()) : rows,
+                  mapper.table(), List.of(mapper.keyColumn()), Lineage.CONTENT_HASH, NEWER));
             }
-          }
+            if (deletes && lakehouse.exists(mapper.table())) {
+              TableWrite removal = writer.delete(deletions(tombstones, mapper), mapper.table(), List.of(mapper.keyColumn()));
+              if (removal.versionAfter() != removal.versionBefore()) {
+                done.add(removal);
+              }
+            }
+            return done;
+          });
+        }
+        for (java.util.concurrent.Future<List<TableWrite>> done : pool.invokeAll(tasks)) {
+          writes.addAll(unwrap(done));
         }
         writes.add(manifest.record(writer, todo, runId));
         tx.commit();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("FHIR ingest interrupted; every table was restored", e);
+      } finally {
+        pool.shutdownNow();
       }
       return new FhirIngestResult(runId, reading.fileCount(), skipped, read, unchanged, deleted, deletedRows(writes), accepted,
           quarantined, writes);
@@ -196,6 +216,49 @@ public final class FhirIngestJob {
       raw.unpersist();
       spark.sparkContext().clearJobGroup();
     }
+  }
+
+  /** Parallel table writers: enough to overlap Delta's per-table driver work with tasks on a small machine. */
+  private static final int WRITERS = 3;
+
+  /** The pseudo-table name under which {@link #tablesWithDuplicateKeys} reports duplicate bronze keys. */
+  private static final String BRONZE_KEYS = "_bronze";
+
+  private static List<TableWrite> unwrap(java.util.concurrent.Future<List<TableWrite>> done) throws InterruptedException {
+    try {
+      return done.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  /**
+   * The tables (and {@link #BRONZE_KEYS}) whose keys occur more than once in this input, found in
+   * one aggregation over keys only: only those need the de-duplicating shuffle of whole rows.
+   */
+  private static java.util.Set<String> tablesWithDuplicateKeys(Dataset<Row> parsed) {
+    Column silverTable = lit(null).cast("string");
+    Column silverKey = lit(null).cast("string");
+    for (ResourceMapper mapper : Mappers.ALL) {
+      String struct = mapper.table().name();
+      silverTable = when(col(struct).isNotNull(), lit(struct)).otherwise(silverTable);
+      silverKey = when(col(struct).isNotNull(), col(struct + "." + mapper.keyColumn())).otherwise(silverKey);
+    }
+    Column bronzeKey = when(col(ParsedSchema.KIND).isin(ParsedSchema.KIND_RESOURCE, ParsedSchema.KIND_DELETE),
+        org.apache.spark.sql.functions.concat_ws("/", col(ParsedSchema.RESOURCE_TYPE), col(ParsedSchema.RESOURCE_ID),
+            col(ParsedSchema.CONTENT_HASH)));
+    Dataset<Row> keys = parsed.select(org.apache.spark.sql.functions.explode(org.apache.spark.sql.functions.array(
+        org.apache.spark.sql.functions.struct(lit(BRONZE_KEYS).as("t"), bronzeKey.as("k")),
+        org.apache.spark.sql.functions.struct(silverTable.as("t"), silverKey.as("k")))).as("e"))
+        .select(col("e.t").as("t"), col("e.k").as("k"))
+        .filter(col("k").isNotNull());
+    java.util.Set<String> out = new java.util.HashSet<>();
+    keys.groupBy("t", "k").count().filter(col("count").gt(1)).select("t").distinct().collectAsList()
+        .forEach(r -> out.add(r.getString(0)));
+    return out;
   }
 
   private static long deletedRows(List<TableWrite> writes) {
@@ -296,7 +359,7 @@ public final class FhirIngestJob {
         .map(p -> org.apache.hadoop.util.StringUtils.escapeString(p.toAbsolutePath().toString())).toList());
   }
 
-  private static Dataset<Row> bronze(Dataset<Row> parsed, String runId) {
+  private static Dataset<Row> bronze(Dataset<Row> parsed, String runId, boolean deduplicate) {
     Dataset<Row> rows = parsed.filter(col(ParsedSchema.KIND).isin(ParsedSchema.KIND_RESOURCE, ParsedSchema.KIND_DELETE)).select(
         col(ParsedSchema.RESOURCE_TYPE).as(BronzeResourceSchema.RESOURCE_TYPE),
         col(ParsedSchema.RESOURCE_ID).as(BronzeResourceSchema.RESOURCE_ID),
@@ -309,7 +372,9 @@ public final class FhirIngestJob {
         col(ParsedSchema.SOURCE_POSITION_KIND).as(BronzeResourceSchema.SOURCE_POSITION_KIND),
         lit(runId).as(BronzeResourceSchema.INGEST_RUN_ID),
         col(ParsedSchema.KIND).equalTo(ParsedSchema.KIND_DELETE).as(BronzeResourceSchema.DELETED));
-    return firstPerKey(rows, BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH);
+    return deduplicate
+        ? firstPerKey(rows, BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH)
+        : rows;
   }
 
   private static Dataset<Row> quarantine(Dataset<Row> parsed, String runId) {

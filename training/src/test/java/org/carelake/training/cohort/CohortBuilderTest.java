@@ -71,19 +71,14 @@ class CohortBuilderTest {
     silver.medications.addAll(List.of(
         medication("m1", "on-metformin", "860975", "2015-01-01"),
         medication("m2", "metformin-later", "860975", "2017-01-01")));  // after index: does not exclude
-    String rules = CohortDefinitionTest.VALID + """
-        inclusion:
-          - name: overweight
-            table: observation
-            concepts: {system: http://loinc.org, codes: ["39156-5"]}
-            window: {start_days: -730, end_days: 0}
-            value: {min: 25}
+    String rules = CohortDefinitionTest.VALID + CohortDefinitionTest.RULE + """
         exclusion:
           - name: on metformin
             table: medication_request
             concepts: {system: http://www.nlm.nih.gov/research/umls/rxnorm, codes: ["860975"]}
             window: {start_days: -3650, end_days: 0}
         """;
+
     Cohort cohort = new CohortBuilder(t -> silver.get(spark, t), SensitiveGroups.DEFAULT).build(CohortDefinition.parse(rules, "t.yaml"));
     assertThat(labels(cohort).keySet()).containsExactlyInAnyOrder("bmi-high", "metformin-later");
     assertThat(cohort.attrition()).extracting(Cohort.AttritionStep::rule)

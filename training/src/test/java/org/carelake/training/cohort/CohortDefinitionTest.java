@@ -7,9 +7,9 @@ import java.nio.file.Path;
 import org.carelake.core.CareLakeException;
 import org.junit.jupiter.api.Test;
 
-class CohortDefinitionTest {
+public class CohortDefinitionTest {
 
-  static final String VALID = """
+  public static final String VALID = """
       name: test-cohort
       description: test
       entry: {table: condition, concepts: {system: http://snomed.info/sct, codes: ["15777000"]}}
