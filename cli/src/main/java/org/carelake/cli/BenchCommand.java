@@ -195,7 +195,7 @@ public final class BenchCommand implements Runnable {
         String block = String.format(Locale.ROOT, """
             ## Point-in-time join (`./carelake bench pit --events %d --entities %d --repeat %d`)
 
-            Machine: %d cores, JVM max heap %d MB, Java %s, `--master %s`, %s shuffle partitions. Data: %,d events             (patient_key, event_time, value) over ten years and %,d (patient_key, as_of) rows, generated and written to             Parquet before timing; every path reads the Parquet and runs to Spark's no-op sink. Best of %d runs, alternating.
+            Machine: %d cores, JVM max heap %d MB, Java %s, `--master %s`, %s shuffle partitions. Data: %,d events (patient_key, event_time, value) over ten years and %,d (patient_key, as_of) rows, generated and written to Parquet before timing; every path reads the Parquet and runs to Spark's no-op sink. Best of %d runs, alternating.
 
             | path | time (s) | events/s |
             | --- | ---: | ---: |

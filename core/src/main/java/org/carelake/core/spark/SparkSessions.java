@@ -23,6 +23,9 @@ public final class SparkSessions {
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.adaptive.enabled", "true")
+        // Cached data here is short-lived and re-read at once (e.g. an ingest's parse feeds a dozen
+        // tables): compressing the in-memory columns costs more time than it saves.
+        .config("spark.sql.inMemoryColumnarStorage.compressed", "false")
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.databricks.delta.stalenessLimit", "0")
         // Delta's own usage-stats and auto-compaction stay off: runs are reproducible batch jobs.
