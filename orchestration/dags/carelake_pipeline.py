@@ -66,4 +66,12 @@ with DAG(
         bash_command=f"{CLI} train {COMMON} --cohort {{{{ params.cohort }}}}",
     )
 
+    features = BashOperator(
+        task_id="build_features",
+        doc_md="Materialize gold.feature_cardiometabolic_v1 for every living patient, with a Deequ profile "
+        "and drift against the previous build (reports/features/).",
+        bash_command=f"{CLI} features build {COMMON} --set cardiometabolic_v1",
+    )
+
     generate >> ingest >> gold >> quality >> train
+    quality >> features

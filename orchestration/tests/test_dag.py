@@ -24,7 +24,8 @@ def test_dags_import_without_errors(dagbag):
 def test_pipeline_runs_cli_steps_in_order(dagbag):
     dag = dagbag.dags["carelake_pipeline"]
     order = ["generate", "ingest_fhir", "gold", "quality", "train"]
-    assert sorted(t.task_id for t in dag.tasks) == sorted(order)
+    assert sorted(t.task_id for t in dag.tasks) == sorted(order + ["build_features"])
+    assert dag.get_task("build_features").upstream_task_ids == {"quality"}
     for upstream, downstream in zip(order, order[1:]):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
     for task in dag.tasks:
