@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code ingest <source>}: brings raw data into bronze and silver. */
 @Command(name = "ingest", mixinStandardHelpOptions = true, description = "Ingest source data into bronze and silver tables.",
-    subcommands = IngestCommand.Fhir.class)
+    subcommands = {IngestCommand.Fhir.class, IngestCommand.Wearables.class})
 public final class IngestCommand implements Runnable {
 
   @Spec CommandSpec spec;
@@ -58,6 +58,96 @@ public final class IngestCommand implements Runnable {
       }
       return 0;
     }
+  }
+
+  @Command(name = "wearables", mixinStandardHelpOptions = true,
+      description = {"Ingest wearable exports into silver.wearable_measurement (UTC, normalized units) and update gold.wearable_daily",
+          "for the patient-days whose data changed. Reads the Fitabase Fitbit CSV layouts (daily, hourly, minute narrow/wide,",
+          "heart rate by second, sleep, weight), Open mHealth JSON data points (heart-rate, step-count, sleep-duration,",
+          "body-weight; .json, .ndjson) and the generic CSV device_id,timestamp,metric,value,unit[,end_timestamp];",
+          "plain, .gz or .zip. Rejected records go to bronze.wearable_quarantine with the reason."},
+      footer = {"", "devices.csv columns: device_id,patient_id,time_zone (the EHR patient's source id; an IANA zone, which turns",
+          "Fitabase's local wall-clock times into UTC). Records of devices not in it are kept in the quarantine until mapped;",
+          "a changed devices.csv makes the next run read every file again.", "",
+          "Example:", "  ./carelake ingest wearables --input exports/fitbit/ --devices devices.csv",
+          "  ./carelake ingest wearables --rebuild-daily      # recompute gold.wearable_daily from all of silver"})
+  static final class Wearables implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--input", paramLabel = "PATH", description = "A wearable export file or a folder of them.")
+    Path input;
+
+    @Option(names = "--devices", paramLabel = "FILE", description = "devices.csv: device or user id to patient and time zone.")
+    Path devices;
+
+    @Option(names = "--device-id", paramLabel = "ID", description = "Device id for Open mHealth data points that carry no header.user_id.")
+    String deviceId;
+
+    @Option(names = "--force", description = "Re-read files already ingested with the same content (ops.ingest_manifest).")
+    boolean force;
+
+    @Option(names = "--rebuild-daily", description = "Recompute gold.wearable_daily from all of silver.wearable_measurement.")
+    boolean rebuildDaily;
+
+    @Override
+    public Integer call() {
+      var out = spec.commandLine().getOut();
+      if (rebuildDaily) {
+        CliContext context = new CliContext(global);
+        TableWrite w = new org.carelake.pipelines.wearable.WearableIngestJob(context.spark(), context.lakehouse(),
+            KeyProvider.fromEnvironment().pseudonymizer(), new Progress(context.progressStream(), 0)).rebuildDaily();
+        out.printf("%s v%d -> v%d%n", w.table(), w.versionBefore(), w.versionAfter());
+        out.flush();
+        return 0;
+      }
+      if (input == null || devices == null) {
+        throw CareLakeException.badInput("ingest wearables needs --input and --devices (or --rebuild-daily).",
+            "e.g. ./carelake ingest wearables --input exports/ --devices devices.csv");
+      }
+      var plan = org.carelake.pipelines.wearable.WearableIngestJob.plan(input);
+      var keys = KeyProvider.fromEnvironment().pseudonymizer();
+      CliContext context = new CliContext(global);
+      Progress progress = new Progress(context.progressStream(), 0);
+      progress.step("ingest wearables: " + plan.files().size() + " files");
+      var result = new org.carelake.pipelines.wearable.WearableIngestJob(context.spark(), context.lakehouse(), keys, progress)
+          .execute(plan, devices, deviceId, force);
+      print(result, out);
+      if (result.files() > 0 && result.accepted() == 0) {
+        throw CareLakeException.badInput("No wearable record could be accepted from " + input + " (" + result.read()
+                + " records, all quarantined; see bronze.wearable_quarantine for each reason).",
+            "check the layouts and devices.csv (unmapped devices are the most common cause).");
+      }
+      return 0;
+    }
+  }
+
+  static void print(org.carelake.pipelines.wearable.WearableIngestResult r, java.io.PrintWriter out) {
+    out.printf("Wearable ingest run %s: %d files read, %d skipped (already ingested with the same content)%n", r.runId(), r.files(),
+        r.skippedFiles());
+    for (Map.Entry<String, String> e : r.filesNotIngested().entrySet()) {
+      out.printf("  not ingested: %s (%s)%n", e.getKey(), e.getValue());
+    }
+    out.printf("  records read %d = accepted %d + quarantined %d%n", r.read(), r.accepted(), r.quarantined());
+    out.printf("  measurements %d = written %d + unchanged %d + duplicates %d  [%s]%n", r.measurements(), r.written(), r.unchanged(),
+        r.duplicates(), r.reconciles() ? "reconciled" : "DOES NOT RECONCILE");
+    for (Map.Entry<String, Long> e : r.recordsByFormat().entrySet()) {
+      out.printf("    read %-36s %10d%n", e.getKey(), e.getValue());
+    }
+    for (Map.Entry<String, Long> e : r.quarantinedByReason().entrySet()) {
+      out.printf("    quarantined %-29s %10d%n", e.getKey(), e.getValue());
+    }
+    if (r.unmappedDevices() > 0) {
+      out.printf("  %d devices are not in devices.csv: their records wait in bronze.wearable_quarantine until mapped%n", r.unmappedDevices());
+    }
+    if (r.devicesWithoutPatient() > 0) {
+      out.printf("  warning: %d mapped devices name patients not (yet) in silver.patient%n", r.devicesWithoutPatient());
+    }
+    out.printf("  gold.wearable_daily: %d patient-days recomputed%n", r.daysUpdated());
+    for (TableWrite w : r.writes()) {
+      out.printf("  %-28s v%d -> v%d  +%d ~%d -%d%n", w.table(), w.versionBefore(), w.versionAfter(), w.inserted(), w.updated(), w.deleted());
+    }
+    out.flush();
   }
 
   static void print(FhirIngestResult result, java.io.PrintWriter out) {

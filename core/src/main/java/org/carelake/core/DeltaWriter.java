@@ -22,6 +22,7 @@ public final class DeltaWriter {
   private final SparkSession spark;
   private final Lakehouse lakehouse;
   private final LakehouseTransaction transaction;
+  private final Map<TableId, String[]> partitioning = new java.util.concurrent.ConcurrentHashMap<>();
 
   public DeltaWriter(SparkSession spark, Lakehouse lakehouse, LakehouseTransaction transaction) {
     this.spark = spark;
@@ -53,6 +54,35 @@ public final class DeltaWriter {
         .as("t")
         .merge(changed.as("s"), on)
         .whenMatched(update)
+        .updateAll()
+        .whenNotMatched()
+        .insertAll()
+        .execute();
+    return lastWrite(table, before);
+  }
+
+  /**
+   * Upserts {@code source} into {@code table} on {@code keys} for a derived table with no content
+   * hash column: a source row is written only when no stored row equals it column for column, so
+   * recomputing part of a table and upserting it touches only the rows that changed.
+   */
+  public TableWrite upsertRows(Dataset<Row> source, TableId table, List<String> keys) {
+    java.util.Optional<Long> current = lakehouse.version(spark, table);
+    transaction.touch(table, current);
+    if (current.isEmpty()) {
+      return create(source, table);
+    }
+    long before = current.get();
+    Dataset<Row> stored = lakehouse.read(spark, table).select(columns(List.of(source.columns())));
+    Dataset<Row> changed = source.exceptAll(stored);
+    if (changed.isEmpty()) {
+      return new TableWrite(table, before, before, 0, 0, 0);
+    }
+    String on = keys.stream().map(k -> "t." + k + " = s." + k).collect(Collectors.joining(" AND "));
+    DeltaTable.forPath(spark, lakehouse.tablePath(table).toString())
+        .as("t")
+        .merge(changed.as("s"), on)
+        .whenMatched()
         .updateAll()
         .whenNotMatched()
         .insertAll()
@@ -115,8 +145,18 @@ public final class DeltaWriter {
     return lastWrite(table, before);
   }
 
+  /**
+   * Creates {@code table}, when a write creates it, partitioned by {@code columns} (e.g. a date for
+   * time-range reads). Tables that exist keep their layout.
+   */
+  public DeltaWriter partitionNewTable(TableId table, String... columns) {
+    partitioning.put(table, columns);
+    return this;
+  }
+
   private TableWrite create(Dataset<Row> source, TableId table) {
-    source.write().format("delta").mode("errorifexists").save(lakehouse.tablePath(table).toString());
+    String[] partitionBy = partitioning.getOrDefault(table, new String[0]);
+    source.write().format("delta").mode("errorifexists").partitionBy(partitionBy).save(lakehouse.tablePath(table).toString());
     lakehouse.register(spark, table);
     return lastWrite(table, TableWrite.NO_VERSION);
   }

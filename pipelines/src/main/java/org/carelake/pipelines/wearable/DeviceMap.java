@@ -1,0 +1,140 @@
+package org.carelake.pipelines.wearable;
+
+import com.univocity.parsers.csv.CsvParser;
+import com.univocity.parsers.csv.CsvParserSettings;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.DateTimeException;
+import java.time.ZoneId;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.carelake.core.CareLakeException;
+import org.carelake.core.Pseudonymizer;
+
+/**
+ * {@code devices.csv}: which patient wears which device (or vendor user id), and the device's time
+ * zone, which turns vendors' local wall-clock times into UTC. Columns {@code device_id},
+ * {@code patient_id} (the EHR patient's source id) and {@code time_zone} (an IANA zone such as
+ * {@code America/Chicago}).
+ *
+ * <p>Only pseudonyms travel to Spark tasks: the map holds the keyed hash of each device and patient
+ * id, never the source ids.
+ */
+public final class DeviceMap implements Serializable {
+
+  private static final long serialVersionUID = 1L;
+
+  public static final List<String> COLUMNS = List.of("device_id", "patient_id", "time_zone");
+
+  /** A mapped device: its pseudonym, its patient's key and its time zone. */
+  public record Device(String deviceKey, String patientKey, String timeZone) implements Serializable {}
+
+  private final Map<String, Device> byDeviceId;
+  private final Pseudonymizer keys;
+
+  private DeviceMap(Map<String, Device> byDeviceId, Pseudonymizer keys) {
+    this.byDeviceId = byDeviceId;
+    this.keys = keys;
+  }
+
+  /** Loads and validates the file; any problem is a clear error naming the line and the fix. */
+  public static DeviceMap load(Path file, Pseudonymizer keys) {
+    if (!Files.isReadable(file)) {
+      throw CareLakeException.badInput("Cannot read the device map " + file + ".",
+          "pass --devices a CSV with columns " + String.join(",", COLUMNS) + " (one row per device or vendor user id).");
+    }
+    CsvParserSettings settings = new CsvParserSettings();
+    settings.setLineSeparatorDetectionEnabled(true);
+    settings.setHeaderExtractionEnabled(false);
+    CsvParser parser = new CsvParser(settings);
+    Map<String, Device> devices = new HashMap<>();
+    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      List<String[]> rows = parser.parseAll(reader);
+      if (rows.isEmpty()) {
+        throw CareLakeException.badInput("The device map " + file + " is empty.", "add the header " + String.join(",", COLUMNS)
+            + " and one row per device.");
+      }
+      String[] header = rows.get(0);
+      Map<String, Integer> at = new HashMap<>();
+      for (int i = 0; i < header.length; i++) {
+        if (header[i] != null) {
+          at.put(stripBom(header[i]).trim().toLowerCase(Locale.ROOT), i);
+        }
+      }
+      for (String column : COLUMNS) {
+        if (!at.containsKey(column)) {
+          throw CareLakeException.badInput("The device map " + file + " has no column '" + column + "' (line 1).",
+              "its header must name the columns " + String.join(",", COLUMNS) + ".");
+        }
+      }
+      for (int line = 1; line < rows.size(); line++) {
+        String[] row = rows.get(line);
+        String device = cell(row, at.get("device_id"));
+        String patient = cell(row, at.get("patient_id"));
+        String zone = cell(row, at.get("time_zone"));
+        String where = file + " line " + (line + 1);
+        if (device == null || patient == null || zone == null) {
+          throw CareLakeException.badInput("The device map " + where + " leaves device_id, patient_id or time_zone empty.",
+              "fill in all three columns, or remove the line.");
+        }
+        try {
+          ZoneId.of(zone);
+        } catch (DateTimeException e) {
+          throw CareLakeException.badInput("The device map " + where + " names an unknown time zone '" + zone + "'.",
+              "use an IANA zone id such as America/New_York or Europe/Berlin.");
+        }
+        Device previous = devices.put(device, new Device(keys.resourceKey("Device", device), keys.patientKey(patient), zone));
+        if (previous != null) {
+          throw CareLakeException.badInput("The device map " + where + " maps a device id that an earlier line already maps.",
+              "keep one line per device id.");
+        }
+      }
+    } catch (IOException e) {
+      throw CareLakeException.badInput("Cannot read the device map " + file + ": " + e.getMessage() + ".", "check the file.");
+    }
+    return new DeviceMap(devices, keys);
+  }
+
+  /** A map with no devices: every record is kept aside as unmapped. */
+  public static DeviceMap empty(Pseudonymizer keys) {
+    return new DeviceMap(Map.of(), keys);
+  }
+
+  public Optional<Device> find(String deviceId) {
+    return Optional.ofNullable(deviceId == null ? null : byDeviceId.get(deviceId));
+  }
+
+  /** The pseudonym of an unmapped device, so quarantined rows can be grouped without the raw id. */
+  public String deviceKey(String deviceId) {
+    return keys.resourceKey("Device", deviceId);
+  }
+
+  public int size() {
+    return byDeviceId.size();
+  }
+
+  /** The patient keys the map names (to check against silver.patient). */
+  public java.util.Set<String> patientKeys() {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    byDeviceId.values().forEach(d -> out.add(d.patientKey()));
+    return out;
+  }
+
+  private static String cell(String[] row, int index) {
+    if (index >= row.length || row[index] == null || row[index].isBlank()) {
+      return null;
+    }
+    return row[index].trim();
+  }
+
+  static String stripBom(String s) {
+    return s.startsWith("\uFEFF") ? s.substring(1) : s;
+  }
+}

@@ -1,0 +1,292 @@
+package org.carelake.pipelines.wearable;
+
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Date;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.carelake.core.CareLakeException;
+import org.carelake.core.Lakehouse;
+import org.carelake.core.Progress;
+import org.carelake.core.Pseudonymizer;
+import org.carelake.core.TableWrite;
+import org.carelake.core.schema.QuarantineSchema;
+import org.carelake.core.schema.WearableDailySchema;
+import org.carelake.core.schema.WearableMeasurementSchema;
+import org.carelake.core.testing.SparkExtension;
+import org.carelake.core.testing.TestKeys;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Wearable ingestion on files written here: the Fitabase layouts with local times in a zone with a
+ * daylight-saving change, Open mHealth JSON, the generic CSV; bad records of every kind; re-runs,
+ * overlapping exports, late data and a device mapped after its data arrived.
+ */
+@ExtendWith(SparkExtension.class)
+class WearableIngestJobTest {
+
+  private static final Pseudonymizer KEYS = TestKeys.pseudonymizer();
+  private static final String NY = "America/New_York";
+
+  @TempDir Path dir;
+
+  private WearableIngestJob job(Lakehouse lakehouse) {
+    return new WearableIngestJob(SparkExtension.spark(), lakehouse, KEYS, Progress.silent());
+  }
+
+  private Path devices(String... rows) throws IOException {
+    Path file = dir.resolve("devices-" + rows.length + "-" + String.join("", rows).hashCode() + ".csv");
+    Files.writeString(file, "device_id,patient_id,time_zone\n" + String.join("\n", rows) + "\n");
+    return file;
+  }
+
+  private static Path write(Path folder, String name, String... lines) throws IOException {
+    Files.createDirectories(folder);
+    Path file = folder.resolve(name);
+    // Fitabase files have CRLF line endings
+    Files.writeString(file, String.join("\r\n", lines) + "\r\n");
+    return file;
+  }
+
+  private static Map<String, Row> dailyByDay(Lakehouse lakehouse, String patient) {
+    return lakehouse.read(SparkExtension.spark(), WearableDailySchema.TABLE)
+        .filter(col(WearableDailySchema.PATIENT_KEY).equalTo(KEYS.patientKey(patient))).collectAsList().stream()
+        .collect(Collectors.toMap(r -> r.getAs(WearableDailySchema.DAY).toString(), r -> r));
+  }
+
+  @Test
+  void fitabaseLocalTimesBecomeUtcAcrossADaylightSavingChangeAndDaysAddUp() throws IOException {
+    Path in = dir.resolve("in");
+    // 2016-03-13: New York springs forward at 2:00 local (EST -5 -> EDT -4).
+    write(in, "minuteStepsNarrow_merged.csv", "Id,ActivityMinute,Steps", "1001,3/12/2016 11:59:00 PM,7",
+        "1001,3/13/2016 1:59:00 AM,10", "1001,3/13/2016 3:00:00 AM,20", "1001,3/13/2016 11:00:00 PM,30");
+    write(in, "heartrate_seconds_merged.csv", "Id,Time,Value", "1001,3/13/2016 8:00:00 AM,60", "1001,3/13/2016 8:00:30 AM,70",
+        "1001,3/13/2016 8:01:05 AM,80");
+    // one night's sleep log crossing midnight counts for the day it ends
+    write(in, "minuteSleep_merged.csv", "Id,date,value,logId", "1001,3/12/2016 11:58:00 PM,1,77", "1001,3/12/2016 11:59:00 PM,2,77",
+        "1001,3/13/2016 12:00:00 AM,1,77", "1001,3/13/2016 12:01:00 AM,1,77");
+    write(in, "weightLogInfo_merged.csv", "Id,Date,WeightKg,WeightPounds,Fat,BMI,IsManualReport,LogId",
+        "1001,3/13/2016 11:59:59 PM,80.5,177.4,,25.1,True,1");
+    Files.writeString(in.resolve("other_vendor.csv"), "device_id,timestamp,metric,value,unit\n"
+        + "watch-9,2016-03-13T09:00:00-04:00,body_weight,180,lb\n");
+    Files.writeString(in.resolve("points.json"), "[{\"header\":{\"user_id\":\"watch-9\",\"schema_id\":{\"name\":\"sleep-duration\"}},"
+        + "\"body\":{\"sleep_duration\":{\"value\":7.5,\"unit\":\"h\"},\"effective_time_frame\":{\"time_interval\":{"
+        + "\"start_date_time\":\"2016-03-13T23:00:00-04:00\",\"end_date_time\":\"2016-03-14T07:00:00-04:00\"}}}}]");
+    Files.writeString(in.resolve("README.txt"), "not an input");
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+
+    WearableIngestJob.WearablePlan plan = WearableIngestJob.plan(in);
+    assertThat(plan.ignored()).extracting(p -> p.getFileName().toString()).containsExactly("README.txt");
+    WearableIngestResult r = job(lakehouse).execute(plan, devices("1001,p1," + NY, "watch-9,p2," + NY), null, false);
+
+    assertThat(r.reconciles()).isTrue();
+    assertThat(r.read()).isEqualTo(4 + 3 + 4 + 1 + 1 + 1);
+    assertThat(r.quarantined()).isZero();
+    SparkSession spark = SparkExtension.spark();
+    Dataset<Row> silver = lakehouse.read(spark, WearableMeasurementSchema.TABLE);
+    List<Row> steps = silver.filter(col("metric").equalTo("steps")).orderBy("start_time").collectAsList();
+    assertThat(steps).extracting(row -> row.<Timestamp>getAs("start_time").toInstant()).containsExactly(
+        Instant.parse("2016-03-13T04:59:00Z"), Instant.parse("2016-03-13T06:59:00Z"), Instant.parse("2016-03-13T07:00:00Z"),
+        Instant.parse("2016-03-14T03:00:00Z"));
+    assertThat(steps.get(0).<Date>getAs("local_day").toLocalDate()).isEqualTo(LocalDate.parse("2016-03-12"));
+    assertThat(steps.get(3).<Date>getAs("local_day").toLocalDate()).isEqualTo(LocalDate.parse("2016-03-13"));
+    assertThat(silver.filter(col("metric").equalTo("body_weight").and(col("patient_key").equalTo(KEYS.patientKey("p2"))))
+        .head().<Double>getAs("value")).isCloseTo(81.65, within(0.01)); // 180 lb
+    assertThat(silver.select("device_key").distinct().collectAsList()).extracting(row -> row.getString(0))
+        .doesNotContain("1001", "watch-9");
+
+    Map<String, Row> p1 = dailyByDay(lakehouse, "p1");
+    assertThat(p1.keySet()).containsExactlyInAnyOrder("2016-03-12", "2016-03-13");
+    Row d13 = p1.get("2016-03-13");
+    assertThat(d13.<Double>getAs(WearableDailySchema.STEPS)).isEqualTo(60.0);
+    assertThat(d13.<Double>getAs(WearableDailySchema.SLEEP_MINUTES)).isEqualTo(3.0); // the whole night, asleep minutes only
+    assertThat(p1.get("2016-03-12").<Double>getAs(WearableDailySchema.SLEEP_MINUTES)).isNull();
+    assertThat(d13.<Double>getAs(WearableDailySchema.MEAN_HEART_RATE)).isEqualTo(70.0);
+    assertThat(d13.<Double>getAs(WearableDailySchema.MAX_HEART_RATE)).isEqualTo(80.0);
+    assertThat(d13.<Double>getAs(WearableDailySchema.RESTING_HEART_RATE)).isNull(); // under an hour of data
+    assertThat(d13.<Double>getAs(WearableDailySchema.COVERAGE)).isCloseTo(2.0 / 1380, within(1e-4)); // a 23-hour day
+    assertThat(d13.<Timestamp>getAs(WearableDailySchema.DAY_END).toInstant()).isEqualTo(Instant.parse("2016-03-14T04:00:00Z"));
+    assertThat(d13.<Double>getAs(WearableDailySchema.WEIGHT_KG)).isEqualTo(80.5);
+    Row p2 = dailyByDay(lakehouse, "p2").get("2016-03-14");
+    assertThat(p2.<Double>getAs(WearableDailySchema.SLEEP_MINUTES)).isEqualTo(450.0);
+  }
+
+  @Test
+  void badRecordsAreQuarantinedWithReasonAndPositionAndCountsReconcile() throws IOException {
+    Path in = dir.resolve("bad");
+    String header = "Id,Time,Value";
+    String good = "1001,4/12/2016 7:21:00 AM,65";
+    String noSuchDay = "1001,4/31/2016 7:21:00 AM,65";
+    Path hr = write(in, "heartrate_seconds_merged.csv", header, good, noSuchDay, "1001,4/12/2016 7:22:00 AM,0", "1001,4/12/2016 7:23:00 AM,300", "1001,4/12/2016 7:24:00 AM,abc", "1001,4/12/2016 7:25:00 AM",
+        "2002,4/12/2016 7:21:00 AM,70");
+    write(in, "minuteStepsNarrow_merged.csv", "Id,ActivityMinute,Steps", "1001,4/12/2016 7:21:00 AM,-5", "1001,4/12/2016 7:22:00 AM,12");
+    write(in, "sleepDay_merged.csv", "Id,SleepDay,TotalSleepRecords,TotalMinutesAsleep,TotalTimeInBed", "1001,4/12/2016 12:00:00 AM,1,900,950");
+    write(in, "generic.csv", "device_id,timestamp,metric,value,unit", "1001,2016-04-12T12:00:00Z,sleep,800,min",
+        "1001,2016-04-12T12:00:00Z,blood_pressure,120,mmHg", "1001,2016-04-12T12:00:00Z,body_weight,70,stone",
+        "1001,2016-04-12 12:00:00,body_weight,70,kg");
+    write(in, "mystery.csv", "Id,When,Howmuch", "1001,4/12/2016,3");
+    Files.writeString(in.resolve("broken.json"), "{\"heart_rate\": {\"value\": 60");
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh-bad"));
+
+    WearableIngestResult r = job(lakehouse).execute(WearableIngestJob.plan(in), devices("1001,p1,Europe/Berlin"), null, false);
+
+    assertThat(r.reconciles()).isTrue();
+    assertThat(r.read()).isEqualTo(7 + 2 + 1 + 4 + 1 + 1);
+    assertThat(r.accepted()).isEqualTo(2); // one heart rate, 12 steps
+    assertThat(r.quarantinedByReason()).containsEntry("UNPARSEABLE_TIMESTAMP", 2L).containsEntry("IMPOSSIBLE_VALUE", 3L)
+        .containsEntry("MALFORMED_RECORD", 3L).containsEntry("UNMAPPED_DEVICE", 1L).containsEntry("SLEEP_OVER_24H", 2L)
+        .containsEntry("UNKNOWN_METRIC", 1L).containsEntry("UNKNOWN_UNIT", 1L).containsEntry("HEADER_MISMATCH", 1L);
+    assertThat(r.unmappedDevices()).isEqualTo(1);
+
+    Dataset<Row> q = lakehouse.read(SparkExtension.spark(), WearableMeasurementSchema.QUARANTINE);
+    assertThat(q.count()).isEqualTo(r.quarantined());
+    Row zero = q.filter(col(QuarantineSchema.SOURCE_FILE).equalTo(hr.toString()).and(col(QuarantineSchema.RAW).endsWith(",0"))).head();
+    assertThat(zero.<String>getAs(QuarantineSchema.REASON_CODE)).isEqualTo("IMPOSSIBLE_VALUE");
+    assertThat(zero.<String>getAs(QuarantineSchema.REASON)).contains("25-250 bpm");
+    // the byte offset of the line in its file
+    assertThat(zero.<Long>getAs(QuarantineSchema.SOURCE_POSITION)).isEqualTo((header + "\r\n" + good + "\r\n" + noSuchDay + "\r\n").length());
+    assertThat(q.filter(col(QuarantineSchema.REASON_CODE).equalTo("SLEEP_OVER_24H")).count()).isEqualTo(2);
+
+    assertThatThrownBy(() -> WearableIngestJob.plan(dir.resolve("nowhere")))
+        .isInstanceOf(CareLakeException.class).hasMessageContaining("Cannot read wearable input")
+        .extracting(e -> ((CareLakeException) e).kind()).isEqualTo(CareLakeException.Kind.BAD_INPUT);
+    Path badDevices = devices("1001,p1,Mars/Olympus");
+    assertThatThrownBy(() -> job(lakehouse).execute(WearableIngestJob.plan(in), badDevices, null, false))
+        .isInstanceOf(CareLakeException.class).hasMessageContaining("line 2").hasMessageContaining("unknown time zone");
+  }
+
+  @Test
+  void rerunsOverlapsLateDataAndLateMappingsChangeOnlyWhatTheyShould() throws IOException {
+    Path in = dir.resolve("inc");
+    StringBuilder minutes = new StringBuilder("Id,ActivityMinute,Steps");
+    for (int day = 1; day <= 3; day++) {
+      for (int m = 0; m < 10; m++) {
+        minutes.append("\r\n1001,5/").append(day).append("/2016 9:0").append(m).append(":00 AM,").append(10 * day + m);
+      }
+    }
+    Files.createDirectories(in);
+    Files.writeString(in.resolve("a_minuteStepsNarrow_merged.csv"), minutes + "\r\n");
+    write(in, "b_hr.csv", "Id,Time,Value", "3003,5/1/2016 9:00:00 AM,61");
+    Path devices = devices("1001,p1,America/Chicago");
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh-inc"));
+    SparkSession spark = SparkExtension.spark();
+
+    WearableIngestResult first = job(lakehouse).execute(WearableIngestJob.plan(in), devices, null, false);
+    assertThat(first.written()).isEqualTo(30);
+    assertThat(first.daysUpdated()).isEqualTo(3);
+    assertThat(first.quarantinedByReason()).containsEntry("UNMAPPED_DEVICE", 1L);
+    long silverVersion = lakehouse.version(spark, WearableMeasurementSchema.TABLE).orElseThrow();
+    long goldVersion = lakehouse.version(spark, WearableDailySchema.TABLE).orElseThrow();
+    List<Row> goldBefore = lakehouse.read(spark, WearableDailySchema.TABLE).orderBy("day").collectAsList();
+
+    // the same files again: skipped by the manifest; forced: read, nothing changes
+    WearableIngestResult again = job(lakehouse).execute(WearableIngestJob.plan(in), devices, null, false);
+    assertThat(again.files()).isZero();
+    assertThat(again.skippedFiles()).isEqualTo(2);
+    WearableIngestResult forced = job(lakehouse).execute(WearableIngestJob.plan(in), devices, null, true);
+    assertThat(forced.unchanged()).isEqualTo(30);
+    assertThat(forced.written()).isZero();
+    assertThat(lakehouse.version(spark, WearableMeasurementSchema.TABLE)).contains(silverVersion);
+    assertThat(lakehouse.version(spark, WearableDailySchema.TABLE)).contains(goldVersion);
+
+    // an overlapping export (day 3 again, same values) plus late minutes for day 2 only
+    StringBuilder late = new StringBuilder("Id,ActivityHour");
+    for (int m = 0; m < 60; m++) {
+      late.append(String.format(",Steps%02d", m));
+    }
+    late.append("\r\n1001,5/2/2016 10:00:00 AM");
+    for (int m = 0; m < 60; m++) {
+      late.append(",1");
+    }
+    Files.writeString(in.resolve("c_minuteStepsWide_merged.csv"), late + "\r\n");
+    StringBuilder overlap = new StringBuilder("Id,ActivityMinute,Steps");
+    for (int m = 0; m < 10; m++) {
+      overlap.append("\r\n1001,5/3/2016 9:0").append(m).append(":00 AM,").append(30 + m);
+    }
+    Files.writeString(in.resolve("d_overlap.csv"), overlap + "\r\n");
+    WearableIngestResult third = job(lakehouse).execute(WearableIngestJob.plan(in), devices, null, false);
+    assertThat(third.files()).isEqualTo(2);
+    assertThat(third.written()).isEqualTo(60);
+    assertThat(third.unchanged()).isEqualTo(10);
+    assertThat(third.daysUpdated()).isEqualTo(1);
+    TableWrite gold = third.writes().stream().filter(w -> w.table().equals(WearableDailySchema.TABLE)).findFirst().orElseThrow();
+    assertThat(gold.updated()).isEqualTo(1);
+    assertThat(gold.inserted()).isZero();
+    List<Row> goldAfter = lakehouse.read(spark, WearableDailySchema.TABLE).orderBy("day").collectAsList();
+    assertThat(goldAfter.get(0)).isEqualTo(goldBefore.get(0));
+    assertThat(goldAfter.get(2)).isEqualTo(goldBefore.get(2));
+    assertThat(goldAfter.get(1).<Double>getAs(WearableDailySchema.STEPS)).isEqualTo(goldBefore.get(1).<Double>getAs("steps") + 60);
+
+    // a corrected value for one minute replaces the stored one
+    Files.writeString(in.resolve("e_fix.csv"), "Id,ActivityMinute,Steps\r\n1001,5/1/2016 9:00:00 AM,99\r\n");
+    WearableIngestResult fix = job(lakehouse).execute(WearableIngestJob.plan(in), devices, null, false);
+    assertThat(fix.written()).isEqualTo(1);
+    assertThat(dailyByDay(lakehouse, "p1").get("2016-05-01").<Double>getAs("steps")).isEqualTo(goldBefore.get(0).<Double>getAs("steps") + 89);
+
+    // the unmapped device is mapped: every file is read again, its record leaves the quarantine
+    Path mapped = devices("1001,p1,America/Chicago", "3003,p3,America/Chicago");
+    WearableIngestResult remapped = job(lakehouse).execute(WearableIngestJob.plan(in), mapped, null, false);
+    assertThat(remapped.files()).isEqualTo(5);
+    assertThat(remapped.written()).isEqualTo(1);
+    assertThat(lakehouse.read(spark, WearableMeasurementSchema.QUARANTINE).count()).isZero();
+    assertThat(dailyByDay(lakehouse, "p3").get("2016-05-01").<Double>getAs(WearableDailySchema.MEAN_HEART_RATE)).isEqualTo(61.0);
+
+    // a full rebuild from silver gives the table the incremental path built
+    List<Row> incremental = lakehouse.read(spark, WearableDailySchema.TABLE).orderBy("patient_key", "day").collectAsList();
+    TableWrite rebuilt = job(lakehouse).rebuildDaily();
+    assertThat(rebuilt.changed()).isFalse();
+    assertThat(lakehouse.read(spark, WearableDailySchema.TABLE).orderBy("patient_key", "day").collectAsList()).isEqualTo(incremental);
+  }
+
+  @Test
+  void aFailedRunLeavesEveryTableAtItsLastGoodVersion() throws IOException {
+    Path in = dir.resolve("fail");
+    write(in, "minuteStepsNarrow_merged.csv", "Id,ActivityMinute,Steps", "1001,5/1/2016 9:00:00 AM,5");
+    Path devices = devices("1001,p1,America/Chicago");
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh-fail"));
+    job(lakehouse).execute(WearableIngestJob.plan(in), devices, null, false);
+    SparkSession spark = SparkExtension.spark();
+    Map<String, List<String>> before = new HashMap<>();
+    for (var t : lakehouse.tables()) {
+      before.put(t.qualifiedName(), contents(lakehouse, t));
+    }
+    write(in, "more.csv", "Id,ActivityMinute,Steps", "1001,5/2/2016 9:00:00 AM,5");
+    // the gold table is made unwritable mid-run: its directory becomes a plain file
+    Path gold = lakehouse.tablePath(WearableDailySchema.TABLE);
+    Path aside = dir.resolve("gold-aside");
+    Files.move(gold, aside);
+    Files.writeString(gold, "not a table");
+    try {
+      assertThatThrownBy(() -> job(lakehouse).execute(WearableIngestJob.plan(in), devices, null, false)).isInstanceOf(Exception.class);
+    } finally {
+      Files.delete(gold);
+      Files.move(aside, gold);
+    }
+    // restored (Delta RESTORE commits the old content as a new version)
+    assertThat(lakehouse.tables()).hasSize(before.size());
+    for (var t : lakehouse.tables()) {
+      assertThat(contents(lakehouse, t)).as(t.qualifiedName())
+          .isEqualTo(before.get(t.qualifiedName()));
+    }
+  }
+
+  private static List<String> contents(Lakehouse lakehouse, org.carelake.core.TableId table) {
+    return lakehouse.read(SparkExtension.spark(), table).collectAsList().stream().map(Row::toString).sorted().toList();
+  }
+}
