@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code bench <what>}: measured speed against a plain peer in the same run. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks against plain Spark peers, same run, same data.",
-    subcommands = {BenchCommand.Fhir.class, BenchCommand.Pit.class})
+    subcommands = {BenchCommand.Fhir.class, BenchCommand.Pit.class, BenchCommand.Wearables.class})
 public final class BenchCommand implements Runnable {
 
   @Spec CommandSpec spec;
@@ -221,6 +221,156 @@ public final class BenchCommand implements Runnable {
       long took = System.nanoTime() - start;
       best.merge(path, took, Math::min);
       progress.detail(String.format(Locale.ROOT, "run %d: %s %.1f s", run + 1, path, took / 1e9));
+    }
+  }
+
+  @Command(name = "wearables", mixinStandardHelpOptions = true,
+      description = {"Wearable ingest of second-level heart rate and minute steps (Fitabase CSV layouts, US local times) into",
+          "silver.wearable_measurement + gold.wearable_daily (CareLake), vs a plain Spark CSV read with the same timestamp",
+          "conversion, the rows written to Parquet and a groupBy-day aggregation written to Parquet (peer); then the rebuild",
+          "of gold.wearable_daily from silver vs the same groupBy from the peer's Parquet. Best of --repeat runs, alternating."})
+  static final class Wearables implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--devices", defaultValue = "20", description = "Devices (default: ${DEFAULT-VALUE}).")
+    int devices;
+
+    @Option(names = "--days", defaultValue = "14", description = "Days per device (default: ${DEFAULT-VALUE}).")
+    int days;
+
+    @Option(names = "--hr-seconds", defaultValue = "5", description = "Seconds between heart-rate samples (default: ${DEFAULT-VALUE}).")
+    int hrSeconds;
+
+    @Mixin BenchOptions bench;
+
+    private static final String ZONE = "America/Chicago";
+
+    @Override
+    public Integer call() throws IOException {
+      CliContext context = new CliContext(global);
+      Progress progress = new Progress(context.progressStream(), 0);
+      SparkSession spark = context.spark();
+      Path scratch = Files.createTempDirectory("carelake-bench-wearables-");
+      try {
+        progress.step("bench wearables: generating " + devices + " devices x " + days + " days");
+        Path in = Files.createDirectories(scratch.resolve("in"));
+        long rows = writeInputs(in);
+        long bytes = Files.size(in.resolve("heartrate_seconds_merged.csv")) + Files.size(in.resolve("minuteStepsNarrow_merged.csv"));
+        Path devicesFile = scratch.resolve("devices.csv");
+        StringBuilder map = new StringBuilder("device_id,patient_id,time_zone\n");
+        for (int d = 0; d < devices; d++) {
+          map.append(4_000_000_001L + d).append(",bench-").append(d).append(',').append(ZONE).append('\n');
+        }
+        Files.writeString(devicesFile, map);
+        byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        Pseudonymizer keys = new Pseudonymizer(key);
+        Map<String, Long> best = new LinkedHashMap<>();
+        long measurements = 0;
+        long patientDays = 0;
+        for (int run = 0; run < bench.repeat; run++) {
+          Path peer = scratch.resolve("peer-" + run);
+          long t0 = System.nanoTime();
+          plainIngest(spark, in, peer);
+          Pit.record(best, "peer ingest", t0, progress, run);
+          long t1 = System.nanoTime();
+          Lakehouse lake = new Lakehouse(scratch.resolve("lake-" + run));
+          var job = new org.carelake.pipelines.wearable.WearableIngestJob(spark, lake, keys, Progress.silent());
+          var result = job.execute(org.carelake.pipelines.wearable.WearableIngestJob.plan(in), devicesFile, null, false);
+          Pit.record(best, "carelake ingest", t1, progress, run);
+          measurements = result.measurements();
+          patientDays = result.daysUpdated();
+          long t2 = System.nanoTime();
+          plainDaily(spark, spark.read().parquet(peer.resolve("measurements").toString())).write().mode("overwrite")
+              .parquet(peer.resolve("daily-rebuild").toString());
+          Pit.record(best, "peer rebuild", t2, progress, run);
+          MoreFiles.deleteRecursively(lake.tablePath(org.carelake.core.schema.WearableDailySchema.TABLE));
+          long t3 = System.nanoTime();
+          job.rebuildDaily();
+          Pit.record(best, "carelake rebuild", t3, progress, run);
+        }
+        double peerIngest = best.get("peer ingest") / 1e9;
+        double careIngest = best.get("carelake ingest") / 1e9;
+        double peerRebuild = best.get("peer rebuild") / 1e9;
+        double careRebuild = best.get("carelake rebuild") / 1e9;
+        String block = String.format(Locale.ROOT, """
+            ## Wearable ingest (`./carelake bench wearables --devices %d --days %d --hr-seconds %d --repeat %d`)
+
+            Machine: %d cores, JVM max heap %d MB, Java %s, `--master %s`, %s shuffle partitions. Input: Fitabase-layout             `heartrate_seconds_merged.csv` (a sample every %d s) and `minuteStepsNarrow_merged.csv`, %,d rows, %.1f MB, US local             times in %s. Best of %d runs per path, alternating.
+
+            | path | time (s) | measurements/s |
+            | --- | ---: | ---: |
+            | peer: `spark.read.csv` (schema given), local time -> UTC, rows -> Parquet, groupBy day -> Parquet | %.1f | %,.0f |
+            | CareLake: parse + check + de-duplicate -> silver Delta, quarantine, gold.wearable_daily, manifest | %.1f | %,.0f |
+            | peer: rebuild the daily table from its Parquet rows | %.1f | |
+            | CareLake: rebuild gold.wearable_daily from silver | %.1f | |
+
+            %,d measurements, %,d patient-days. Ratio CareLake / peer: ingest **%.2fx**, daily rebuild **%.2fx** (target: within 1.5x).
+            """, devices, days, hrSeconds, bench.repeat, Runtime.getRuntime().availableProcessors(),
+            Runtime.getRuntime().maxMemory() / (1024 * 1024), System.getProperty("java.version"), global.master,
+            spark.conf().get("spark.sql.shuffle.partitions"), hrSeconds, rows, bytes / 1e6, ZONE, bench.repeat, peerIngest,
+            rows / peerIngest, careIngest, measurements / careIngest, peerRebuild, careRebuild, measurements, patientDays,
+            careIngest / peerIngest, careRebuild / peerRebuild);
+        spec.commandLine().getOut().println(block);
+        spec.commandLine().getOut().flush();
+        updateReport(bench.report, "wearables", block);
+        return 0;
+      } finally {
+        MoreFiles.deleteRecursively(scratch);
+      }
+    }
+
+    /** Heart rate every few seconds and steps every minute, all day, for each device; returns the data rows written. */
+    private long writeInputs(Path in) throws IOException {
+      java.time.format.DateTimeFormatter us = java.time.format.DateTimeFormatter.ofPattern("M/d/yyyy h:mm:ss a", Locale.US);
+      java.util.Random rnd = new java.util.Random(11);
+      long rows = 0;
+      LocalDate first = LocalDate.of(2016, 4, 12);
+      try (var hr = Files.newBufferedWriter(in.resolve("heartrate_seconds_merged.csv"));
+          var steps = Files.newBufferedWriter(in.resolve("minuteStepsNarrow_merged.csv"))) {
+        hr.write("Id,Time,Value\r\n");
+        steps.write("Id,ActivityMinute,Steps\r\n");
+        for (int d = 0; d < devices; d++) {
+          String id = String.valueOf(4_000_000_001L + d);
+          for (int day = 0; day < days; day++) {
+            java.time.LocalDateTime start = first.plusDays(day).atStartOfDay();
+            for (int s = 0; s < 86_400; s += hrSeconds) {
+              hr.write(id + "," + start.plusSeconds(s).format(us) + "," + (55 + rnd.nextInt(60)) + "\r\n");
+              rows++;
+            }
+            for (int m = 0; m < 1440; m++) {
+              steps.write(id + "," + start.plusMinutes(m).format(us) + "," + (rnd.nextInt(10) < 2 ? 60 + rnd.nextInt(60) : 0) + "\r\n");
+              rows++;
+            }
+          }
+        }
+      }
+      return rows;
+    }
+
+    private static void plainIngest(SparkSession spark, Path in, Path out) {
+      var hr = spark.read().option("header", "true").schema("Id STRING, Time STRING, Value DOUBLE")
+          .csv(in.resolve("heartrate_seconds_merged.csv").toString())
+          .selectExpr("Id AS device", "to_utc_timestamp(to_timestamp(Time, 'M/d/yyyy h:mm:ss a'), '" + ZONE + "') AS t",
+              "to_date(to_timestamp(Time, 'M/d/yyyy h:mm:ss a')) AS day", "'heart_rate' AS metric", "Value AS value");
+      var st = spark.read().option("header", "true").schema("Id STRING, ActivityMinute STRING, Steps DOUBLE")
+          .csv(in.resolve("minuteStepsNarrow_merged.csv").toString())
+          .selectExpr("Id AS device", "to_utc_timestamp(to_timestamp(ActivityMinute, 'M/d/yyyy h:mm:ss a'), '" + ZONE + "') AS t",
+              "to_date(to_timestamp(ActivityMinute, 'M/d/yyyy h:mm:ss a')) AS day", "'steps' AS metric", "Steps AS value");
+      hr.unionByName(st).write().mode("overwrite").parquet(out.resolve("measurements").toString());
+      plainDaily(spark, spark.read().parquet(out.resolve("measurements").toString())).write().mode("overwrite")
+          .parquet(out.resolve("daily").toString());
+    }
+
+    private static org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> plainDaily(SparkSession spark,
+        org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> m) {
+      return m.groupBy("device", "day").agg(
+          org.apache.spark.sql.functions.expr("sum(CASE WHEN metric = 'steps' THEN value END)").as("steps"),
+          org.apache.spark.sql.functions.expr("avg(CASE WHEN metric = 'heart_rate' THEN value END)").as("mean_heart_rate"),
+          org.apache.spark.sql.functions.expr("max(CASE WHEN metric = 'heart_rate' THEN value END)").as("max_heart_rate"),
+          org.apache.spark.sql.functions.expr("count(DISTINCT CASE WHEN metric = 'heart_rate' THEN date_trunc('minute', t) END) / 1440")
+              .as("coverage"));
     }
   }
 

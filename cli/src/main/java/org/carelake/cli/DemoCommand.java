@@ -15,6 +15,8 @@ import org.carelake.pipelines.fhir.FhirIngestResult;
 import org.carelake.pipelines.gold.PatientSummaryJob;
 import org.carelake.pipelines.quality.QualityResult;
 import org.carelake.pipelines.synthea.SyntheaGenerator;
+import org.carelake.pipelines.wearable.DemoWearables;
+import org.carelake.pipelines.wearable.WearableIngestResult;
 import org.carelake.training.TrainJob;
 import org.carelake.training.cohort.CohortDefinition;
 import picocli.CommandLine.Command;
@@ -29,11 +31,14 @@ import picocli.CommandLine.Spec;
  * generated data, changes no data table, and registers the next model version with the same metrics.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Run the whole platform end to end on generated data: Synthea -> bronze/silver/gold -> Deequ checks ->",
+    description = {"Run the whole platform end to end on generated data: Synthea -> bronze/silver/gold, wearables -> Deequ checks ->",
         "cohort + point-in-time features -> MLlib model -> bias report -> model registry."},
     footer = {"", "Example:", "  ./carelake demo                      # default population, ./lakehouse",
         "  ./carelake demo --patients 100 --seed 7 --lakehouse /tmp/lh"})
 public final class DemoCommand implements Callable<Integer> {
+
+  /** About this many in a hundred adult patients get wearable data in the demo. */
+  static final int WEARABLE_PERCENT = 5;
 
   @Mixin GlobalOptions global;
   @Mixin GenerateCommand.PopulationOptions population;
@@ -46,7 +51,7 @@ public final class DemoCommand implements Callable<Integer> {
   public Integer call() {
     CohortDefinition definition = CohortDefinition.load(cohort);
     CliContext context = new CliContext(global);
-    Progress progress = new Progress(context.progressStream(), 6);
+    Progress progress = new Progress(context.progressStream(), 7);
     var out = spec.commandLine().getOut();
 
     progress.step("pseudonymization key");
@@ -68,6 +73,12 @@ public final class DemoCommand implements Callable<Integer> {
         ingest.skippedFiles()));
     TableWrite gold = new PatientSummaryJob(spark, lakehouse).execute();
     progress.detail(gold.table() + " v" + gold.versionAfter());
+
+    progress.step("wearables: generate device exports for a share of adult patients, ingest them, build gold.wearable_daily");
+    WearableIngestResult wearables = DemoWearables.run(spark, lakehouse, keys.pseudonymizer(), population.referenceDate, population.seed,
+        WEARABLE_PERCENT, progress);
+    progress.detail(String.format(Locale.ROOT, "records read %d = accepted %d + quarantined %d; %d patient-days updated", wearables.read(),
+        wearables.accepted(), wearables.quarantined(), wearables.daysUpdated()));
 
     progress.step("data quality checks (Deequ)");
     QualityResult quality = QualityCommand.run(context, null, progress);
@@ -91,6 +102,10 @@ public final class DemoCommand implements Callable<Integer> {
     out.printf("FHIR ingest: read %d = upserted %d + unchanged %d + deleted %d + quarantined %d, %d files skipped as already "
         + "ingested [%s]%n", ingest.read(), ingest.upserted(), ingest.unchanged(), ingest.deleted(), ingest.quarantined(), ingest.skippedFiles(),
         ingest.reconciles() ? "reconciled" : "DOES NOT RECONCILE");
+    out.printf("Wearables: records read %d = accepted %d + quarantined %d; measurements %d = written %d + unchanged %d + duplicates %d "
+        + "[%s]; %d files skipped as already ingested%n", wearables.read(), wearables.accepted(), wearables.quarantined(),
+        wearables.measurements(), wearables.written(), wearables.unchanged(), wearables.duplicates(),
+        wearables.reconciles() ? "reconciled" : "DOES NOT RECONCILE", wearables.skippedFiles());
     out.printf("Quality: %s (%d tables checked)%n", quality.passed() ? "PASS" : "FAIL", quality.tables().size());
     out.printf("Cohort %s: %d patients (%d train, %d test)%n", definition.name(), trained.run().trainRows() + trained.run().testRows(),
         trained.run().trainRows(), trained.run().testRows());

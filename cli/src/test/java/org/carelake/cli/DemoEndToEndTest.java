@@ -67,7 +67,10 @@ class DemoEndToEndTest {
     assertThat(lakehouse.tables()).extracting(TableId::qualifiedName).contains("bronze.fhir_resource", "bronze.fhir_quarantine",
         "silver.patient", "silver.encounter", "silver.condition", "silver.observation", "silver.medication_request",
         "gold.patient_summary", "gold.cohort_incident_hypertension_5y", "gold.trainset_incident_hypertension_5y",
-        "ops.quality_result", "ops.model_registry", "ops.training_set", "ops.feature_registry");
+        "ops.quality_result", "ops.model_registry", "ops.training_set", "ops.feature_registry", "silver.wearable_measurement",
+        "bronze.wearable_quarantine", "gold.wearable_daily");
+    assertThat(result.out().lines().filter(l -> l.startsWith("Wearables: records read")).findFirst().orElseThrow()).contains("[reconciled]");
+    assertThat(new Lakehouse(lakehouseDir).read(spark, TableId.gold("wearable_daily")).count()).isGreaterThan(0);
     versionsAfterFirstRun = new LinkedHashMap<>();
     rowsAfterFirstRun = new LinkedHashMap<>();
     for (TableId t : dataTables(lakehouse)) {

@@ -202,13 +202,14 @@ public final class WearableIngestJob {
     IngestManifest.Fingerprint devicesPrint = IngestManifest.fingerprint(List.of(devicesFile.toAbsolutePath()), Progress.silent()).get(0);
     // A changed device map changes what every file means (patients, time zones): re-read them all.
     boolean devicesChanged = !manifest.unseen(List.of(devicesPrint)).isEmpty();
-    List<IngestManifest.Fingerprint> todo = force || devicesChanged ? fingerprints : manifest.unseen(fingerprints);
+    List<IngestManifest.Fingerprint> unseen = manifest.unseen(fingerprints);
+    List<IngestManifest.Fingerprint> todo = force || devicesChanged ? fingerprints : unseen;
     int skipped = fingerprints.size() - todo.size();
     if (todo.isEmpty()) {
       progress.detail("all " + skipped + " files were already ingested with the same content and device map (ops.ingest_manifest)");
       return new WearableIngestResult(runId, 0, skipped, plan.notIngested(), Map.of(), 0, Map.of(), 0, 0, 0, 0, 0, 0, 0, List.of());
     }
-    if (devicesChanged && !force && lakehouse.exists(IngestManifest.TABLE)) {
+    if (devicesChanged && !force && unseen.size() < fingerprints.size()) {
       progress.detail("the device map is new or changed: reading every file again");
     } else if (skipped > 0) {
       progress.detail("skipping " + skipped + " files already ingested with the same content (ops.ingest_manifest)");
