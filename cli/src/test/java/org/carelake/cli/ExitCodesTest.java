@@ -25,6 +25,11 @@ class ExitCodesTest {
     assertThat(missing.exitCode()).isEqualTo(2);
     assertThat(missing.err()).contains("Cannot read FHIR input").contains("Fix:");
 
+    CliRunner.Result noWearables = CliRunner.run("ingest", "wearables", "--lakehouse", dir.toString(), "--master", "local[2]",
+        "--input", dir.resolve("absent").toString(), "--devices", dir.resolve("devices.csv").toString());
+    assertThat(noWearables.exitCode()).isEqualTo(2);
+    assertThat(noWearables.err()).contains("Cannot read wearable input").contains("Fix:");
+
     CliRunner.Result badCohort = CliRunner.run("train", "--lakehouse", dir.toString(), "--cohort", dir.resolve("none.yaml").toString());
     assertThat(badCohort.exitCode()).isEqualTo(2);
     assertThat(badCohort.err()).contains("Cannot read cohort definition");
@@ -42,6 +47,16 @@ class ExitCodesTest {
     String lakehouse = dir.resolve("lh").toString();
     assertThat(CliRunner.run("ingest", "fhir", "--lakehouse", lakehouse, "--master", "local[2]", "--input", input.toString())
         .exitCode()).isZero();
+
+    // a wearable export whose every record is kept aside (its device is not mapped): exit 2, pointing at the quarantine
+    Path wearables = Files.createDirectories(dir.resolve("wearables"));
+    Files.writeString(wearables.resolve("heartrate_seconds_merged.csv"), "Id,Time,Value\r\n999,4/12/2016 7:21:00 AM,65\r\n");
+    Path devices = Files.writeString(dir.resolve("devices.csv"), "device_id,patient_id,time_zone\n1,p1,UTC\n");
+    CliRunner.Result unmapped = CliRunner.run("ingest", "wearables", "--lakehouse", lakehouse, "--master", "local[2]",
+        "--input", wearables.toString(), "--devices", devices.toString());
+    assertThat(unmapped.exitCode()).isEqualTo(2);
+    assertThat(unmapped.out()).contains("records read 1 = accepted 0 + quarantined 1");
+    assertThat(unmapped.err()).contains("bronze.wearable_quarantine");
 
     CliRunner.Result train = CliRunner.run("train", "--lakehouse", lakehouse, "--master", "local[2]",
         "--cohort", Path.of("..", "training", "cohorts", "incident-hypertension-5y.yaml").toString());

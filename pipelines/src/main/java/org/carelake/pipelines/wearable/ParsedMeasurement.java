@@ -12,6 +12,7 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
 import org.apache.spark.sql.Row;
+import org.carelake.core.Hashes;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -68,7 +69,7 @@ final class ParsedMeasurement {
       DataTypes.createStructField(SOURCE_FILE, StringType, false),
       DataTypes.createStructField(SOURCE_POSITION, LongType, false),
       DataTypes.createStructField(POSITION_KIND, StringType, false),
-      DataTypes.createStructField(RECORD_HASH, StringType, false),
+      DataTypes.createStructField(RECORD_HASH, StringType, true),
       DataTypes.createStructField(REASON_CODE, StringType, true),
       DataTypes.createStructField(REASON, StringType, true),
       DataTypes.createStructField(RAW, StringType, true)});
@@ -76,22 +77,23 @@ final class ParsedMeasurement {
   private ParsedMeasurement() {}
 
   /** Where a record came from. */
-  record Source(String format, String file, long position, String positionKind, String recordHash) {}
+  record Source(String format, String file, long position, String positionKind) {}
 
   /**
    * @param raw the record as received, kept on sleep rows only: a day found to hold more than 24
    *     hours of sleep moves those records to the quarantine after parsing
    */
   static Row measurement(boolean first, DeviceMap.Device device, Measurement m, Source source, String raw) {
+    boolean sleep = m.metric() == org.carelake.core.schema.WearableMeasurementSchema.Metric.SLEEP;
     return RowFactory.create(KIND_MEASUREMENT, first, device.patientKey(), device.deviceKey(), m.metric().id(),
         Timestamp.from(m.start()), Timestamp.from(m.end()), m.value(), m.metric().unit(), Date.valueOf(m.localDay()),
         device.timeZone(), m.sessionId(), source.format(), source.file(), source.position(), source.positionKind(),
-        source.recordHash(), null, null, m.metric() == org.carelake.core.schema.WearableMeasurementSchema.Metric.SLEEP ? raw : null);
+        sleep ? Hashes.sha256(raw) : null, null, null, sleep ? raw : null);
   }
 
   static Row quarantine(Source source, String deviceKey, Reason reason, String why, String raw) {
     return RowFactory.create(KIND_QUARANTINE, false, null, deviceKey, null, null, null, null, null, null, null, null,
-        source.format(), source.file(), source.position(), source.positionKind(), source.recordHash(), reason.name(), why, raw);
+        source.format(), source.file(), source.position(), source.positionKind(), Hashes.sha256(raw), reason.name(), why, raw);
   }
 
   /** One measurement in normalized units, before the device map gives it a patient. */

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.Row;
-import org.carelake.core.Hashes;
 import org.carelake.core.schema.WearableMeasurementSchema.Metric;
 import org.carelake.pipelines.wearable.ParsedMeasurement.Measurement;
 import org.carelake.pipelines.wearable.ParsedMeasurement.Source;
@@ -40,6 +39,7 @@ final class RecordParser implements Serializable {
   private final String defaultDeviceId;
   private transient CsvParser csv;
   private transient ObjectMapper json;
+  private transient Map<String, ZoneId> zones;
 
   /**
    * @param defaultDeviceId the device of Open mHealth data points that name no user (none: such
@@ -52,6 +52,9 @@ final class RecordParser implements Serializable {
 
   /** The cells of one CSV line (quotes handled). */
   String[] cells(String line) {
+    if (line.indexOf('"') < 0) {
+      return line.split(",", -1); // no quoting: a plain split (String.split on one char takes no regex)
+    }
     if (csv == null) {
       CsvParserSettings settings = new CsvParserSettings();
       settings.setMaxColumns(512);
@@ -65,8 +68,7 @@ final class RecordParser implements Serializable {
 
   /** One data line of a CSV file whose header named {@code format} (null: the header matched no layout). */
   List<Row> csvLine(WearableFormat format, String line, String file, long offset) {
-    Source source = new Source(format == null ? "unknown" : format.id(), file, offset, ParsedMeasurement.POSITION_LINE_OFFSET,
-        Hashes.sha256(line));
+    Source source = new Source(format == null ? "unknown" : format.id(), file, offset, ParsedMeasurement.POSITION_LINE_OFFSET);
     if (format == null) {
       return List.of(ParsedMeasurement.quarantine(source, null, Reason.HEADER_MISMATCH,
           "the file's header matches no supported layout; expected " + WearableFormat.expected(), line));
@@ -83,7 +85,7 @@ final class RecordParser implements Serializable {
       return List.of(unmapped(source, deviceId, line));
     }
     try {
-      return rows(device.get(), format.parse(c, ZoneId.of(device.get().timeZone())), source, line);
+      return rows(device.get(), format.parse(c, zone(device.get().timeZone())), source, line);
     } catch (Rejected r) {
       return List.of(ParsedMeasurement.quarantine(source, device.get().deviceKey(), r.reason(), r.getMessage(), line));
     }
@@ -91,7 +93,7 @@ final class RecordParser implements Serializable {
 
   /** One Open mHealth data point ({@code header} + {@code body}, or a bare body). */
   List<Row> openMHealth(String text, String file, long index) {
-    Source source = new Source(OPEN_MHEALTH, file, index, ParsedMeasurement.POSITION_ARRAY_INDEX, Hashes.sha256(text));
+    Source source = new Source(OPEN_MHEALTH, file, index, ParsedMeasurement.POSITION_ARRAY_INDEX);
     JsonNode doc;
     try {
       doc = mapper().readTree(text);
@@ -107,18 +109,17 @@ final class RecordParser implements Serializable {
     try {
       doc = mapper().readTree(text);
     } catch (JsonProcessingException e) {
-      Source source = new Source(OPEN_MHEALTH, file, 0, ParsedMeasurement.POSITION_ARRAY_INDEX, Hashes.sha256(text));
+      Source source = new Source(OPEN_MHEALTH, file, 0, ParsedMeasurement.POSITION_ARRAY_INDEX);
       return List.of(ParsedMeasurement.quarantine(source, null, Reason.MALFORMED_RECORD, "not valid JSON", text));
     }
     List<Row> out = new ArrayList<>();
     if (doc != null && doc.isArray()) {
       for (int i = 0; i < doc.size(); i++) {
         String item = doc.get(i).toString();
-        out.addAll(openMHealth(doc.get(i), new Source(OPEN_MHEALTH, file, i, ParsedMeasurement.POSITION_ARRAY_INDEX,
-            Hashes.sha256(item)), item));
+        out.addAll(openMHealth(doc.get(i), new Source(OPEN_MHEALTH, file, i, ParsedMeasurement.POSITION_ARRAY_INDEX), item));
       }
     } else {
-      out.addAll(openMHealth(doc, new Source(OPEN_MHEALTH, file, 0, ParsedMeasurement.POSITION_ARRAY_INDEX, Hashes.sha256(text)), text));
+      out.addAll(openMHealth(doc, new Source(OPEN_MHEALTH, file, 0, ParsedMeasurement.POSITION_ARRAY_INDEX), text));
     }
     return out;
   }
@@ -137,7 +138,7 @@ final class RecordParser implements Serializable {
         return List.of(unmapped(source, deviceId, raw));
       }
       try {
-        return rows(device.get(), List.of(omhMeasurement(metric, body, ZoneId.of(device.get().timeZone()))), source, raw);
+        return rows(device.get(), List.of(omhMeasurement(metric, body, zone(device.get().timeZone()))), source, raw);
       } catch (Rejected r) {
         return List.of(ParsedMeasurement.quarantine(source, device.get().deviceKey(), r.reason(), r.getMessage(), raw));
       }
@@ -235,6 +236,13 @@ final class RecordParser implements Serializable {
         : "the device is not in devices.csv; add it with its patient and time zone, then re-run the ingest";
     return ParsedMeasurement.quarantine(source, deviceId == null || deviceId.isBlank() ? null : devices.deviceKey(deviceId),
         Reason.UNMAPPED_DEVICE, why, raw);
+  }
+
+  private ZoneId zone(String id) {
+    if (zones == null) {
+      zones = new java.util.HashMap<>();
+    }
+    return zones.computeIfAbsent(id, ZoneId::of);
   }
 
   private ObjectMapper mapper() {

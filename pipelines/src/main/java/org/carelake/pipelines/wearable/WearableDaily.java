@@ -1,9 +1,8 @@
 package org.carelake.pipelines.wearable;
 
-import static org.apache.spark.sql.functions.avg;
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.date_add;
 import static org.apache.spark.sql.functions.date_trunc;
 import static org.apache.spark.sql.functions.expr;
@@ -16,14 +15,12 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.to_utc_timestamp;
 import static org.apache.spark.sql.functions.when;
 
-import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.carelake.core.schema.WearableDailySchema;
 import org.carelake.core.schema.WearableMeasurementSchema;
 import org.carelake.core.schema.WearableMeasurementSchema.Metric;
-import org.carelake.core.spark.Seqs;
 
 /**
  * {@code gold.wearable_daily} from {@code silver.wearable_measurement}: one row per patient and
@@ -36,7 +33,7 @@ import org.carelake.core.spark.Seqs;
  *       finer export can be cut short but never exceeds the device's own total. With several
  *       devices, the largest device total counts (a phone and a watch count the same steps).
  *   <li>Heart rate: mean and maximum over every sample; the resting estimate is the 10th
- *       percentile of the day's minute means (from 60 minutes with data on; else null).
+ *       percentile of the day's minute means (per device) (from 60 minutes with data on; else null).
  *   <li>Coverage: the share of the day's minutes (1,380 or 1,500 on days of a clock change) with
  *       at least one heart-rate sample.
  *   <li>Weight: the mean of the day's readings.
@@ -53,36 +50,32 @@ public final class WearableDaily {
 
   private WearableDaily() {}
 
-  /** The daily rows of every (patient, local day) present in {@code measurements}. */
+  /**
+   * The daily rows of every (patient, local day) present in {@code measurements}: one scan and two
+   * aggregations (per device, metric, granularity and, for heart rate, minute; then per day).
+   */
   public static Dataset<Row> compute(Dataset<Row> measurements) {
-    Dataset<Row> m = measurements.select(col(P), col(DAY), col(WearableMeasurementSchema.DEVICE_KEY), col(WearableMeasurementSchema.METRIC),
-        col(WearableMeasurementSchema.START_TIME), col(WearableMeasurementSchema.END_TIME), col(WearableMeasurementSchema.VALUE),
-        col(WearableMeasurementSchema.TIME_ZONE));
-
+    Column metric = col(WearableMeasurementSchema.METRIC);
     Column seconds = col(WearableMeasurementSchema.END_TIME).cast("long").minus(col(WearableMeasurementSchema.START_TIME).cast("long"));
     Column granularity = when(seconds.leq(60), lit("minute")).when(seconds.leq(3600), lit("hour")).otherwise(lit("day"));
-    List<String> additive = java.util.Arrays.stream(Metric.values()).filter(Metric::additive).map(Metric::id).toList();
-    Dataset<Row> totals = m.filter(col(WearableMeasurementSchema.METRIC).isin(additive.toArray()))
-        .groupBy(col(P), col(DAY), col(WearableMeasurementSchema.METRIC), col(WearableMeasurementSchema.DEVICE_KEY), granularity.as("g"))
-        .agg(sum(WearableMeasurementSchema.VALUE).as("total"))
-        .groupBy(P, DAY)
-        .agg(metricMax(Metric.STEPS).as(WearableDailySchema.STEPS), metricMax(Metric.ACTIVE_MINUTES).as(WearableDailySchema.ACTIVE_MINUTES),
-            metricMax(Metric.SLEEP).as(WearableDailySchema.SLEEP_MINUTES));
-
-    Dataset<Row> heart = m.filter(col(WearableMeasurementSchema.METRIC).equalTo(Metric.HEART_RATE.id()))
-        .groupBy(col(P), col(DAY), date_trunc("minute", col(WearableMeasurementSchema.START_TIME)).as("minute"))
-        .agg(sum(WearableMeasurementSchema.VALUE).as("s"), count(lit(1)).as("n"), max(WearableMeasurementSchema.VALUE).as("mx"))
-        .groupBy(P, DAY)
-        .agg(sum("s").divide(sum("n")).as(WearableDailySchema.MEAN_HEART_RATE), max("mx").as(WearableDailySchema.MAX_HEART_RATE),
-            count(lit(1)).as("hr_minutes"), expr("percentile(s / n, 0.1)").as("p10"));
-
-    Dataset<Row> weight = m.filter(col(WearableMeasurementSchema.METRIC).equalTo(Metric.BODY_WEIGHT.id()))
-        .groupBy(P, DAY).agg(avg(WearableMeasurementSchema.VALUE).as(WearableDailySchema.WEIGHT_KG));
-
-    Dataset<Row> zone = m.groupBy(P, DAY).agg(min(WearableMeasurementSchema.TIME_ZONE).as("tz"));
-
-    scala.collection.Seq<String> keys = Seqs.of(P, DAY);
-    Dataset<Row> days = zone.join(totals, keys, "left").join(heart, keys, "left").join(weight, keys, "left");
+    Column minute = when(metric.equalTo(Metric.HEART_RATE.id()), date_trunc("minute", col(WearableMeasurementSchema.START_TIME)));
+    Dataset<Row> parts = measurements
+        .groupBy(col(P), col(DAY), metric.as("m"), col(WearableMeasurementSchema.DEVICE_KEY).as("d"), granularity.as("g"),
+            minute.as("minute"))
+        .agg(sum(WearableMeasurementSchema.VALUE).as("s"), count(lit(1)).as("n"), max(WearableMeasurementSchema.VALUE).as("mx"),
+            min(WearableMeasurementSchema.TIME_ZONE).as("tz"));
+    Column hr = col("m").equalTo(Metric.HEART_RATE.id());
+    Column weight = col("m").equalTo(Metric.BODY_WEIGHT.id());
+    Dataset<Row> days = parts.groupBy(P, DAY).agg(
+        metricMax(Metric.STEPS).as(WearableDailySchema.STEPS),
+        metricMax(Metric.ACTIVE_MINUTES).as(WearableDailySchema.ACTIVE_MINUTES),
+        metricMax(Metric.SLEEP).as(WearableDailySchema.SLEEP_MINUTES),
+        sum(when(hr, col("s"))).divide(sum(when(hr, col("n")))).as(WearableDailySchema.MEAN_HEART_RATE),
+        max(when(hr, col("mx"))).as(WearableDailySchema.MAX_HEART_RATE),
+        countDistinct(col("minute")).as("hr_minutes"),
+        expr("percentile(CASE WHEN m = '" + Metric.HEART_RATE.id() + "' THEN s / n END, 0.1)").as("p10"),
+        sum(when(weight, col("s"))).divide(sum(when(weight, col("n")))).as(WearableDailySchema.WEIGHT_KG),
+        min("tz").as("tz"));
     Column dayStart = to_utc_timestamp(col(DAY).cast("timestamp"), col("tz"));
     Column dayEnd = to_utc_timestamp(date_add(col(DAY), 1).cast("timestamp"), col("tz"));
     Column minutesInDay = dayEnd.cast("long").minus(dayStart.cast("long")).divide(60);
@@ -97,11 +90,12 @@ public final class WearableDaily {
         round2(col(WearableDailySchema.MAX_HEART_RATE)).as(WearableDailySchema.MAX_HEART_RATE),
         round2(col(WearableDailySchema.SLEEP_MINUTES)).as(WearableDailySchema.SLEEP_MINUTES),
         round2(col(WearableDailySchema.WEIGHT_KG)).as(WearableDailySchema.WEIGHT_KG),
-        round(least(coalesce(col("hr_minutes"), lit(0L)).divide(minutesInDay), lit(1.0)), 4).as(WearableDailySchema.COVERAGE));
+        round(least(col("hr_minutes").divide(minutesInDay), lit(1.0)), 4).as(WearableDailySchema.COVERAGE));
   }
 
+  /** The largest total of one additive metric over the day's (device, granularity) groups. */
   private static Column metricMax(Metric metric) {
-    return max(when(col(WearableMeasurementSchema.METRIC).equalTo(metric.id()), col("total")));
+    return max(when(col("m").equalTo(metric.id()), col("s")));
   }
 
   private static Column round2(Column c) {

@@ -6,7 +6,9 @@ import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.row_number;
-import static org.apache.spark.sql.functions.sha2;
+import static org.apache.spark.sql.functions.hex;
+import static org.apache.spark.sql.functions.lpad;
+import static org.apache.spark.sql.functions.xxhash64;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.to_date;
 
@@ -237,43 +239,59 @@ public final class WearableIngestJob {
 
   private WearableIngestResult write(WearablePlan plan, Dataset<Row> parsed, DeviceMap devices, String runId, List<PlannedFile> reading,
       List<IngestManifest.Fingerprint> recorded, int skipped, IngestManifest manifest) {
-    Dataset<Row> measurements = withSleepSessions(parsed.filter(col(ParsedMeasurement.KIND).equalTo(ParsedMeasurement.KIND_MEASUREMENT)));
-    Dataset<Row> overSlept = sleepOver24h(measurements);
-    long overSleptRecords = overSlept.isEmpty() ? 0 : overSlept.select(ParsedMeasurement.SOURCE_FILE, ParsedMeasurement.SOURCE_POSITION)
-        .distinct().count();
-    Dataset<Row> accepted = overSleptRecords == 0 ? measurements
-        : measurements.join(overSlept.select(ParsedMeasurement.DEVICE_KEY, ParsedMeasurement.LOCAL_DAY, ParsedMeasurement.METRIC).distinct(),
-            Seqs.of(ParsedMeasurement.DEVICE_KEY, ParsedMeasurement.LOCAL_DAY, ParsedMeasurement.METRIC), "left_anti");
-
     Map<String, Long> byFormat = new TreeMap<>();
     Map<String, Long> quarantined = new TreeMap<>();
     long acceptedRecords = 0;
     long measurementCount = 0;
-    for (Row r : parsed.groupBy(ParsedMeasurement.KIND, ParsedMeasurement.FIRST_OF_RECORD, ParsedMeasurement.SOURCE_FORMAT,
-        ParsedMeasurement.REASON_CODE).count().collectAsList()) {
-      long n = r.getLong(4);
+    long sessionRows = 0;
+    long sleepRows = 0;
+    // One pass over the parse for every count, and for whether the sleep steps below have anything to do.
+    for (Row r : parsed.groupBy(col(ParsedMeasurement.KIND), col(ParsedMeasurement.FIRST_OF_RECORD), col(ParsedMeasurement.SOURCE_FORMAT),
+        col(ParsedMeasurement.REASON_CODE), col(ParsedMeasurement.SESSION_ID).isNotNull().as("session"),
+        col(ParsedMeasurement.METRIC).equalTo(Metric.SLEEP.id()).as("sleep")).count().collectAsList()) {
+      long n = r.getLong(6);
       if (ParsedMeasurement.KIND_QUARANTINE.equals(r.getString(0))) {
         byFormat.merge(r.getString(2), n, Long::sum);
         quarantined.merge(r.getString(3), n, Long::sum);
-      } else {
-        measurementCount += n;
-        if (r.getBoolean(1)) {
-          byFormat.merge(r.getString(2), n, Long::sum);
-          acceptedRecords += n;
-        }
+        continue;
+      }
+      measurementCount += n;
+      sessionRows += r.getBoolean(4) ? n : 0;
+      sleepRows += !r.isNullAt(5) && r.getBoolean(5) ? n : 0;
+      if (r.getBoolean(1)) {
+        byFormat.merge(r.getString(2), n, Long::sum);
+        acceptedRecords += n;
       }
     }
+    Dataset<Row> measurements = parsed.filter(col(ParsedMeasurement.KIND).equalTo(ParsedMeasurement.KIND_MEASUREMENT));
+    if (sessionRows > 0) {
+      measurements = withSleepSessions(measurements);
+    }
+    Dataset<Row> overSlept = sleepRows > 0 ? sleepOver24h(measurements) : null;
+    long overSleptRecords = overSlept == null || overSlept.isEmpty() ? 0
+        : overSlept.select(ParsedMeasurement.SOURCE_FILE, ParsedMeasurement.SOURCE_POSITION).distinct().count();
+    if (overSleptRecords == 0) {
+      overSlept = null;
+    }
+    Dataset<Row> accepted = overSlept == null ? measurements
+        : measurements.join(overSlept.select(ParsedMeasurement.DEVICE_KEY, ParsedMeasurement.LOCAL_DAY, ParsedMeasurement.METRIC).distinct(),
+            Seqs.of(ParsedMeasurement.DEVICE_KEY, ParsedMeasurement.LOCAL_DAY, ParsedMeasurement.METRIC), "left_anti");
     if (overSleptRecords > 0) {
       quarantined.merge(Reason.SLEEP_OVER_24H.name(), overSleptRecords, Long::sum);
       acceptedRecords -= overSleptRecords;
       measurementCount -= overSlept.count();
     }
-    long unmapped = parsed.filter(col(ParsedMeasurement.REASON_CODE).equalTo(Reason.UNMAPPED_DEVICE.name()))
-        .agg(countDistinct(ParsedMeasurement.DEVICE_KEY)).head().getLong(0);
+    progress.detail("parsed: " + (acceptedRecords + quarantined.values().stream().mapToLong(Long::longValue).sum()) + " records, "
+        + measurementCount + " measurements");
+    long unmapped = !quarantined.containsKey(Reason.UNMAPPED_DEVICE.name()) ? 0
+        : parsed.filter(col(ParsedMeasurement.REASON_CODE).equalTo(Reason.UNMAPPED_DEVICE.name()))
+            .agg(countDistinct(ParsedMeasurement.DEVICE_KEY)).head().getLong(0);
 
-    Dataset<Row> silverRows = silver(deduplicate(accepted), runId).persist(StorageLevel.MEMORY_AND_DISK());
-    try {
+    // Not cached: each use re-projects the cached parse, cheaper than caching these wide rows again.
+    Dataset<Row> silverRows = silver(deduplicate(accepted), runId);
+    {
       long distinct = silverRows.count();
+      progress.detail("de-duplicated: " + distinct + " distinct measurements");
       boolean silverExists = lakehouse.exists(WearableMeasurementSchema.TABLE);
       List<String> keyAndHash = new ArrayList<>(WearableMeasurementSchema.KEY);
       keyAndHash.add(WearableMeasurementSchema.CONTENT_HASH);
@@ -284,6 +302,7 @@ public final class WearableIngestJob {
           .localCheckpoint(true);
       long written = silverExists ? changed.count() : distinct;
       long days = affected.count();
+      progress.detail("changed: " + written + " measurements on " + days + " patient-days");
 
       List<TableWrite> writes = new ArrayList<>();
       try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
@@ -292,10 +311,12 @@ public final class WearableIngestJob {
         progress.detail("merging " + WearableMeasurementSchema.TABLE + " (" + written + " new or changed measurements)");
         writes.add(writer.upsert(silverRows, WearableMeasurementSchema.TABLE, WearableMeasurementSchema.KEY,
             WearableMeasurementSchema.CONTENT_HASH, null));
+        progress.detail("merging " + WearableMeasurementSchema.QUARANTINE);
         writes.addAll(quarantine(writer, parsed, overSlept, runId, reading));
         if (days > 0) {
           progress.detail("updating " + WearableDailySchema.TABLE + " for " + days + " patient-days");
-          Dataset<Row> touched = lakehouse.read(spark, WearableMeasurementSchema.TABLE)
+          // A first ingest computes the days from the rows in memory; later ones read the touched days back from silver.
+          Dataset<Row> touched = !silverExists ? silverRows : lakehouse.read(spark, WearableMeasurementSchema.TABLE)
               .join(affected, Seqs.of(WearableMeasurementSchema.PATIENT_KEY, WearableMeasurementSchema.LOCAL_DAY), "left_semi");
           writes.add(writer.upsertRows(WearableDaily.compute(touched), WearableDailySchema.TABLE,
               List.of(WearableDailySchema.PATIENT_KEY, WearableDailySchema.DAY)));
@@ -306,8 +327,6 @@ public final class WearableIngestJob {
       return new WearableIngestResult(runId, reading.size(), skipped, plan.notIngested(), byFormat, acceptedRecords, quarantined,
           measurementCount, written, distinct - written, measurementCount - distinct, unmapped, devicesWithoutPatient(devices), days,
           writes);
-    } finally {
-      silverRows.unpersist();
     }
   }
 
@@ -344,8 +363,16 @@ public final class WearableIngestJob {
         Seqs.of(ParsedMeasurement.DEVICE_KEY, ParsedMeasurement.LOCAL_DAY), "left_semi");
   }
 
-  /** One row per measurement key: the one from the last file in path order (then the last line). */
+  /**
+   * One row per measurement key: the one from the last file in path order (then the last line).
+   * Whether any key repeats is found first from a 64-bit hash of the key (a shuffle of longs); only
+   * then are whole rows shuffled (a hash collision only costs that shuffle, never a lost row).
+   */
   private static Dataset<Row> deduplicate(Dataset<Row> accepted) {
+    Column key = xxhash64(WearableMeasurementSchema.KEY.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
+    if (accepted.groupBy(key.as("_k")).count().filter(col("count").gt(1)).isEmpty()) {
+      return accepted;
+    }
     return accepted.withColumn("_rank", row_number().over(Window.partitionBy(WearableMeasurementSchema.KEY.stream()
                 .map(org.apache.spark.sql.functions::col).toArray(Column[]::new))
             .orderBy(col(ParsedMeasurement.SOURCE_FILE).desc(), col(ParsedMeasurement.SOURCE_POSITION).desc())))
@@ -353,9 +380,15 @@ public final class WearableIngestJob {
   }
 
   private static Dataset<Row> silver(Dataset<Row> rows, String runId) {
-    Column hash = sha2(concat_ws("|", col(ParsedMeasurement.PATIENT_KEY), col(ParsedMeasurement.VALUE).cast("string"),
-        col(ParsedMeasurement.UNIT), col(ParsedMeasurement.LOCAL_DAY).cast("string"), col(ParsedMeasurement.TIME_ZONE),
-        org.apache.spark.sql.functions.coalesce(col(ParsedMeasurement.SESSION_ID), lit(""))), 256);
+    // A 128-bit change detector (two 64-bit hashes over the columns in opposite orders): it only
+    // decides whether a stored row must be rewritten, so it need not be cryptographic.
+    Column[] content = {col(ParsedMeasurement.PATIENT_KEY), col(ParsedMeasurement.VALUE), col(ParsedMeasurement.UNIT),
+        col(ParsedMeasurement.LOCAL_DAY), col(ParsedMeasurement.TIME_ZONE), col(ParsedMeasurement.SESSION_ID)};
+    Column[] reversed = new Column[content.length];
+    for (int i = 0; i < content.length; i++) {
+      reversed[i] = content[content.length - 1 - i];
+    }
+    Column hash = concat_ws("", lpad(hex(xxhash64(content)), 16, "0"), lpad(hex(xxhash64(reversed)), 16, "0"));
     return rows.select(
         col(ParsedMeasurement.PATIENT_KEY).as(WearableMeasurementSchema.PATIENT_KEY),
         col(ParsedMeasurement.DEVICE_KEY).as(WearableMeasurementSchema.DEVICE_KEY),
@@ -382,10 +415,12 @@ public final class WearableIngestJob {
    */
   private List<TableWrite> quarantine(DeltaWriter writer, Dataset<Row> parsed, Dataset<Row> overSlept, String runId,
       List<PlannedFile> reading) {
-    Dataset<Row> rejected = parsed.filter(col(ParsedMeasurement.KIND).equalTo(ParsedMeasurement.KIND_QUARANTINE))
-        .unionByName(overSlept.dropDuplicates(ParsedMeasurement.SOURCE_FILE, ParsedMeasurement.SOURCE_POSITION)
-            .withColumn(ParsedMeasurement.REASON_CODE, lit(Reason.SLEEP_OVER_24H.name()))
-            .withColumn(ParsedMeasurement.REASON, lit("the device's sleep records for this day add up to more than 24 hours")));
+    Dataset<Row> rejected = parsed.filter(col(ParsedMeasurement.KIND).equalTo(ParsedMeasurement.KIND_QUARANTINE));
+    if (overSlept != null) {
+      rejected = rejected.unionByName(overSlept.dropDuplicates(ParsedMeasurement.SOURCE_FILE, ParsedMeasurement.SOURCE_POSITION)
+          .withColumn(ParsedMeasurement.REASON_CODE, lit(Reason.SLEEP_OVER_24H.name()))
+          .withColumn(ParsedMeasurement.REASON, lit("the device's sleep records for this day add up to more than 24 hours")));
+    }
     Dataset<Row> rows = rejected.select(
             col(ParsedMeasurement.SOURCE_FILE).as(QuarantineSchema.SOURCE_FILE),
             col(ParsedMeasurement.SOURCE_POSITION).as(QuarantineSchema.SOURCE_POSITION),
