@@ -62,6 +62,48 @@ public final class DeltaWriter {
   }
 
   /**
+   * Upserts {@code source} into {@code table} on {@code keys}, for a table without a content hash
+   * column: a source row is written when no stored row has its keys and equal (null-safe)
+   * {@code compared} columns. Source keys must be unique.
+   */
+  public TableWrite upsertCompared(Dataset<Row> source, TableId table, List<String> keys, List<String> compared) {
+    java.util.Optional<Long> current = lakehouse.version(spark, table);
+    transaction.touch(table, current);
+    if (current.isEmpty()) {
+      return create(source, table);
+    }
+    long before = current.get();
+    Dataset<Row> changed = changedRows(source, lakehouse.read(spark, table), keys, compared);
+    if (changed.isEmpty()) {
+      return new TableWrite(table, before, before, 0, 0, 0);
+    }
+    String on = keys.stream().map(k -> "t." + k + " = s." + k).collect(Collectors.joining(" AND "));
+    String differs = "NOT (" + compared.stream().map(c -> "t." + c + " <=> s." + c).collect(Collectors.joining(" AND ")) + ")";
+    DeltaTable.forPath(spark, lakehouse.tablePath(table).toString())
+        .as("t")
+        .merge(changed.as("s"), on)
+        .whenMatched(differs)
+        .updateAll()
+        .whenNotMatched()
+        .insertAll()
+        .execute();
+    return lastWrite(table, before);
+  }
+
+  /** The rows of {@code source} that {@code target} does not hold with the same keys and (null-safe) equal compared columns. */
+  public static Dataset<Row> changedRows(Dataset<Row> source, Dataset<Row> target, List<String> keys, List<String> compared) {
+    List<String> all = new java.util.ArrayList<>(keys);
+    all.addAll(compared);
+    Dataset<Row> t = target.select(all.stream().map(c -> col(c).as("_t_" + c)).toArray(Column[]::new));
+    Column match = null;
+    for (String c : all) {
+      Column eq = keys.contains(c) ? source.col(c).equalTo(t.col("_t_" + c)) : source.col(c).eqNullSafe(t.col("_t_" + c));
+      match = match == null ? eq : match.and(eq);
+    }
+    return source.join(t, match, "left_anti");
+  }
+
+  /**
    * Upserts {@code source} into {@code table} on {@code keys} for a derived table with no content
    * hash column: a source row is written only when no stored row equals it column for column, so
    * recomputing part of a table and upserting it touches only the rows that changed.

@@ -46,11 +46,11 @@ public final class WearableMeasurementSchema {
   public static final String SOURCE_POSITION = "source_position";
   /** Partition column: UTC date of {@link #START_TIME}. */
   public static final String START_DATE = "start_date";
-  /** Hash of what the row says (patient, value, day, session): equal hash, nothing to update. */
-  public static final String CONTENT_HASH = "content_hash";
   public static final String INGEST_RUN_ID = "ingest_run_id";
 
   public static final List<String> KEY = List.of(DEVICE_KEY, METRIC, START_TIME, END_TIME);
+  /** What a measurement says beyond its key: a row whose key is stored with these values unchanged is not rewritten. */
+  public static final List<String> CONTENT = List.of(PATIENT_KEY, VALUE, UNIT, LOCAL_DAY, TIME_ZONE, SESSION_ID);
 
   public static final StructType SCHEMA = DataTypes.createStructType(new StructField[] {
       DataTypes.createStructField(PATIENT_KEY, StringType, false),
@@ -67,7 +67,6 @@ public final class WearableMeasurementSchema {
       DataTypes.createStructField(SOURCE_FILE, StringType, false),
       DataTypes.createStructField(SOURCE_POSITION, LongType, false),
       DataTypes.createStructField(START_DATE, DateType, false),
-      DataTypes.createStructField(CONTENT_HASH, StringType, false),
       DataTypes.createStructField(INGEST_RUN_ID, StringType, false)});
 
   /** The fixed metric vocabulary, each with its one normalized unit. */

@@ -1,13 +1,10 @@
 package org.carelake.pipelines.wearable;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.row_number;
-import static org.apache.spark.sql.functions.hex;
-import static org.apache.spark.sql.functions.lpad;
 import static org.apache.spark.sql.functions.xxhash64;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.to_date;
@@ -293,10 +290,8 @@ public final class WearableIngestJob {
       long distinct = silverRows.count();
       progress.detail("de-duplicated: " + distinct + " distinct measurements");
       boolean silverExists = lakehouse.exists(WearableMeasurementSchema.TABLE);
-      List<String> keyAndHash = new ArrayList<>(WearableMeasurementSchema.KEY);
-      keyAndHash.add(WearableMeasurementSchema.CONTENT_HASH);
-      Dataset<Row> changed = silverExists ? silverRows.join(lakehouse.read(spark, WearableMeasurementSchema.TABLE).select(
-          keyAndHash.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new)), Seqs.of(keyAndHash), "left_anti") : silverRows;
+      Dataset<Row> changed = silverExists ? DeltaWriter.changedRows(silverRows, lakehouse.read(spark, WearableMeasurementSchema.TABLE),
+          WearableMeasurementSchema.KEY, WearableMeasurementSchema.CONTENT) : silverRows;
       // The patient-days this run changes, fixed before silver changes (a checkpoint, not a lazy plan over silver).
       Dataset<Row> affected = changed.select(WearableMeasurementSchema.PATIENT_KEY, WearableMeasurementSchema.LOCAL_DAY).distinct()
           .localCheckpoint(true);
@@ -309,8 +304,8 @@ public final class WearableIngestJob {
         DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx)
             .partitionNewTable(WearableMeasurementSchema.TABLE, WearableMeasurementSchema.START_DATE);
         progress.detail("merging " + WearableMeasurementSchema.TABLE + " (" + written + " new or changed measurements)");
-        writes.add(writer.upsert(silverRows, WearableMeasurementSchema.TABLE, WearableMeasurementSchema.KEY,
-            WearableMeasurementSchema.CONTENT_HASH, null));
+        writes.add(writer.upsertCompared(silverRows, WearableMeasurementSchema.TABLE, WearableMeasurementSchema.KEY,
+            WearableMeasurementSchema.CONTENT));
         progress.detail("merging " + WearableMeasurementSchema.QUARANTINE);
         writes.addAll(quarantine(writer, parsed, overSlept, runId, reading));
         if (days > 0) {
@@ -380,15 +375,6 @@ public final class WearableIngestJob {
   }
 
   private static Dataset<Row> silver(Dataset<Row> rows, String runId) {
-    // A 128-bit change detector (two 64-bit hashes over the columns in opposite orders): it only
-    // decides whether a stored row must be rewritten, so it need not be cryptographic.
-    Column[] content = {col(ParsedMeasurement.PATIENT_KEY), col(ParsedMeasurement.VALUE), col(ParsedMeasurement.UNIT),
-        col(ParsedMeasurement.LOCAL_DAY), col(ParsedMeasurement.TIME_ZONE), col(ParsedMeasurement.SESSION_ID)};
-    Column[] reversed = new Column[content.length];
-    for (int i = 0; i < content.length; i++) {
-      reversed[i] = content[content.length - 1 - i];
-    }
-    Column hash = concat_ws("", lpad(hex(xxhash64(content)), 16, "0"), lpad(hex(xxhash64(reversed)), 16, "0"));
     return rows.select(
         col(ParsedMeasurement.PATIENT_KEY).as(WearableMeasurementSchema.PATIENT_KEY),
         col(ParsedMeasurement.DEVICE_KEY).as(WearableMeasurementSchema.DEVICE_KEY),
@@ -404,7 +390,6 @@ public final class WearableIngestJob {
         col(ParsedMeasurement.SOURCE_FILE).as(WearableMeasurementSchema.SOURCE_FILE),
         col(ParsedMeasurement.SOURCE_POSITION).as(WearableMeasurementSchema.SOURCE_POSITION),
         to_date(col(ParsedMeasurement.START_TIME)).as(WearableMeasurementSchema.START_DATE),
-        hash.as(WearableMeasurementSchema.CONTENT_HASH),
         lit(runId).as(WearableMeasurementSchema.INGEST_RUN_ID));
   }
 
