@@ -297,7 +297,7 @@ public final class BenchCommand implements Runnable {
         String block = String.format(Locale.ROOT, """
             ## Wearable ingest (`./carelake bench wearables --devices %d --days %d --hr-seconds %d --repeat %d`)
 
-            Machine: %d cores, JVM max heap %d MB, Java %s, `--master %s`, %s shuffle partitions. Input: Fitabase-layout             `heartrate_seconds_merged.csv` (a sample every %d s) and `minuteStepsNarrow_merged.csv`, %,d rows, %.1f MB, US local             times in %s. Best of %d runs per path, alternating.
+            Machine: %d cores, JVM max heap %d MB, Java %s, `--master %s`, %s shuffle partitions. Input: Fitabase-layout `heartrate_seconds_merged.csv` (a sample every %d s) and `minuteStepsNarrow_merged.csv`, %,d rows, %.1f MB, US local times in %s. Best of %d runs per path, alternating.
 
             | path | time (s) | measurements/s |
             | --- | ---: | ---: |
