@@ -78,7 +78,8 @@ public final class DeltaWriter {
       return new TableWrite(table, before, before, 0, 0, 0);
     }
     String on = keys.stream().map(k -> "t." + k + " = s." + k).collect(Collectors.joining(" AND "));
-    String differs = "NOT (" + compared.stream().map(c -> "t." + c + " <=> s." + c).collect(Collectors.joining(" AND ")) + ")";
+    String differs = "NOT (" + compared.stream().map(c -> comparable(source, "t", c) + " <=> " + comparable(source, "s", c))
+        .collect(Collectors.joining(" AND ")) + ")";
     DeltaTable.forPath(spark, lakehouse.tablePath(table).toString())
         .as("t")
         .merge(changed.as("s"), on)
@@ -97,10 +98,23 @@ public final class DeltaWriter {
     Dataset<Row> t = target.select(all.stream().map(c -> col(c).as("_t_" + c)).toArray(Column[]::new));
     Column match = null;
     for (String c : all) {
-      Column eq = keys.contains(c) ? source.col(c).equalTo(t.col("_t_" + c)) : source.col(c).eqNullSafe(t.col("_t_" + c));
+      boolean map = source.schema().apply(c).dataType() instanceof org.apache.spark.sql.types.MapType;
+      Column s = map ? sortedEntries(source.col(c)) : source.col(c);
+      Column stored = map ? sortedEntries(t.col("_t_" + c)) : t.col("_t_" + c);
+      Column eq = keys.contains(c) ? s.equalTo(stored) : s.eqNullSafe(stored);
       match = match == null ? eq : match.and(eq);
     }
     return source.join(t, match, "left_anti");
+  }
+
+  /** Maps have no ordering in Spark SQL: they compare as their entries, sorted. */
+  private static Column sortedEntries(Column map) {
+    return org.apache.spark.sql.functions.array_sort(org.apache.spark.sql.functions.map_entries(map));
+  }
+
+  private static String comparable(Dataset<Row> source, String alias, String column) {
+    boolean map = source.schema().apply(column).dataType() instanceof org.apache.spark.sql.types.MapType;
+    return map ? "array_sort(map_entries(" + alias + "." + column + "))" : alias + "." + column;
   }
 
   /**

@@ -43,11 +43,11 @@ class LifestyleGenomicFeaturesTest {
     days.add(day("a", "2024-06-20", 99999, 1.0));         // after the as-of time: never used
     Dataset<Row> wearable = spark.createDataFrame(days, WearableDailySchema.SCHEMA);
     Dataset<Row> prs = spark.createDataFrame(List.of(
-        RowFactory.create("a", "PGS000018", 1.25, 70, 77, Timestamp.valueOf("2024-01-01 00:00:00")),
-        RowFactory.create("b", "PGS000018", -0.5, 70, 77, Timestamp.valueOf("2024-07-01 00:00:00"))), GenomicResultSchema.PRS_SCHEMA);
+        RowFactory.create("a", "PGS000018", 1.25, 70, 77, Timestamp.valueOf("2024-01-01 00:00:00"), "sa"),
+        RowFactory.create("b", "PGS000018", -0.5, 70, 77, Timestamp.valueOf("2024-07-01 00:00:00"), "sb")), GenomicResultSchema.PRS_SCHEMA);
     Dataset<Row> pgx = spark.createDataFrame(List.of(
-        RowFactory.create("a", "SLCO1B1 rs4149056", 0, "tested", Timestamp.valueOf("2024-01-01 00:00:00")),
-        RowFactory.create("b", "SLCO1B1 rs4149056", null, "not_tested", Timestamp.valueOf("2024-01-01 00:00:00"))),
+        RowFactory.create("a", "SLCO1B1 rs4149056", 0, "tested", Timestamp.valueOf("2024-01-01 00:00:00"), "sa", "SLCO1B1", "*5", "rs4149056"),
+        RowFactory.create("b", "SLCO1B1 rs4149056", null, "not_tested", Timestamp.valueOf("2024-01-01 00:00:00"), "sb", "SLCO1B1", "*5", "rs4149056")),
         GenomicResultSchema.PGX_SCHEMA);
     StructType patientSchema = org.carelake.core.schema.PatientSchema.SCHEMA;
     Dataset<Row> patients = spark.createDataFrame(List.of(

@@ -30,8 +30,18 @@ public final class GenomicResultSchema {
   public static final String MARKER = "marker";
   /** Copies of the alternate (risk) allele, 0 to 2; null when not tested. */
   public static final String ALT_COPIES = "alt_copies";
-  /** {@code tested} or {@code not_tested}: "not tested" is never read as "reference". */
+  /** {@code tested}, {@code no_call} or {@code not_tested}: neither is ever read as "reference". */
   public static final String STATUS = "status";
+  public static final String TESTED = "tested";
+  public static final String NOT_TESTED = "not_tested";
+  /** The site was in the sample's data but the call is missing ({@code ./.}): not a reference call either. */
+  public static final String NO_CALL = "no_call";
+  /** The sample a result comes from (a patient can have several; features take the latest result). */
+  public static final String SAMPLE_KEY = "sample_key";
+  public static final String GENE = "gene";
+  /** The named allele the marker defines, e.g. {@code *2}. */
+  public static final String ALLELE = "allele";
+  public static final String RSID = "rsid";
 
   public static final StructType PRS_SCHEMA = DataTypes.createStructType(new StructField[] {
       DataTypes.createStructField(PATIENT_KEY, StringType, false),
@@ -39,14 +49,19 @@ public final class GenomicResultSchema {
       DataTypes.createStructField(SCORE, DoubleType, true),
       DataTypes.createStructField(VARIANTS_FOUND, IntegerType, false),
       DataTypes.createStructField(VARIANTS_TOTAL, IntegerType, false),
-      DataTypes.createStructField(RESULT_TIME, TimestampType, false)});
+      DataTypes.createStructField(RESULT_TIME, TimestampType, false),
+      DataTypes.createStructField(SAMPLE_KEY, StringType, true)});
 
   public static final StructType PGX_SCHEMA = DataTypes.createStructType(new StructField[] {
       DataTypes.createStructField(PATIENT_KEY, StringType, false),
       DataTypes.createStructField(MARKER, StringType, false),
       DataTypes.createStructField(ALT_COPIES, IntegerType, true),
       DataTypes.createStructField(STATUS, StringType, false),
-      DataTypes.createStructField(RESULT_TIME, TimestampType, false)});
+      DataTypes.createStructField(RESULT_TIME, TimestampType, false),
+      DataTypes.createStructField(SAMPLE_KEY, StringType, true),
+      DataTypes.createStructField(GENE, StringType, true),
+      DataTypes.createStructField(ALLELE, StringType, true),
+      DataTypes.createStructField(RSID, StringType, true)});
 
   private GenomicResultSchema() {}
 }

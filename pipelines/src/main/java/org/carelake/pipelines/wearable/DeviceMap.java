@@ -1,22 +1,16 @@
 package org.carelake.pipelines.wearable;
 
-import com.univocity.parsers.csv.CsvParser;
-import com.univocity.parsers.csv.CsvParserSettings;
-import java.io.IOException;
-import java.io.Reader;
 import java.io.Serializable;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.DateTimeException;
 import java.time.ZoneId;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.carelake.core.CareLakeException;
 import org.carelake.core.Pseudonymizer;
+import org.carelake.pipelines.MappingCsv;
 
 /**
  * {@code devices.csv}: which patient wears which device (or vendor user id), and the device's time
@@ -46,58 +40,26 @@ public final class DeviceMap implements Serializable {
 
   /** Loads and validates the file; any problem is a clear error naming the line and the fix. */
   public static DeviceMap load(Path file, Pseudonymizer keys) {
-    if (!Files.isReadable(file)) {
-      throw CareLakeException.badInput("Cannot read the device map " + file + ".",
-          "pass --devices a CSV with columns " + String.join(",", COLUMNS) + " (one row per device or vendor user id).");
-    }
-    CsvParserSettings settings = new CsvParserSettings();
-    settings.setLineSeparatorDetectionEnabled(true);
-    settings.setHeaderExtractionEnabled(false);
-    CsvParser parser = new CsvParser(settings);
     Map<String, Device> devices = new HashMap<>();
-    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      List<String[]> rows = parser.parseAll(reader);
-      if (rows.isEmpty()) {
-        throw CareLakeException.badInput("The device map " + file + " is empty.", "add the header " + String.join(",", COLUMNS)
-            + " and one row per device.");
+    for (MappingCsv.Line line : MappingCsv.read(file, "The device map", COLUMNS)) {
+      String device = line.get("device_id");
+      String patient = line.get("patient_id");
+      String zone = line.get("time_zone");
+      if (device == null || patient == null || zone == null) {
+        throw CareLakeException.badInput(line.where() + " leaves device_id, patient_id or time_zone empty.",
+            "fill in all three columns, or remove the line.");
       }
-      String[] header = rows.get(0);
-      Map<String, Integer> at = new HashMap<>();
-      for (int i = 0; i < header.length; i++) {
-        if (header[i] != null) {
-          at.put(stripBom(header[i]).trim().toLowerCase(Locale.ROOT), i);
-        }
+      try {
+        ZoneId.of(zone);
+      } catch (DateTimeException e) {
+        throw CareLakeException.badInput(line.where() + " names an unknown time zone '" + zone + "'.",
+            "use an IANA zone id such as America/New_York or Europe/Berlin.");
       }
-      for (String column : COLUMNS) {
-        if (!at.containsKey(column)) {
-          throw CareLakeException.badInput("The device map " + file + " has no column '" + column + "' (line 1).",
-              "its header must name the columns " + String.join(",", COLUMNS) + ".");
-        }
+      Device previous = devices.put(device, new Device(keys.resourceKey("Device", device), keys.patientKey(patient), zone));
+      if (previous != null) {
+        throw CareLakeException.badInput(line.where() + " maps a device id that an earlier line already maps.",
+            "keep one line per device id.");
       }
-      for (int line = 1; line < rows.size(); line++) {
-        String[] row = rows.get(line);
-        String device = cell(row, at.get("device_id"));
-        String patient = cell(row, at.get("patient_id"));
-        String zone = cell(row, at.get("time_zone"));
-        String where = file + " line " + (line + 1);
-        if (device == null || patient == null || zone == null) {
-          throw CareLakeException.badInput("The device map " + where + " leaves device_id, patient_id or time_zone empty.",
-              "fill in all three columns, or remove the line.");
-        }
-        try {
-          ZoneId.of(zone);
-        } catch (DateTimeException e) {
-          throw CareLakeException.badInput("The device map " + where + " names an unknown time zone '" + zone + "'.",
-              "use an IANA zone id such as America/New_York or Europe/Berlin.");
-        }
-        Device previous = devices.put(device, new Device(keys.resourceKey("Device", device), keys.patientKey(patient), zone));
-        if (previous != null) {
-          throw CareLakeException.badInput("The device map " + where + " maps a device id that an earlier line already maps.",
-              "keep one line per device id.");
-        }
-      }
-    } catch (IOException e) {
-      throw CareLakeException.badInput("Cannot read the device map " + file + ": " + e.getMessage() + ".", "check the file.");
     }
     return new DeviceMap(devices, keys);
   }
@@ -127,14 +89,4 @@ public final class DeviceMap implements Serializable {
     return out;
   }
 
-  private static String cell(String[] row, int index) {
-    if (index >= row.length || row[index] == null || row[index].isBlank()) {
-      return null;
-    }
-    return row[index].trim();
-  }
-
-  static String stripBom(String s) {
-    return s.startsWith("\uFEFF") ? s.substring(1) : s;
-  }
 }

@@ -180,7 +180,7 @@ enum WearableFormat {
   static Optional<WearableFormat> detect(String[] header) {
     List<String> names = new ArrayList<>();
     for (String h : header) {
-      names.add(h == null ? "" : DeviceMap.stripBom(h).trim().toLowerCase(Locale.ROOT));
+      names.add(h == null ? "" : org.carelake.pipelines.MappingCsv.stripBom(h).trim().toLowerCase(Locale.ROOT));
     }
     for (WearableFormat f : values()) {
       if (f.matches(names)) {

@@ -1,0 +1,269 @@
+package org.carelake.pipelines.genomic;
+
+import htsjdk.samtools.util.BlockCompressedInputStream;
+import htsjdk.samtools.util.BlockCompressedStreamConstants;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+import org.carelake.core.CareLakeException;
+
+/**
+ * One VCF input as planned on the driver: its compression, header lines and the byte ranges
+ * ({@link Split}s) its data lines are read in, so one large file is read by many tasks.
+ *
+ * <p>BGZF files (bgzip, {@code .vcf.gz} / {@code .bgz}) are split at block boundaries found by
+ * walking the block headers (18 bytes each; the blocks are not decompressed), which also proves the
+ * file is not truncated before any Spark job runs. Plain text splits at any byte. A plain gzip file
+ * (not BGZF) cannot be split and is read by one task.
+ */
+public record VcfFile(String path, String displayName, Compression compression, List<String> headerLines, long dataStart,
+    List<Split> splits) implements Serializable {
+
+  public enum Compression { PLAIN, BGZF, GZIP }
+
+  /**
+   * A range of a file: plain text, byte offsets; BGZF, block addresses. A split reads the lines
+   * that start after {@code start} (at or after it for the first split) and at or before {@code end}.
+   */
+  public record Split(int fileIndex, long start, long end, boolean first, boolean last) implements Serializable {}
+
+  /** Plans one file, reading its header; {@code splitBytes} is the target split size (compressed bytes). */
+  public static VcfFile plan(Path file, String displayName, int fileIndex, long splitBytes) {
+    Compression compression = compression(file);
+    List<String> header = new ArrayList<>();
+    long dataStart;
+    try {
+      if (compression == Compression.BGZF) {
+        List<Long> blocks = bgzfBlocks(file, displayName);
+        try (BlockCompressedInputStream in = new BlockCompressedInputStream(file.toFile())) {
+          dataStart = readHeader(new BgzfLines(in), header, displayName);
+        }
+        return new VcfFile(file.toString(), displayName, compression, header, dataStart, bgzfSplits(fileIndex, blocks, splitBytes));
+      }
+      try (InputStream raw = Files.newInputStream(file);
+          InputStream in = compression == Compression.GZIP ? new GZIPInputStream(raw, 1 << 16) : raw) {
+        dataStart = readHeader(new PlainLines(in, 0), header, displayName);
+      }
+      long size = Files.size(file);
+      List<Split> splits = new ArrayList<>();
+      if (compression == Compression.GZIP || size - dataStart <= splitBytes) {
+        splits.add(new Split(fileIndex, dataStart, Long.MAX_VALUE, true, true));
+      } else {
+        for (long s = dataStart; s < size; s += splitBytes) {
+          boolean last = s + splitBytes >= size;
+          splits.add(new Split(fileIndex, s, last ? Long.MAX_VALUE : s + splitBytes, s == dataStart, last));
+        }
+      }
+      return new VcfFile(file.toString(), displayName, compression, header, dataStart, splits);
+    } catch (java.io.EOFException | java.util.zip.ZipException e) {
+      throw CareLakeException.badInput(displayName + " is truncated or corrupt: " + e.getMessage() + ".",
+          "copy the file again from its source; a complete gzip/bgzip file ends with its end-of-file block.");
+    } catch (IOException e) {
+      throw CareLakeException.badInput("Cannot read " + displayName + ": " + e.getMessage() + ".", "check the file exists and is readable.");
+    }
+  }
+
+  /** Samples named in the #CHROM line, in column order. */
+  public List<String> sampleNames() {
+    String[] columns = headerLines.get(headerLines.size() - 1).split("\t", -1);
+    return columns.length <= 9 ? List.of() : List.of(columns).subList(9, columns.length);
+  }
+
+  static Compression compression(Path file) {
+    byte[] magic = new byte[4];
+    try (InputStream in = Files.newInputStream(file)) {
+      int n = in.readNBytes(magic, 0, 4);
+      if (n < 2 || (magic[0] & 0xff) != 0x1f || (magic[1] & 0xff) != 0x8b) {
+        return Compression.PLAIN;
+      }
+      return n == 4 && (magic[3] & 0x04) != 0 && isBgzf(file) ? Compression.BGZF : Compression.GZIP;
+    } catch (IOException e) {
+      throw CareLakeException.badInput("Cannot read " + file.getFileName() + ": " + e.getMessage() + ".", "check the file exists and is readable.");
+    }
+  }
+
+  private static boolean isBgzf(Path file) throws IOException {
+    try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file))) {
+      return BlockCompressedInputStream.isValidFile(in);
+    }
+  }
+
+  /**
+   * Reads the header: {@code ##} lines and the {@code #CHROM} line, which must be there; returns the
+   * position of the first data line.
+   */
+  private static long readHeader(Lines lines, List<String> header, String displayName) throws IOException {
+    long position = lines.position();
+    String line = lines.next();
+    if (line == null || !line.startsWith("##fileformat=VCF")) {
+      String seen = line == null ? "an empty file" : "'" + abbreviate(line, 40) + "'";
+      throw CareLakeException.badInput(displayName + " line 1 is not a VCF header: expected ##fileformat=VCFv4.x, found " + seen + ".",
+          "pass VCF files only (plain, .vcf.gz or .bgz); other files in the folder must be moved out.");
+    }
+    while (line != null && line.startsWith("##")) {
+      header.add(line);
+      position = lines.position();
+      line = lines.next();
+    }
+    if (line == null || !line.startsWith("#CHROM")) {
+      throw CareLakeException.badInput(displayName + " line " + (header.size() + 1) + ": the header has no #CHROM line"
+          + (line == null ? " (the file ends in the header)" : ", found '" + abbreviate(line, 40) + "'") + ".",
+          "each VCF needs the tab-separated #CHROM POS ID REF ALT QUAL FILTER INFO [FORMAT samples...] line before its records.");
+    }
+    header.add(line);
+    return lines.position();
+  }
+
+  static String abbreviate(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max) + "...";
+  }
+
+  /** Every BGZF block's address; fails naming the byte where the file stops being valid BGZF. */
+  static List<Long> bgzfBlocks(Path file, String displayName) throws IOException {
+    List<Long> blocks = new ArrayList<>();
+    byte[] header = new byte[BlockCompressedStreamConstants.BLOCK_HEADER_LENGTH];
+    try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
+      long size = in.length();
+      long address = 0;
+      int lastBlockSize = 0;
+      while (address < size) {
+        in.seek(address);
+        int n = in.read(header);
+        if (n < header.length || (header[0] & 0xff) != 0x1f || (header[1] & 0xff) != 0x8b || header[12] != 'B' || header[13] != 'C') {
+          throw CareLakeException.badInput(displayName + " is not valid bgzip (BGZF) at byte " + address
+                  + (n < header.length ? ": the file ends inside a block header (truncated)" : "") + ".",
+              "copy the file again; if it was compressed with plain gzip, re-compress it with bgzip so it can be read in parallel.");
+        }
+        int blockSize = ((header[16] & 0xff) | (header[17] & 0xff) << 8) + 1;
+        if (address + blockSize > size) {
+          throw CareLakeException.badInput(displayName + " is truncated: the bgzip block at byte " + address + " needs " + blockSize
+              + " bytes, the file has " + (size - address) + " left.", "copy the file again from its source.");
+        }
+        blocks.add(address);
+        lastBlockSize = blockSize;
+        address += blockSize;
+      }
+      if (lastBlockSize != BlockCompressedStreamConstants.EMPTY_GZIP_BLOCK.length) {
+        throw CareLakeException.badInput(displayName + " is truncated: it does not end with the bgzip end-of-file block.",
+            "copy the file again from its source (bgzip always writes the end-of-file block).");
+      }
+    }
+    return blocks;
+  }
+
+  private static List<Split> bgzfSplits(int fileIndex, List<Long> blocks, long splitBytes) {
+    List<Split> splits = new ArrayList<>();
+    long start = 0;
+    for (long block : blocks) {
+      if (block - start >= splitBytes) {
+        splits.add(new Split(fileIndex, start, block, start == 0, false));
+        start = block;
+      }
+    }
+    splits.add(new Split(fileIndex, start, Long.MAX_VALUE, start == 0, true));
+    return splits;
+  }
+
+  /** Lines with the position each starts at. */
+  interface Lines extends AutoCloseable {
+    long position() throws IOException;
+
+    /** The next line without its terminator, or null at the end. */
+    String next() throws IOException;
+  }
+
+  /** BGZF lines; positions are virtual offsets (block address << 16 | offset in block). */
+  static final class BgzfLines implements Lines {
+    private final BlockCompressedInputStream in;
+
+    BgzfLines(BlockCompressedInputStream in) {
+      this.in = in;
+    }
+
+    @Override
+    public long position() {
+      return in.getFilePointer();
+    }
+
+    @Override
+    public String next() throws IOException {
+      String line = in.readLine();
+      return line == null ? null : stripCr(line);
+    }
+
+    @Override
+    public void close() throws IOException {
+      in.close();
+    }
+  }
+
+  /** Lines of a byte stream (plain, or gzip decompressed); positions are byte offsets in the stream. */
+  static final class PlainLines implements Lines {
+    private final InputStream in;
+    private final byte[] buffer = new byte[1 << 16];
+    private int length;
+    private int index;
+    private long offset;
+    private byte[] line = new byte[1 << 12];
+
+    PlainLines(InputStream in, long startOffset) {
+      this.in = in;
+      this.offset = startOffset;
+    }
+
+    @Override
+    public long position() {
+      return offset;
+    }
+
+    @Override
+    public String next() throws IOException {
+      int n = 0;
+      boolean any = false;
+      while (true) {
+        if (index == length) {
+          length = in.read(buffer);
+          index = 0;
+          if (length <= 0) {
+            length = 0;
+            return any ? new String(line, 0, n, StandardCharsets.UTF_8) : null;
+          }
+        }
+        any = true;
+        int start = index;
+        while (index < length && buffer[index] != '\n') {
+          index++;
+        }
+        int chunk = index - start;
+        if (n + chunk > line.length) {
+          line = java.util.Arrays.copyOf(line, Math.max(line.length * 2, n + chunk));
+        }
+        System.arraycopy(buffer, start, line, n, chunk);
+        n += chunk;
+        offset += chunk;
+        if (index < length) { // at '\n'
+          index++;
+          offset++;
+          int end = n > 0 && line[n - 1] == '\r' ? n - 1 : n;
+          return new String(line, 0, end, StandardCharsets.UTF_8);
+        }
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      in.close();
+    }
+  }
+
+  private static String stripCr(String line) {
+    return !line.isEmpty() && line.charAt(line.length() - 1) == '\r' ? line.substring(0, line.length() - 1) : line;
+  }
+}

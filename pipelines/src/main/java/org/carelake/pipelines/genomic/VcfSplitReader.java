@@ -1,0 +1,132 @@
+package org.carelake.pipelines.genomic;
+
+import htsjdk.samtools.seekablestream.SeekableFileStream;
+import htsjdk.samtools.util.BlockCompressedInputStream;
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * The data lines of one {@link VcfFile.Split}, each with the position it starts at. A split owns
+ * the lines that start after its start and at or before its end (the first split of a file also
+ * the line at its start), so consecutive splits read every line exactly once whatever the byte or
+ * block a boundary falls on.
+ */
+final class VcfSplitReader implements Iterator<VcfSplitReader.Line>, AutoCloseable {
+
+  /** A data line; {@code lineNumber} is known when one task reads the whole file, else -1. */
+  record Line(long position, long lineNumber, String text) {}
+
+  private final VcfFile file;
+  private final VcfFile.Lines lines;
+  private final long end;
+  private long lineNumber;
+  private Line next;
+  private boolean done;
+
+  VcfSplitReader(VcfFile file, VcfFile.Split split) {
+    this.file = file;
+    boolean bgzf = file.compression() == VcfFile.Compression.BGZF;
+    long start = bgzf ? split.start() << 16 : split.start();
+    this.end = split.last() ? Long.MAX_VALUE : (bgzf ? split.end() << 16 : split.end());
+    this.lineNumber = split.first() && split.last() ? file.headerLines().size() : Long.MIN_VALUE;
+    try {
+      if (bgzf) {
+        BlockCompressedInputStream in = new BlockCompressedInputStream(new SeekableFileStream(new File(file.path())));
+        in.seek(Math.max(start, file.dataStart()));
+        lines = new VcfFile.BgzfLines(in);
+      } else if (file.compression() == VcfFile.Compression.GZIP) {
+        InputStream in = new GZIPInputStream(new FileInputStream(file.path()), 1 << 16);
+        in.skipNBytes(file.dataStart());
+        lines = new VcfFile.PlainLines(in, file.dataStart());
+      } else {
+        FileInputStream in = new FileInputStream(file.path());
+        long from = Math.max(start, file.dataStart());
+        in.getChannel().position(from);
+        lines = new VcfFile.PlainLines(in, from);
+      }
+      if (start >= file.dataStart() && !split.first()) {
+        lines.next(); // the line under the boundary belongs to the split before
+      }
+    } catch (IOException e) {
+      throw new VcfReadException(file.displayName() + ": cannot read at position " + start + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public boolean hasNext() {
+    if (next != null) {
+      return true;
+    }
+    if (done) {
+      return false;
+    }
+    try {
+      while (true) {
+        long position = lines.position();
+        if (position > end) {
+          break;
+        }
+        String text = lines.next();
+        if (text == null) {
+          break;
+        }
+        if (lineNumber != Long.MIN_VALUE) {
+          lineNumber++;
+        }
+        if (text.isEmpty()) {
+          continue; // a trailing empty line carries no record
+        }
+        next = new Line(position, lineNumber == Long.MIN_VALUE ? -1 : lineNumber, text);
+        return true;
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new VcfReadException(file.displayName() + " cannot be read past position " + safePosition() + " (" + e.getMessage()
+          + "): the file is truncated or corrupt; copy it again from its source", e);
+    }
+    done = true;
+    close();
+    return false;
+  }
+
+  @Override
+  public Line next() {
+    if (!hasNext()) {
+      throw new NoSuchElementException();
+    }
+    Line line = next;
+    next = null;
+    return line;
+  }
+
+  private long safePosition() {
+    try {
+      return lines.position();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      lines.close();
+    } catch (Exception e) {
+      throw new UncheckedIOException(new IOException(e));
+    }
+  }
+
+  /** A file that cannot be read in a task; its message names the file and how to fix it. */
+  static final class VcfReadException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    VcfReadException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}
