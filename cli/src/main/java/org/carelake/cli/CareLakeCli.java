@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       IngestCommand.class,
       GoldCommand.class,
+      GenomicCommands.Prs.class,
+      GenomicCommands.Pgx.class,
       QualityCommand.class,
       CohortCommand.class,
       FeaturesCommand.class,

@@ -15,6 +15,8 @@ import org.carelake.pipelines.fhir.FhirIngestResult;
 import org.carelake.pipelines.gold.PatientSummaryJob;
 import org.carelake.pipelines.quality.QualityResult;
 import org.carelake.pipelines.synthea.SyntheaGenerator;
+import org.carelake.pipelines.genomic.DemoGenomics;
+import org.carelake.pipelines.genomic.VcfIngestResult;
 import org.carelake.pipelines.wearable.DemoWearables;
 import org.carelake.pipelines.wearable.WearableIngestResult;
 import org.carelake.training.TrainJob;
@@ -39,6 +41,8 @@ public final class DemoCommand implements Callable<Integer> {
 
   /** About this many in a hundred adult patients get wearable data in the demo. */
   static final int WEARABLE_PERCENT = 5;
+  /** About this many in a hundred adult patients have genotyping results in the demo. */
+  static final int GENOMIC_PERCENT = 20;
 
   @Mixin GlobalOptions global;
   @Mixin GenerateCommand.PopulationOptions population;
@@ -51,7 +55,7 @@ public final class DemoCommand implements Callable<Integer> {
   public Integer call() {
     CohortDefinition definition = CohortDefinition.load(cohort);
     CliContext context = new CliContext(global);
-    Progress progress = new Progress(context.progressStream(), 7);
+    Progress progress = new Progress(context.progressStream(), 8);
     var out = spec.commandLine().getOut();
 
     progress.step("pseudonymization key");
@@ -80,6 +84,13 @@ public final class DemoCommand implements Callable<Integer> {
     progress.detail(String.format(Locale.ROOT, "records read %d = accepted %d + quarantined %d; %d patient-days updated", wearables.read(),
         wearables.accepted(), wearables.quarantined(), wearables.daysUpdated()));
 
+    progress.step("genomics: genotyping results (VCF) for a share of adult patients, ingest, pharmacogenomic markers, polygenic score");
+    DemoGenomics.Result genomics = DemoGenomics.run(spark, lakehouse, keys.pseudonymizer(), population.referenceDate, population.seed,
+        GENOMIC_PERCENT, progress);
+    progress.detail(String.format(Locale.ROOT, "%d samples linked; %d calls written; %s matched %d of %d score variants",
+        genomics.ingest().samplesLinked(), genomics.ingest().callsWritten(), genomics.score().scoreId(), genomics.score().matched(),
+        genomics.score().variantsTotal()));
+
     progress.step("data quality checks (Deequ)");
     QualityResult quality = QualityCommand.run(context, null, progress);
     if (!quality.passed()) {
@@ -106,6 +117,12 @@ public final class DemoCommand implements Callable<Integer> {
         + "[%s]; %d files skipped as already ingested%n", wearables.read(), wearables.accepted(), wearables.quarantined(),
         wearables.measurements(), wearables.written(), wearables.unchanged(), wearables.duplicates(),
         wearables.reconciles() ? "reconciled" : "DOES NOT RECONCILE", wearables.skippedFiles());
+    VcfIngestResult vcf = genomics.ingest();
+    out.printf("Genomics: VCF records read %d = accepted %d + quarantined %d; calls %d = written %d + of unmapped samples %d [%s]; "
+        + "%d files skipped as already ingested; PRS %s: %d of %d variants matched (%d palindromic excluded)%n", vcf.records(),
+        vcf.accepted(), vcf.quarantined(), vcf.calls(), vcf.callsWritten(), vcf.callsOfUnmappedSamples(),
+        vcf.reconciles() ? "reconciled" : "DOES NOT RECONCILE", vcf.skippedFiles(), genomics.score().scoreId(), genomics.score().matched(),
+        genomics.score().variantsTotal(), genomics.score().palindromic());
     out.printf("Quality: %s (%d tables checked)%n", quality.passed() ? "PASS" : "FAIL", quality.tables().size());
     out.printf("Cohort %s: %d patients (%d train, %d test)%n", definition.name(), trained.run().trainRows() + trained.run().testRows(),
         trained.run().trainRows(), trained.run().testRows());

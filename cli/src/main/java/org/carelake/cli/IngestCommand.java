@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code ingest <source>}: brings raw data into bronze and silver. */
 @Command(name = "ingest", mixinStandardHelpOptions = true, description = "Ingest source data into bronze and silver tables.",
-    subcommands = {IngestCommand.Fhir.class, IngestCommand.Wearables.class})
+    subcommands = {IngestCommand.Fhir.class, IngestCommand.Wearables.class, IngestCommand.Vcf.class})
 public final class IngestCommand implements Runnable {
 
   @Spec CommandSpec spec;
@@ -120,6 +120,103 @@ public final class IngestCommand implements Runnable {
       }
       return 0;
     }
+  }
+
+  @Command(name = "vcf", mixinStandardHelpOptions = true,
+      description = {"Ingest VCF 4.1-4.3 files (plain, bgzip .vcf.gz/.bgz, or gzip; single- or multi-sample) into silver.variant,",
+          "silver.genotype and silver.genomic_sample, then update gold.pgx_marker. htsjdk parses the records inside Spark tasks;",
+          "bgzip files are split at block boundaries so one large file is read by many tasks. Records htsjdk rejects go to",
+          "bronze.vcf_quarantine with the reason and line; a truncated or non-VCF file stops the run with nothing committed."},
+      footer = {"", "samples.csv columns: sample_id,patient_id[,result_date] (the VCF sample name; the EHR patient's source id;",
+          "when the result was known, ISO date). Calls of samples it does not list are counted and not written. Ingesting a",
+          "file again with a sample replaces that sample's calls; an unchanged file is skipped (ops.ingest_manifest).", "",
+          "Example:", "  ./carelake ingest vcf --input sequencing/batch7/ --manifest samples.csv",
+          "  ./carelake prs --score PGS000018_hmPOS_GRCh38.txt.gz"})
+  static final class Vcf implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--input", required = true, paramLabel = "PATH", description = "A VCF file or a folder of them.")
+    Path input;
+
+    @Option(names = {"--manifest", "--samples"}, required = true, paramLabel = "FILE", description = "samples.csv: VCF sample id to patient.")
+    Path manifest;
+
+    @Option(names = "--markers", paramLabel = "FILE",
+        description = "Pharmacogenomic markers (gene,allele,rsid,chrom,position,ref,alt); default: the built-in list.")
+    Path markers;
+
+    @Option(names = "--force", description = "Re-read files already ingested with the same content (ops.ingest_manifest).")
+    boolean force;
+
+    @Option(names = "--dry-run", description = "Read, check and count every record; write nothing.")
+    boolean dryRun;
+
+    @Override
+    public Integer call() {
+      var out = spec.commandLine().getOut();
+      var keys = KeyProvider.fromEnvironment().pseudonymizer();
+      var markerList = org.carelake.pipelines.genomic.PgxMarkers.load(markers);
+      CliContext context = new CliContext(global);
+      Progress progress = new Progress(context.progressStream(), 0);
+      progress.step("ingest vcf: " + input);
+      var result = new org.carelake.pipelines.genomic.VcfIngestJob(context.spark(), context.lakehouse(), keys, progress)
+          .dryRun(dryRun).execute(input, manifest, force);
+      print(result, out);
+      if (result.files() > 0 && result.accepted() == 0) {
+        throw CareLakeException.badInput("No VCF record could be read from " + input + " (" + result.records()
+            + " records, all quarantined; see bronze.vcf_quarantine for each reason).", "check the files are VCF 4.1-4.3.");
+      }
+      if (result.files() > 0 && !dryRun) {
+        progress.detail("updating gold.pgx_marker (" + markerList.size() + " markers)");
+        print(new org.carelake.pipelines.genomic.PgxMarkers(context.spark(), context.lakehouse()).compute(markerList), out);
+      }
+      return 0;
+    }
+  }
+
+  static void print(org.carelake.pipelines.genomic.VcfIngestResult r, java.io.PrintWriter out) {
+    out.printf("VCF ingest run %s: %d files read, %d skipped (already ingested with the same content)%n", r.runId(), r.files(),
+        r.skippedFiles());
+    out.printf("  records read %d = accepted %d + quarantined %d%n", r.records(), r.accepted(), r.quarantined());
+    out.printf("  variant rows %d = written %d + unchanged %d + duplicate records %d + in several files %d%n", r.variantRows(),
+        r.variantsWritten(), r.variantsUnchanged(), r.duplicateVariants(), r.variantsInSeveralFiles());
+    out.printf("  calls %d = written %d + of unmapped samples %d + superseded %d + of duplicate records %d  [%s]%n", r.calls(),
+        r.callsWritten(), r.callsOfUnmappedSamples(), r.callsSuperseded(), r.callsOfDuplicates(),
+        r.reconciles() ? "reconciled" : "DOES NOT RECONCILE");
+    for (Map.Entry<String, Long> e : r.quarantinedByReason().entrySet()) {
+      out.printf("    quarantined %-24s %10d%n", e.getKey(), e.getValue());
+    }
+    out.printf("  samples linked to patients: %d%n", r.samplesLinked());
+    if (!r.unmappedSamples().isEmpty()) {
+      out.printf("  %d samples are not in the manifest (their calls are not written), e.g. %s%n", r.unmappedSamples().size(),
+          String.join(", ", r.unmappedSamples().subList(0, Math.min(5, r.unmappedSamples().size()))));
+    }
+    if (r.patientsNamedTwice() > 0) {
+      out.printf("  warning: %d patients are named by more than one sample (each sample is kept; features use the latest result)%n",
+          r.patientsNamedTwice());
+    }
+    if (r.samplesWithoutResultDate() > 0) {
+      out.printf("  warning: %d samples have no result_date in the manifest: their result time is this run's time%n",
+          r.samplesWithoutResultDate());
+    }
+    for (Map.Entry<String, Long> e : r.warnings().entrySet()) {
+      out.printf("  warning: %s (%d records; kept)%n", e.getKey(), e.getValue());
+    }
+    for (TableWrite w : r.writes()) {
+      out.printf("  %-28s v%d -> v%d  +%d ~%d -%d%n", w.table(), w.versionBefore(), w.versionAfter(), w.inserted(), w.updated(), w.deleted());
+    }
+    out.flush();
+  }
+
+  static void print(org.carelake.pipelines.genomic.PgxMarkers.PgxResult r, java.io.PrintWriter out) {
+    out.printf("  gold.pgx_marker: %-26s %8s %8s %10s%n", "marker", "tested", "no call", "not tested");
+    for (Map.Entry<String, long[]> e : r.byMarker().entrySet()) {
+      out.printf("                   %-26s %8d %8d %10d%n", e.getKey(), e.getValue()[0], e.getValue()[1], e.getValue()[2]);
+    }
+    TableWrite w = r.write();
+    out.printf("  %-28s v%d -> v%d  +%d ~%d -%d%n", w.table(), w.versionBefore(), w.versionAfter(), w.inserted(), w.updated(), w.deleted());
+    out.flush();
   }
 
   static void print(org.carelake.pipelines.wearable.WearableIngestResult r, java.io.PrintWriter out) {

@@ -71,6 +71,7 @@ public final class VcfIngestJob {
   private final Pseudonymizer keys;
   private final Progress progress;
   private long splitBytes = DEFAULT_SPLIT_BYTES;
+  private boolean dryRun;
 
   public VcfIngestJob(SparkSession spark, Lakehouse lakehouse, Pseudonymizer keys, Progress progress) {
     this.spark = spark;
@@ -82,6 +83,12 @@ public final class VcfIngestJob {
   /** Smaller splits (tests prove a file read by many tasks gives the same rows). */
   public VcfIngestJob splitBytes(long bytes) {
     this.splitBytes = bytes;
+    return this;
+  }
+
+  /** Reads, checks and counts without writing anything (ingest vcf --dry-run). */
+  public VcfIngestJob dryRun(boolean dryRun) {
+    this.dryRun = dryRun;
     return this;
   }
 
@@ -369,29 +376,34 @@ public final class VcfIngestJob {
 
     List<TableWrite> writes = new ArrayList<>();
     long callsWritten;
-    try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
-      DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx)
-          .partitionNewTable(GenomicSchema.VARIANT, GenomicSchema.CONTIG)
-          .partitionNewTable(GenomicSchema.GENOTYPE, GenomicSchema.CONTIG);
-      progress.detail("merging " + GenomicSchema.VARIANT);
-      writes.add(writer.upsertCompared(variants, GenomicSchema.VARIANT, List.of(GenomicSchema.VARIANT_KEY), GenomicSchema.VARIANT_CONTENT));
-      progress.detail("replacing the calls of " + linking.linked.size() + " samples in " + GenomicSchema.GENOTYPE);
-      TableWrite removed = writer.delete(sampleKeys, GenomicSchema.GENOTYPE, List.of(GenomicSchema.SAMPLE_KEY));
-      TableWrite added = writer.append(genotypes, GenomicSchema.GENOTYPE);
-      callsWritten = added.inserted();
-      writes.add(new TableWrite(GenomicSchema.GENOTYPE, removed.versionBefore(), added.versionAfter(), added.inserted(), 0,
-          removed.deleted()));
-      writes.add(writer.upsertCompared(sampleTable, GenomicSchema.SAMPLE, List.of(GenomicSchema.SAMPLE_KEY),
-          List.of(GenomicSchema.PATIENT_KEY, GenomicSchema.SOURCE_FILE, GenomicSchema.RESULT_TIME)));
-      // The quarantine holds what the latest read of each file rejected.
-      TableWrite cleared = writer.delete(readFileNames, GenomicSchema.QUARANTINE, List.of(GenomicSchema.SOURCE_FILE));
-      if (quarantined > 0 || lakehouse.exists(GenomicSchema.QUARANTINE)) {
-        TableWrite q = writer.append(rejected, GenomicSchema.QUARANTINE);
-        writes.add(new TableWrite(GenomicSchema.QUARANTINE, cleared.versionBefore() == TableWrite.NO_VERSION ? q.versionBefore()
-            : cleared.versionBefore(), q.versionAfter(), q.inserted(), 0, cleared.deleted()));
+    if (dryRun) {
+      callsWritten = genotypes.count();
+      writes.add(new TableWrite(GenomicSchema.VARIANT, -1, -1, variants.count(), 0, 0));
+    } else {
+  try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
+        DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx)
+            .partitionNewTable(GenomicSchema.VARIANT, GenomicSchema.CONTIG)
+            .partitionNewTable(GenomicSchema.GENOTYPE, GenomicSchema.CONTIG);
+        progress.detail("merging " + GenomicSchema.VARIANT);
+        writes.add(writer.upsertCompared(variants, GenomicSchema.VARIANT, List.of(GenomicSchema.VARIANT_KEY), GenomicSchema.VARIANT_CONTENT));
+        progress.detail("replacing the calls of " + linking.linked.size() + " samples in " + GenomicSchema.GENOTYPE);
+        TableWrite removed = writer.delete(sampleKeys, GenomicSchema.GENOTYPE, List.of(GenomicSchema.SAMPLE_KEY));
+        TableWrite added = writer.append(genotypes, GenomicSchema.GENOTYPE);
+        callsWritten = added.inserted();
+        writes.add(new TableWrite(GenomicSchema.GENOTYPE, removed.versionBefore(), added.versionAfter(), added.inserted(), 0,
+            removed.deleted()));
+        writes.add(writer.upsertCompared(sampleTable, GenomicSchema.SAMPLE, List.of(GenomicSchema.SAMPLE_KEY),
+            List.of(GenomicSchema.PATIENT_KEY, GenomicSchema.SOURCE_FILE, GenomicSchema.RESULT_TIME)));
+        // The quarantine holds what the latest read of each file rejected.
+        TableWrite cleared = writer.delete(readFileNames, GenomicSchema.QUARANTINE, List.of(GenomicSchema.SOURCE_FILE));
+        {
+          TableWrite q = writer.append(rejected, GenomicSchema.QUARANTINE);
+          writes.add(new TableWrite(GenomicSchema.QUARANTINE, cleared.versionBefore() == TableWrite.NO_VERSION ? q.versionBefore()
+              : cleared.versionBefore(), q.versionAfter(), q.inserted(), 0, cleared.deleted()));
+        }
+        writes.add(manifest.record(writer, recorded, runId));
+        tx.commit();
       }
-      writes.add(manifest.record(writer, recorded, runId));
-      tx.commit();
     }
 
     long callsParsed = 0;

@@ -124,7 +124,7 @@ final class VcfRecordParser implements Serializable {
       return RowFactory.create(fileIndex, line.position(), lineNumber, null, null, null, seq(variants(vc, fc, warnings)), seq(warnings));
     } catch (InfoTypeException e) {
       return rejected(fileIndex, line, lineNumber, Reason.INFO_TYPE, e.getMessage());
-    } catch (TribbleException | IllegalArgumentException | IllegalStateException | IndexOutOfBoundsException e) {
+    } catch (RuntimeException | AssertionError e) { // htsjdk reports bad records with unchecked exceptions (and asserts)
       Reason reason = e.getMessage() != null && e.getMessage().toLowerCase(Locale.ROOT).contains("allele") ? Reason.INVALID_ALLELE
           : Reason.MALFORMED_RECORD;
       return rejected(fileIndex, line, lineNumber, reason, cleanMessage(e));
@@ -356,12 +356,18 @@ final class VcfRecordParser implements Serializable {
     return out;
   }
 
+  /** VCF Integers are 32-bit; the eight lowest values are reserved (missing, end of vector). */
   private static long parseLong(String v, String key) {
+    long value;
     try {
-      return Long.parseLong(v.trim());
+      value = Long.parseLong(v.trim());
     } catch (NumberFormatException e) {
       throw new InfoTypeException("INFO " + key + " value '" + VcfFile.abbreviate(v, 20) + "' is not an Integer as the header declares");
     }
+    if (value > Integer.MAX_VALUE || value < Integer.MIN_VALUE + 8) {
+      throw new InfoTypeException("INFO " + key + " value " + value + " is outside the VCF Integer range (-2147483640 to 2147483647)");
+    }
+    return value;
   }
 
   private static double parseDouble(String v, String key) {
