@@ -9,6 +9,9 @@ Configure with DAG params (or trigger-time overrides):
   lakehouse      the lakehouse folder
   patients/seed  the Synthea population (demo data; replace ``generate`` with a landing sensor for real exports)
   cohort         the cohort definition to train
+  vcf_input      a VCF file or folder to ingest (empty: the genomic tasks are skipped)
+  vcf_manifest   its samples.csv (sample_id,patient_id[,result_date])
+  pgs_scores     PGS Catalog scoring files for ``prs``, space separated (empty: skipped)
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ with DAG(
         "patients": Param(1000, type="integer", minimum=1),
         "seed": Param(20250101, type="integer"),
         "cohort": Param("training/cohorts/incident-hypertension-5y.yaml", type="string"),
+        "vcf_input": Param("", type="string"),
+        "vcf_manifest": Param("", type="string"),
+        "pgs_scores": Param("", type="string"),
     },
     doc_md=__doc__,
 ) as dag:
@@ -73,5 +79,22 @@ with DAG(
         bash_command=f"{CLI} features build {COMMON} --set cardiometabolic_v1",
     )
 
+    # Exit code 99 marks a task skipped (BashOperator's skip_on_exit_code) when its input is not configured.
+    ingest_vcf = BashOperator(
+        task_id="ingest_vcf",
+        doc_md="Ingest VCFs into silver.variant / silver.genotype (idempotent: unchanged files are skipped), then "
+        "gold.pgx_marker; prints the reconciliation. Skipped when params.vcf_input is empty.",
+        bash_command="{% if not params.vcf_input %}exit 99{% endif %}\n"
+        f"{CLI} ingest vcf {COMMON} --input \"{{{{ params.vcf_input }}}}\" --manifest \"{{{{ params.vcf_manifest }}}}\"",
+    )
+    prs = BashOperator(
+        task_id="prs",
+        doc_md="Polygenic scores into gold.prs for every configured PGS Catalog scoring file. Skipped when "
+        "params.pgs_scores is empty.",
+        bash_command="{% if not params.pgs_scores %}exit 99{% endif %}\n"
+        f"{CLI} prs {COMMON}{{% for f in params.pgs_scores.split() %}} --score \"{{{{ f }}}}\"{{% endfor %}}",
+    )
+
     generate >> ingest >> gold >> quality >> train
     quality >> features
+    ingest >> ingest_vcf >> prs

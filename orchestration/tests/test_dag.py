@@ -24,7 +24,9 @@ def test_dags_import_without_errors(dagbag):
 def test_pipeline_runs_cli_steps_in_order(dagbag):
     dag = dagbag.dags["carelake_pipeline"]
     order = ["generate", "ingest_fhir", "gold", "quality", "train"]
-    assert sorted(t.task_id for t in dag.tasks) == sorted(order + ["build_features"])
+    assert sorted(t.task_id for t in dag.tasks) == sorted(order + ["build_features", "ingest_vcf", "prs"])
+    assert dag.get_task("ingest_vcf").upstream_task_ids == {"ingest_fhir"}
+    assert dag.get_task("prs").upstream_task_ids == {"ingest_vcf"}
     assert dag.get_task("build_features").upstream_task_ids == {"quality"}
     for upstream, downstream in zip(order, order[1:]):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
@@ -43,3 +45,21 @@ def test_quality_gate_precedes_training(dagbag):
     dag = dagbag.dags["carelake_pipeline"]
     assert "quality" in dag.get_task("train").upstream_task_ids
     assert dag.get_task("quality").bash_command.endswith("quality run --lakehouse {{ params.lakehouse }} --master '{{ params.master }}'")
+
+
+def test_genomic_tasks_skip_without_input_and_pass_every_score(dagbag):
+    from jinja2 import Environment
+
+    dag = dagbag.dags["carelake_pipeline"]
+    env = Environment()
+    ingest_vcf = dag.get_task("ingest_vcf").bash_command
+    prs = dag.get_task("prs").bash_command
+    empty = {"vcf_input": "", "vcf_manifest": "", "pgs_scores": "", "carelake_home": "/c", "lakehouse": "/l", "master": "local[2]"}
+    assert env.from_string(ingest_vcf).render(params=empty).startswith("exit 99")
+    assert env.from_string(prs).render(params=empty).startswith("exit 99")
+    given = dict(empty, vcf_input="/in/batch7", vcf_manifest="/in/samples.csv", pgs_scores="/s/a.txt.gz /s/b.txt")
+    rendered = env.from_string(prs).render(params=given)
+    assert "exit 99" not in rendered
+    assert '--score "/s/a.txt.gz" --score "/s/b.txt"' in rendered
+    vcf = env.from_string(ingest_vcf).render(params=given)
+    assert 'ingest vcf --lakehouse /l' in vcf and '--input "/in/batch7" --manifest "/in/samples.csv"' in vcf

@@ -68,8 +68,12 @@ class DemoEndToEndTest {
         "silver.patient", "silver.encounter", "silver.condition", "silver.observation", "silver.medication_request",
         "gold.patient_summary", "gold.cohort_incident_hypertension_5y", "gold.trainset_incident_hypertension_5y",
         "ops.quality_result", "ops.model_registry", "ops.training_set", "ops.feature_registry", "silver.wearable_measurement",
-        "bronze.wearable_quarantine", "gold.wearable_daily");
+        "bronze.wearable_quarantine", "gold.wearable_daily", "silver.variant", "silver.genotype", "silver.genomic_sample",
+        "bronze.vcf_quarantine", "gold.prs", "gold.pgx_marker");
     assertThat(result.out().lines().filter(l -> l.startsWith("Wearables: records read")).findFirst().orElseThrow()).contains("[reconciled]");
+    assertThat(result.out().lines().filter(l -> l.startsWith("Genomics: VCF records read")).findFirst().orElseThrow())
+        .contains("[reconciled]").contains("quarantined 0;");
+    assertThat(new Lakehouse(lakehouseDir).read(spark, TableId.gold("prs")).where("score IS NOT NULL").count()).isGreaterThan(0);
     assertThat(new Lakehouse(lakehouseDir).read(spark, TableId.gold("wearable_daily")).count()).isGreaterThan(0);
     versionsAfterFirstRun = new LinkedHashMap<>();
     rowsAfterFirstRun = new LinkedHashMap<>();

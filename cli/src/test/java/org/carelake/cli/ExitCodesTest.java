@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ExitCodesTest {
 
   @Test
-  void badUsageAndUnreadableInputExitTwoWithAFix(@TempDir Path dir) {
+  void badUsageAndUnreadableInputExitTwoWithAFix(@TempDir Path dir) throws Exception {
     CliRunner.Result unknownOption = CliRunner.run("tables", "--no-such-option");
     assertThat(unknownOption.exitCode()).isEqualTo(2);
     assertThat(unknownOption.err()).contains("--no-such-option");
@@ -29,6 +29,17 @@ class ExitCodesTest {
         "--input", dir.resolve("absent").toString(), "--devices", dir.resolve("devices.csv").toString());
     assertThat(noWearables.exitCode()).isEqualTo(2);
     assertThat(noWearables.err()).contains("Cannot read wearable input").contains("Fix:");
+
+    Path notVcf = Files.writeString(dir.resolve("notes.vcf"), "patient list\n");
+    Path samples = Files.writeString(dir.resolve("samples.csv"), "sample_id,patient_id\nS1,p1\n");
+    CliRunner.Result badVcf = CliRunner.run("ingest", "vcf", "--lakehouse", dir.toString(), "--master", "local[2]",
+        "--input", notVcf.toString(), "--manifest", samples.toString());
+    assertThat(badVcf.exitCode()).isEqualTo(2);
+    assertThat(badVcf.err()).contains("notes.vcf line 1 is not a VCF header").contains("Fix:");
+    Path badScore = Files.writeString(dir.resolve("PGS_BAD.txt"), "rsID\tchr_name\teffect_allele\nrs1\t1\tA\n");
+    CliRunner.Result prs = CliRunner.run("prs", "--lakehouse", dir.toString(), "--score", badScore.toString());
+    assertThat(prs.exitCode()).isEqualTo(2);
+    assertThat(prs.err()).contains("PGS_BAD.txt line 1").contains("effect_weight");
 
     CliRunner.Result badCohort = CliRunner.run("train", "--lakehouse", dir.toString(), "--cohort", dir.resolve("none.yaml").toString());
     assertThat(badCohort.exitCode()).isEqualTo(2);

@@ -63,14 +63,14 @@ import org.carelake.core.schema.GenomicSchema;
 public final class VcfIngestJob {
 
   public static final String PIPELINE = "vcf";
-  /** Target compressed bytes per task. */
+  /** Largest target of compressed bytes per task (smaller inputs are cut into two splits per core). */
   public static final long DEFAULT_SPLIT_BYTES = 32L << 20;
 
   private final SparkSession spark;
   private final Lakehouse lakehouse;
   private final Pseudonymizer keys;
   private final Progress progress;
-  private long splitBytes = DEFAULT_SPLIT_BYTES;
+  private long splitBytes = -1;
   private boolean dryRun;
 
   public VcfIngestJob(SparkSession spark, Lakehouse lakehouse, Pseudonymizer keys, Progress progress) {
@@ -132,9 +132,13 @@ public final class VcfIngestJob {
     if (skipped > 0) {
       progress.detail("skipping " + skipped + " files already ingested with the same content (ops.ingest_manifest)");
     }
+    // Enough splits to keep every core busy (two per core), none larger than the default.
+    long total = todo.stream().mapToLong(IngestManifest.Fingerprint::size).sum();
+    long perSplit = splitBytes > 0 ? splitBytes
+        : Math.min(DEFAULT_SPLIT_BYTES, Math.max(1L << 20, total / (2L * spark.sparkContext().defaultParallelism())));
     List<VcfFile> planned = new ArrayList<>();
     for (IngestManifest.Fingerprint f : todo) {
-      VcfFile file = VcfFile.plan(f.path(), displayName(input, f.path()), planned.size(), splitBytes);
+      VcfFile file = VcfFile.plan(f.path(), displayName(input, f.path()), planned.size(), perSplit);
       VcfRecordParser.codec(file); // header errors now, before any Spark job
       planned.add(file);
     }
@@ -388,7 +392,15 @@ public final class VcfIngestJob {
         writes.add(writer.upsertCompared(variants, GenomicSchema.VARIANT, List.of(GenomicSchema.VARIANT_KEY), GenomicSchema.VARIANT_CONTENT));
         progress.detail("replacing the calls of " + linking.linked.size() + " samples in " + GenomicSchema.GENOTYPE);
         TableWrite removed = writer.delete(sampleKeys, GenomicSchema.GENOTYPE, List.of(GenomicSchema.SAMPLE_KEY));
-        TableWrite added = writer.append(genotypes, GenomicSchema.GENOTYPE);
+        // The calls arrive sorted by contig within each task: concurrent writers spare Spark's sort before a partitioned write.
+        String writers = spark.conf().get("spark.sql.maxConcurrentOutputFileWriters", "0");
+        spark.conf().set("spark.sql.maxConcurrentOutputFileWriters", "32");
+        TableWrite added;
+        try {
+          added = writer.append(genotypes, GenomicSchema.GENOTYPE);
+        } finally {
+          spark.conf().set("spark.sql.maxConcurrentOutputFileWriters", writers);
+        }
         callsWritten = added.inserted();
         writes.add(new TableWrite(GenomicSchema.GENOTYPE, removed.versionBefore(), added.versionAfter(), added.inserted(), 0,
             removed.deleted()));
