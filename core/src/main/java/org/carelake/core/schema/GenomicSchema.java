@@ -106,31 +106,27 @@ public final class GenomicSchema {
       DataTypes.createStructField(SOURCE_POSITION, LongType, false),
       DataTypes.createStructField(INGEST_RUN_ID, StringType, false)});
 
-  /** A call as parsed, before the sample is linked to a patient. */
-  public static final StructType CALL_SCHEMA = DataTypes.createStructType(new StructField[] {
-      DataTypes.createStructField("sample_index", IntegerType, false),
+  /** What a call says, in silver.genotype and in the parser's rows alike. */
+  private static final StructField[] CALL_FIELDS = {
       DataTypes.createStructField(ALLELES, INTS, false),
       DataTypes.createStructField(PHASED, BooleanType, false),
       DataTypes.createStructField(PLOIDY, IntegerType, false),
       DataTypes.createStructField(ALT_DOSAGE, IntegerType, true),
       DataTypes.createStructField(DP, IntegerType, true),
       DataTypes.createStructField(GQ, IntegerType, true),
-      DataTypes.createStructField(AD, INTS, true)});
+      DataTypes.createStructField(AD, INTS, true)};
 
-  public static final StructType GENOTYPE_SCHEMA = DataTypes.createStructType(new StructField[] {
+  /** A call as parsed, before the sample is linked to a patient. */
+  public static final StructType CALL_SCHEMA = struct(
+      new StructField[] {DataTypes.createStructField("sample_index", IntegerType, false)}, CALL_FIELDS, new StructField[0]);
+
+  public static final StructType GENOTYPE_SCHEMA = struct(new StructField[] {
       DataTypes.createStructField(PATIENT_KEY, StringType, false),
       DataTypes.createStructField(SAMPLE_KEY, StringType, false),
       DataTypes.createStructField(VARIANT_KEY, StringType, false),
       DataTypes.createStructField(CONTIG, StringType, false),
       DataTypes.createStructField(POSITION, IntegerType, false),
-      DataTypes.createStructField(ALLELE_INDEX, IntegerType, false),
-      DataTypes.createStructField(ALLELES, INTS, false),
-      DataTypes.createStructField(PHASED, BooleanType, false),
-      DataTypes.createStructField(PLOIDY, IntegerType, false),
-      DataTypes.createStructField(ALT_DOSAGE, IntegerType, true),
-      DataTypes.createStructField(DP, IntegerType, true),
-      DataTypes.createStructField(GQ, IntegerType, true),
-      DataTypes.createStructField(AD, INTS, true),
+      DataTypes.createStructField(ALLELE_INDEX, IntegerType, false)}, CALL_FIELDS, new StructField[] {
       DataTypes.createStructField(SOURCE_FILE, StringType, false),
       DataTypes.createStructField(INGEST_RUN_ID, StringType, false)});
 
@@ -150,6 +146,13 @@ public final class GenomicSchema {
       DataTypes.createStructField(REASON, StringType, false),
       DataTypes.createStructField(RAW, StringType, false),
       DataTypes.createStructField(INGEST_RUN_ID, StringType, false)});
+
+  private static StructType struct(StructField[] before, StructField[] middle, StructField[] after) {
+    List<StructField> all = new java.util.ArrayList<>(List.of(before));
+    all.addAll(List.of(middle));
+    all.addAll(List.of(after));
+    return DataTypes.createStructType(all);
+  }
 
   private static MapType map(org.apache.spark.sql.types.DataType value) {
     return DataTypes.createMapType(StringType, value, true);
