@@ -6,7 +6,8 @@ import org.carelake.core.CareLakeException;
 import org.carelake.core.Progress;
 import org.carelake.pipelines.quality.QualityResult;
 import org.carelake.pipelines.quality.QualityRunner;
-import org.carelake.pipelines.quality.SilverSuites;
+import org.carelake.pipelines.quality.DeclarativeSuites;
+import org.carelake.pipelines.quality.SuiteFile;
 import org.carelake.pipelines.quality.TableSuite;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,8 +28,9 @@ public final class QualityCommand implements Runnable {
   }
 
   @Command(name = "run", mixinStandardHelpOptions = true,
-      description = {"Run the check suites of the silver tables; record verdicts per Delta version; write the report.",
-          "Exits 1 when an error-level check fails: downstream steps refuse unchecked or failed versions."})
+      description = {"Run the check suites (one YAML file per table: built-in ones, plus --suites DIR) with Deequ, one pass per",
+          "table; record verdicts per Delta version; write the report. Exits 1 when a check with action 'fail' fails:",
+          "downstream steps refuse unchecked or failed versions. Suite files are validated before any Spark job."})
   static final class Run implements Callable<Integer> {
     @Mixin GlobalOptions global;
     @Spec CommandSpec spec;
@@ -36,10 +38,13 @@ public final class QualityCommand implements Runnable {
     @Option(names = "--table", paramLabel = "TABLE", description = "Only this table, e.g. silver.observation.")
     String table;
 
+    @Option(names = "--suites", paramLabel = "DIR", description = "Suite files (*.yaml) that replace or add to the built-in ones, per table.")
+    java.nio.file.Path suites;
+
     @Override
     public Integer call() {
       CliContext context = new CliContext(global);
-      QualityResult result = run(context, table, new Progress(context.progressStream(), 0));
+      QualityResult result = run(context, table, suites, new Progress(context.progressStream(), 0));
       print(result, spec.commandLine().getOut());
       if (!result.passed()) {
         throw CareLakeException.gateFailed("Quality gate failed: " + result.failedErrors() + " error-level constraints failed.",
@@ -50,14 +55,20 @@ public final class QualityCommand implements Runnable {
   }
 
   static QualityResult run(CliContext context, String table, Progress progress) {
-    List<TableSuite> suites = SilverSuites.all(context.spark(), context.lakehouse());
+    return run(context, table, null, progress);
+  }
+
+  /** Loads and validates every suite (built in, plus {@code suitesDir}) before any Spark job, then runs them. */
+  static QualityResult run(CliContext context, String table, java.nio.file.Path suitesDir, Progress progress) {
+    List<SuiteFile> files = DeclarativeSuites.load(suitesDir);
     if (table != null) {
-      suites = suites.stream().filter(s -> s.table().qualifiedName().equals(table)).toList();
-      if (suites.isEmpty()) {
-        throw CareLakeException.badInput("No check suite for table " + table + ".",
-            "use one of the silver tables: silver.patient, silver.encounter, silver.condition, silver.observation, silver.medication_request.");
+      files = files.stream().filter(s -> s.table().qualifiedName().equals(table)).toList();
+      if (files.isEmpty()) {
+        throw CareLakeException.badInput("No check suite for table " + table + ".", "use one of " + DeclarativeSuites.load(suitesDir).stream()
+            .map(s -> s.table().qualifiedName()).toList() + ", or add a suite file with --suites DIR.");
       }
     }
+    List<TableSuite> suites = DeclarativeSuites.build(context.spark(), context.lakehouse(), files);
     return new QualityRunner(context.spark(), context.lakehouse(), progress).run(suites);
   }
 

@@ -35,8 +35,36 @@ final class Deequ {
     return check.hasSize(new AtLeast(rows), Option.empty());
   }
 
+  /** Row count within [min, max] (either may be null). */
+  static Check rowCount(Check check, Double min, Double max) {
+    return check.hasSize(new Between(min, max), Option.empty());
+  }
+
+  /** The column's maximum is at least {@code min} (e.g. the newest event time, as epoch seconds). */
+  static Check maxAtLeast(Check check, String column, double min, String name) {
+    return check.hasMax(column, new Between(min, null), Option.apply(name), Option.empty());
+  }
+
   static Check containedIn(Check check, String column, String[] allowed) {
     return check.isContainedIn(column, allowed);
+  }
+
+  /** {@code min <= value <= max} (null: unbounded) as a serializable Deequ assertion. */
+  static final class Between extends AbstractFunction1<Object, Object> implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final Double min;
+    private final Double max;
+
+    Between(Double min, Double max) {
+      this.min = min;
+      this.max = max;
+    }
+
+    @Override
+    public Object apply(Object value) {
+      double v = ((Number) value).doubleValue();
+      return (min == null || v >= min) && (max == null || v <= max);
+    }
   }
 
   /** {@code value >= min} as a Deequ assertion (serializable, no captured state but the bound). */

@@ -80,13 +80,15 @@ public final class QualityRunner {
     return new QualityResult(runId, verdicts, written.html().toString(), written.json().toString());
   }
 
-  private QualityResult.TableVerdict verify(TableSuite suite) {
+  QualityResult.TableVerdict verify(TableSuite suite) {
     long version = lakehouse.version(spark, suite.table()).orElseThrow();
     // Read the exact version the verdict is recorded for, even if a writer commits meanwhile.
     Dataset<Row> data = suite.prepare().apply(lakehouse.readAt(spark, suite.table(), version));
     spark.sparkContext().setJobGroup("quality-" + suite.table(), "Deequ checks of " + suite.table() + " v" + version, false);
     try {
-      VerificationRunBuilder builder = new VerificationSuite().onData(data);
+      // The row count rides on the same scan as every other scan-shareable metric.
+      VerificationRunBuilder builder = new VerificationSuite().onData(data)
+          .addRequiredAnalyzer(sizeAnalyzer());
       for (Check check : suite.checks()) {
         builder = builder.addCheck(check);
       }
@@ -98,7 +100,7 @@ public final class QualityRunner {
             "Error".equals(r.getString(1)) ? Severity.ERROR : Severity.WARNING, r.getString(2), "Success".equals(r.getString(3)),
             r.isNullAt(4) || r.getString(4).isEmpty() ? null : r.getString(4)));
       }
-      // Row count from Deequ's own Size metric (every suite checks it), not a second scan.
+      // Row count from Deequ's own Size metric, not a second scan.
       List<Row> size = VerificationResult.successMetricsAsDataFrame(spark, result, VerificationResult.successMetricsAsDataFrame$default$3())
           .filter(col("entity").equalTo("Dataset").and(col("name").equalTo("Size"))).select("value").collectAsList();
       long rows = size.isEmpty() ? data.count() : (long) size.get(0).getDouble(0);
@@ -108,5 +110,10 @@ public final class QualityRunner {
     } finally {
       spark.sparkContext().clearJobGroup();
     }
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static com.amazon.deequ.analyzers.Analyzer<?, com.amazon.deequ.metrics.Metric<?>> sizeAnalyzer() {
+    return (com.amazon.deequ.analyzers.Analyzer) new com.amazon.deequ.analyzers.Size(scala.Option.empty());
   }
 }

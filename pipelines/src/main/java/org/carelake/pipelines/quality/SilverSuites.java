@@ -19,8 +19,8 @@ import org.carelake.core.schema.ObservationSchema;
 import org.carelake.core.schema.PatientSchema;
 
 /**
- * The check suites of the silver tables: keys complete and unique, patient references resolve to
- * silver.patient, coded values allowed, and vital signs within physiological ranges.
+ * The built-in physiological ranges per LOINC code that the {@code physiological_ranges} and
+ * {@code expected_units} rules of the declarative suites ({@link DeclarativeSuites}) check.
  */
 public final class SilverSuites {
 
@@ -44,42 +44,6 @@ public final class SilverSuites {
   static final String PATIENT_KNOWN = "_patient_known";
 
   private SilverSuites() {}
-
-  public static List<TableSuite> all(SparkSession spark, Lakehouse lakehouse) {
-    Dataset<Row> patientKeys = lakehouse.read(spark, PatientSchema.TABLE).select(col(PatientSchema.PATIENT_KEY).as("_pk")).distinct();
-    List<TableSuite> suites = new ArrayList<>();
-    Check patient = Deequ.check(Severity.ERROR, "silver.patient keys and coded values");
-    patient = Deequ.complete(patient, PatientSchema.PATIENT_KEY);
-    patient = Deequ.unique(patient, PatientSchema.PATIENT_KEY);
-    patient = Deequ.containedIn(patient, PatientSchema.GENDER, new String[] {"male", "female", "other", "unknown"});
-    patient = Deequ.atLeastRows(patient, 1);
-    patient = Deequ.allSatisfy(patient, PatientSchema.BIRTH_DATE + " IS NOT NULL", "every patient has a birth date");
-    suites.add(new TableSuite(PatientSchema.TABLE, Function.identity(), List.of(patient)));
-
-    suites.add(child(EncounterSchema.TABLE, EncounterSchema.ENCOUNTER_KEY, EncounterSchema.PATIENT_KEY, patientKeys, List.of()));
-    suites.add(child(ConditionSchema.TABLE, ConditionSchema.CONDITION_KEY, ConditionSchema.PATIENT_KEY, patientKeys,
-        List.of(ConditionSchema.CODE)));
-    suites.add(child(MedicationRequestSchema.TABLE, MedicationRequestSchema.MEDICATION_REQUEST_KEY,
-        MedicationRequestSchema.PATIENT_KEY, patientKeys, List.of()));
-
-    TableSuite observation = child(ObservationSchema.TABLE, ObservationSchema.OBSERVATION_KEY, ObservationSchema.PATIENT_KEY,
-        patientKeys, List.of(ObservationSchema.CODE));
-    Check ranges = Deequ.check(Severity.ERROR, "silver.observation vital signs and labs within physiological ranges");
-    for (VitalRange range : VITAL_RANGES) {
-      ranges = Deequ.allSatisfy(ranges, rangePredicate(range),
-          String.format(Locale.ROOT, "%s (LOINC %s) within %s-%s %s", range.name(), range.loinc(), fmt(range.min()),
-              fmt(range.max()), range.unit()));
-    }
-    Check units = Deequ.check(Severity.WARNING, "silver.observation vital signs and labs in expected UCUM units");
-    for (String loinc : VITAL_RANGES.stream().map(VitalRange::loinc).distinct().toList()) {
-      units = Deequ.allSatisfy(units, unitPredicate(loinc), "LOINC " + loinc + " recorded in " + expectedUnits(loinc));
-    }
-    List<Check> observationChecks = new ArrayList<>(observation.checks());
-    observationChecks.add(ranges);
-    observationChecks.add(units);
-    suites.add(new TableSuite(observation.table(), observation.prepare(), observationChecks));
-    return suites;
-  }
 
   /**
    * True when the observation and every component with this LOINC code is in range (or has no
@@ -105,28 +69,5 @@ public final class SilverSuites {
     return "NOT (" + bad.replace("@", "") + ") AND NOT exists(" + ObservationSchema.COMPONENTS + ", c -> " + bad.replace("@", "c.") + ")";
   }
 
-  private static String expectedUnits(String loinc) {
-    return VITAL_RANGES.stream().filter(r -> r.loinc().equals(loinc)).map(VitalRange::unit).toList().toString();
-  }
 
-  private static TableSuite child(TableId table, String key, String patientKey, Dataset<Row> patientKeys, List<String> requiredCodes) {
-    Check check = Deequ.check(Severity.ERROR, table + " keys and patient references");
-    check = Deequ.atLeastRows(check, 1);
-    check = Deequ.complete(check, key);
-    check = Deequ.unique(check, key);
-    check = Deequ.complete(check, patientKey);
-    check = Deequ.allSatisfy(check, PATIENT_KNOWN, "every " + patientKey + " exists in silver.patient");
-    for (String code : requiredCodes) {
-      check = Deequ.complete(check, code);
-    }
-    Function<Dataset<Row>, Dataset<Row>> prepare = rows -> rows
-        .join(patientKeys, rows.col(patientKey).equalTo(col("_pk")), "left")
-        .withColumn(PATIENT_KNOWN, col("_pk").isNotNull())
-        .drop("_pk");
-    return new TableSuite(table, prepare, List.of(check));
-  }
-
-  private static String fmt(double v) {
-    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
-  }
 }

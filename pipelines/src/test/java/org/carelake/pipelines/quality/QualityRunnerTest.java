@@ -1,12 +1,15 @@
 package org.carelake.pipelines.quality;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.SparkSession;
+import org.carelake.core.CareLakeException;
 import org.carelake.core.Lakehouse;
 import org.carelake.core.Progress;
 import org.carelake.core.schema.ObservationSchema;
@@ -43,7 +46,7 @@ class QualityRunnerTest {
     Files.write(in.resolve("Observation.ndjson"), observations, StandardCharsets.UTF_8);
     Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
     new FhirIngestJob(spark, lakehouse, TestKeys.pseudonymizer(), Progress.silent()).execute(FhirIngestJob.plan(in));
-    List<TableSuite> suites = SilverSuites.all(spark, lakehouse).stream()
+    List<TableSuite> suites = DeclarativeSuites.build(spark, lakehouse, DeclarativeSuites.load(null)).stream()
         .filter(s -> s.table().equals(ObservationSchema.TABLE) || s.table().name().equals("patient")).toList();
     return new QualityRunner(spark, lakehouse, Progress.silent()).run(suites);
   }
@@ -55,7 +58,12 @@ class QualityRunnerTest {
     assertThat(result.passed()).isTrue();
     assertThat(result.tables()).extracting(t -> t.table() + "=" + t.rows())
         .containsExactlyInAnyOrder("silver.patient=1", "silver.observation=2");
-    assertThat(new QualityLedger(spark, new Lakehouse(dir.resolve("lh"))).verdict(ObservationSchema.TABLE, 0)).isEqualTo("PASS");
+    // The only finding: the test data is from 2020, older than the freshness rule's 1,095 days (a warning).
+    assertThat(new QualityLedger(spark, new Lakehouse(dir.resolve("lh"))).verdict(ObservationSchema.TABLE, 0)).isEqualTo("WARN");
+    assertThat(result.tables().stream().flatMap(t -> t.constraints().stream()).filter(c -> !c.passed()))
+        .extracting(QualityResult.ConstraintOutcome::constraint).singleElement().asString().contains("_epoch_effective_time");
+    assertThat(new QualityLedger(spark, new Lakehouse(dir.resolve("lh"))).verdict(org.carelake.core.schema.PatientSchema.TABLE, 0))
+        .isEqualTo("PASS");
     assertThat(Files.readString(Path.of(result.htmlReport()))).contains("silver.observation").contains("<svg");
     assertThat(Files.readString(Path.of(result.jsonReport()))).contains("\"verdict\" : \"PASS\"");
   }
@@ -75,7 +83,7 @@ class QualityRunnerTest {
     FhirIngestJob job = new FhirIngestJob(spark, lakehouse, TestKeys.pseudonymizer(), Progress.silent());
     assertThat(job.execute(FhirIngestJob.plan(in)).quarantinedByReason()).containsOnlyKeys("DANGLING_REFERENCE");
     assertThat(job.execute(FhirIngestJob.plan(deletes)).silverRowsDeleted()).isEqualTo(1);
-    QualityResult result = new QualityRunner(spark, lakehouse, Progress.silent()).run(SilverSuites.all(spark, lakehouse).stream()
+    QualityResult result = new QualityRunner(spark, lakehouse, Progress.silent()).run(DeclarativeSuites.build(spark, lakehouse, DeclarativeSuites.load(null)).stream()
         .filter(s -> s.table().equals(ObservationSchema.TABLE) || s.table().name().equals("patient")).toList());
     assertThat(result.passed()).isFalse();
     List<String> failed = result.tables().stream().flatMap(t -> t.constraints().stream()).filter(c -> !c.passed())
@@ -84,5 +92,88 @@ class QualityRunnerTest {
         .anyMatch(c -> c.contains("systolic blood pressure (LOINC 8480-6)"))
         .anyMatch(c -> c.contains("exists in silver.patient"));
     assertThat(new QualityLedger(spark, new Lakehouse(dir.resolve("lh"))).verdict(ObservationSchema.TABLE, 0)).isEqualTo("FAIL");
+  }
+
+  private static String observationAt(String id, String patient, String time) {
+    return heartRate(id, patient, 70).replace("2020-01-01T00:00:00Z", time);
+  }
+
+  @Test
+  void eventsBeforeBirthAreReportedByAWarningCheckThatDoesNotStopTheGate(SparkSession spark, @TempDir Path dir) throws Exception {
+    QualityResult result = ingestAndCheck(spark, dir, List.of(patient("p1")),
+        List.of(observationAt("o1", "p1", "1950-06-01T00:00:00Z"), observationAt("o2", "p1", "2020-06-01T00:00:00Z")));
+    assertThat(result.passed()).isTrue();
+    List<QualityResult.ConstraintOutcome> failed = result.tables().stream().flatMap(t -> t.constraints().stream()).filter(c -> !c.passed())
+        .toList();
+    assertThat(failed).extracting(QualityResult.ConstraintOutcome::constraint).anyMatch(c -> c.contains("effective_time not before birth"));
+    assertThat(failed).allMatch(c -> c.severity() == Severity.WARNING);
+    assertThat(failed).extracting(QualityResult.ConstraintOutcome::check).anyMatch(c -> c.startsWith("[major] temporal sanity"));
+  }
+
+  /** Spark jobs started while {@code work} runs. */
+  private static int jobs(SparkSession spark, Runnable work) {
+    java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+    org.apache.spark.scheduler.SparkListener listener = new org.apache.spark.scheduler.SparkListener() {
+      @Override
+      public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart job) {
+        count.incrementAndGet();
+      }
+    };
+    spark.sparkContext().addSparkListener(listener);
+    try {
+      work.run();
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+      return count.get();
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException(e);
+    } finally {
+      spark.sparkContext().removeSparkListener(listener);
+    }
+  }
+
+  private static SuiteFile suite(String yaml) {
+    return SuiteFile.read(new java.io.StringReader(yaml), "test.yaml", DeclarativeSuites.SCHEMAS);
+  }
+
+  @Test
+  void allScanShareableMetricsOfATableAreComputedInOnePass(SparkSession spark, @TempDir Path dir) throws Exception {
+    ingestAndCheck(spark, dir, List.of(patient("p1"), patient("p2")),
+        List.of(heartRate("o1", "p1", 72), heartRate("o2", "p2", 80), bloodPressure("o3", "p1", 120)));
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    String head = "table: silver.observation\nchecks:\n  - name: c\n    severity: major\n    action: fail\n    rules:\n";
+    // Both read silver.patient once (the reference and life-date join); only the number of rules differs.
+    SuiteFile one = suite(head + "      - patient_exists: patient_key\n");
+    SuiteFile many = suite(head + "      - complete: code\n      - complete: patient_key\n      - row_count: {min: 1}\n"
+        + "      - range: {column: value_quantity, min: 0, max: 1000}\n      - physiological_ranges: builtin\n"
+        + "      - expected_units: builtin\n      - not_before_birth: effective_time\n      - not_after_death: effective_time\n"
+        + "      - not_in_future: effective_time\n      - patient_exists: patient_key\n"
+        + "      - freshness: {column: effective_time, max_age_days: 100000}\n");
+    QualityRunner runner = new QualityRunner(spark, lakehouse, Progress.silent());
+    runner.verify(DeclarativeSuites.build(spark, lakehouse, List.of(one)).get(0)); // warm: Delta snapshots of both tables loaded
+    int jobsOne = jobs(spark, () -> runner.verify(DeclarativeSuites.build(spark, lakehouse, List.of(one)).get(0)));
+    int jobsMany = jobs(spark, () -> runner.verify(DeclarativeSuites.build(spark, lakehouse, List.of(many)).get(0)));
+    assertThat(many.checks().get(0).rules()).hasSize(11);
+    // 11 rules (about 40 Deequ constraints with the built-in ranges) cost the jobs one rule costs: one scan.
+    assertThat(jobsMany).isEqualTo(jobsOne);
+  }
+
+  @Test
+  void aBadSuiteFileIsAnErrorNamingFileLineAndFixBeforeAnySparkJob(SparkSession spark, @TempDir Path dir) throws Exception {
+    String head = "table: silver.observation\nchecks:\n  - name: c\n    severity: major\n    action: fail\n    rules:\n";
+    Map<String, String> cases = Map.of(
+        head + "      - complete: no_such_column\n", "line 7: column 'no_such_column' is not in silver.observation",
+        head + "      - is_lovely: code\n", "line 7: unknown check 'is_lovely'",
+        head + "      - range: {column: value_quantity, min: 10, max: 1}\n", "line 7: range has min 10.0 above max 1.0",
+        head + "      - range: {column: value_quantity, min: low}\n", "line 7: range min 'low' is not a number",
+        head.replace("major", "dire") + "      - complete: code\n", "line 4: severity 'dire' is unknown",
+        "table: silver.nothing\nchecks: []\n", "line 1: names table 'silver.nothing'");
+    Path folder = Files.createDirectories(dir.resolve("suites"));
+    for (Map.Entry<String, String> c : cases.entrySet()) {
+      Path file = folder.resolve("silver.observation.yaml");
+      Files.writeString(file, c.getKey());
+      int jobs = jobs(spark, () -> assertThatThrownBy(() -> DeclarativeSuites.load(folder)).isInstanceOf(CareLakeException.class)
+          .hasMessageContaining(file.toString()).hasMessageContaining(c.getValue()).hasMessageContaining("Fix:"));
+      assertThat(jobs).as(c.getValue()).isZero();
+    }
   }
 }

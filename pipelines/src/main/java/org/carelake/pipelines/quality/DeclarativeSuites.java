@@ -1,0 +1,186 @@
+package org.carelake.pipelines.quality;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.unix_timestamp;
+
+import com.amazon.deequ.checks.Check;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+import org.carelake.core.CareLakeException;
+import org.carelake.core.Lakehouse;
+import org.carelake.core.TableId;
+import org.carelake.core.schema.ConditionSchema;
+import org.carelake.core.schema.EncounterSchema;
+import org.carelake.core.schema.GenomicSchema;
+import org.carelake.core.schema.MedicationRequestSchema;
+import org.carelake.core.schema.ObservationSchema;
+import org.carelake.core.schema.PatientSchema;
+import org.carelake.core.schema.WearableMeasurementSchema;
+
+/**
+ * Check suites declared in YAML ({@link SuiteFile}), one file per table: the built-in ones shipped
+ * beside this class (under version control in {@code pipelines/src/main/resources}) and any in a
+ * folder given by the operator, which replace a built-in suite of the same table. All files are
+ * parsed and validated before any Spark job; then each table's rules become Deequ checks run in
+ * one {@code VerificationSuite} pass (scan-shareable metrics in one scan).
+ */
+public final class DeclarativeSuites {
+
+  /** The shipped suites, one per table. */
+  public static final List<String> BUILT_IN = List.of("silver.patient.yaml", "silver.encounter.yaml", "silver.condition.yaml",
+      "silver.medication_request.yaml", "silver.observation.yaml", "silver.wearable_measurement.yaml", "silver.genotype.yaml");
+
+  /** The tables a suite may name, with their columns (validation needs no Spark job). */
+  public static final Map<TableId, StructType> SCHEMAS = Map.of(
+      PatientSchema.TABLE, PatientSchema.SCHEMA,
+      EncounterSchema.TABLE, EncounterSchema.SCHEMA,
+      ConditionSchema.TABLE, ConditionSchema.SCHEMA,
+      MedicationRequestSchema.TABLE, MedicationRequestSchema.SCHEMA,
+      ObservationSchema.TABLE, ObservationSchema.SCHEMA,
+      WearableMeasurementSchema.TABLE, WearableMeasurementSchema.SCHEMA,
+      GenomicSchema.GENOTYPE, GenomicSchema.GENOTYPE_SCHEMA,
+      GenomicSchema.VARIANT, GenomicSchema.VARIANT_SCHEMA);
+
+  private DeclarativeSuites() {}
+
+  /** The built-in suites, with those in {@code folder} (may be null) replacing or adding per table. */
+  public static List<SuiteFile> load(Path folder) {
+    Map<TableId, SuiteFile> byTable = new LinkedHashMap<>();
+    for (String name : BUILT_IN) {
+      try (Reader r = new InputStreamReader(DeclarativeSuites.class.getResourceAsStream("suites/" + name), StandardCharsets.UTF_8)) {
+        SuiteFile suite = SuiteFile.read(r, "suites/" + name + " (built in)", SCHEMAS);
+        byTable.put(suite.table(), suite);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    if (folder != null) {
+      if (!Files.isDirectory(folder)) {
+        throw CareLakeException.badInput("Check suite folder " + folder + " does not exist.", "pass --suites a folder of *.yaml suites.");
+      }
+      try (Stream<Path> files = Files.list(folder)) {
+        for (Path f : files.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList()) {
+          SuiteFile suite = SuiteFile.read(f, SCHEMAS);
+          byTable.put(suite.table(), suite);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return List.copyOf(byTable.values());
+  }
+
+  /** The suites whose tables exist, as Deequ checks. */
+  public static List<TableSuite> build(SparkSession spark, Lakehouse lakehouse, List<SuiteFile> suites) {
+    List<TableSuite> out = new ArrayList<>();
+    for (SuiteFile suite : suites) {
+      if (lakehouse.exists(suite.table())) {
+        out.add(build(spark, lakehouse, suite));
+      }
+    }
+    return out;
+  }
+
+  static TableSuite build(SparkSession spark, Lakehouse lakehouse, SuiteFile suite) {
+    List<Check> checks = new ArrayList<>();
+    String patientJoin = null;
+    boolean lifeDates = false;
+    List<String> freshness = new ArrayList<>();
+    for (SuiteFile.CheckSpec spec : suite.checks()) {
+      Check check = Deequ.check(spec.action() == SuiteFile.Action.FAIL ? Severity.ERROR : Severity.WARNING,
+          "[" + spec.severity() + "] " + spec.name());
+      for (SuiteFile.Rule rule : spec.rules()) {
+        String c = rule.column();
+        Double min = (Double) rule.args().get("min");
+        Double max = (Double) rule.args().get("max");
+        switch (rule.kind()) {
+          case "row_count" -> check = Deequ.rowCount(check, min, max);
+          case "complete" -> check = Deequ.complete(check, c);
+          case "unique" -> check = Deequ.unique(check, c);
+          case "allowed_values" -> check = Deequ.containedIn(check, c, ((List<?>) rule.args().get("values")).stream()
+              .map(Object::toString).toArray(String[]::new));
+          case "range" -> check = Deequ.allSatisfy(check, c + " IS NULL OR (" + (min == null ? "true" : c + " >= " + min) + " AND "
+              + (max == null ? "true" : c + " <= " + max) + ")", c + " within [" + bound(min) + ", " + bound(max) + "]");
+          case "patient_exists" -> {
+            patientJoin = c;
+            check = Deequ.allSatisfy(check, SilverSuites.PATIENT_KNOWN, "every " + c + " exists in silver.patient");
+          }
+          case "physiological_ranges" -> {
+            for (SilverSuites.VitalRange range : SilverSuites.VITAL_RANGES) {
+              check = Deequ.allSatisfy(check, SilverSuites.rangePredicate(range), String.format(Locale.ROOT, "%s (LOINC %s) within %s-%s %s",
+                  range.name(), range.loinc(), bound(range.min()), bound(range.max()), range.unit()));
+            }
+          }
+          case "expected_units" -> {
+            for (String loinc : SilverSuites.VITAL_RANGES.stream().map(SilverSuites.VitalRange::loinc).distinct().toList()) {
+              check = Deequ.allSatisfy(check, SilverSuites.unitPredicate(loinc), "LOINC " + loinc + " recorded in "
+                  + SilverSuites.VITAL_RANGES.stream().filter(r -> r.loinc().equals(loinc)).map(SilverSuites.VitalRange::unit).toList());
+            }
+          }
+          case "not_before_birth" -> {
+            lifeDates = true;
+            check = Deequ.allSatisfy(check, c + " IS NULL OR _birth IS NULL OR to_date(" + c + ") >= _birth", c + " not before birth");
+          }
+          case "not_after_death" -> {
+            lifeDates = true;
+            // a day's grace: a death certificate may be recorded on the day after the time of death
+            check = Deequ.allSatisfy(check, c + " IS NULL OR _death IS NULL OR " + c + " <= _death + INTERVAL 1 DAY", c + " not after death");
+          }
+          case "not_in_future" -> check = Deequ.allSatisfy(check, c + " IS NULL OR " + c + " <= current_timestamp()", c + " not in the future");
+          case "freshness" -> {
+            freshness.add(c);
+            double days = (Double) rule.args().get("max_age_days");
+            check = Deequ.maxAtLeast(check, "_epoch_" + c, Instant.now().getEpochSecond() - days * 86_400,
+                "newest " + c + " within " + bound(days) + " days");
+          }
+          default -> throw new IllegalStateException("rule kind " + rule.kind());
+        }
+      }
+      checks.add(check);
+    }
+    return new TableSuite(suite.table(), prepare(spark, lakehouse, patientJoin, lifeDates, freshness), checks);
+  }
+
+  /** The derived columns the rules need: one join with silver.patient at most, epoch seconds for freshness. */
+  private static Function<Dataset<Row>, Dataset<Row>> prepare(SparkSession spark, Lakehouse lakehouse, String patientColumn,
+      boolean lifeDates, List<String> freshness) {
+    return rows -> {
+      Dataset<Row> out = rows;
+      if (patientColumn != null || lifeDates) {
+        String on = patientColumn != null ? patientColumn : PatientSchema.PATIENT_KEY;
+        Dataset<Row> patients = lakehouse.read(spark, PatientSchema.TABLE).select(col(PatientSchema.PATIENT_KEY).as("_pk"),
+            col(PatientSchema.BIRTH_DATE).as("_birth"), col(PatientSchema.DECEASED_TIME).as("_death")).dropDuplicates("_pk");
+        out = out.join(patients, out.col(on).equalTo(col("_pk")), "left").withColumn(SilverSuites.PATIENT_KNOWN, col("_pk").isNotNull())
+            .drop("_pk");
+      }
+      for (String c : freshness) {
+        out = out.withColumn("_epoch_" + c, unix_timestamp(col(c)));
+      }
+      return out;
+    };
+  }
+
+  private static String bound(Double v) {
+    if (v == null) {
+      return "-";
+    }
+    return v == Math.rint(v) ? Long.toString(v.longValue()) : v.toString();
+  }
+}

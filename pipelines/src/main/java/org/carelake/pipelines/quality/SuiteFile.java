@@ -1,0 +1,242 @@
+package org.carelake.pipelines.quality;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.sql.types.StructType;
+import org.carelake.core.CareLakeException;
+import org.carelake.core.TableId;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+/**
+ * One table's check suite as declared in a YAML file under version control, validated before any
+ * Spark job runs: every problem (unknown table, column, rule, severity or action; a malformed range)
+ * is an error naming the file, the line and the fix.
+ *
+ * <pre>
+ * table: silver.observation
+ * checks:
+ *   - name: keys and patient references
+ *     severity: critical        # critical | major | minor: how bad, for the report
+ *     action: fail              # fail (the step exits 1, nothing downstream advances) | warn
+ *     rules:
+ *       - row_count: {min: 1}
+ *       - complete: observation_key
+ *       - unique: observation_key
+ *       - patient_exists: patient_key
+ *       - allowed_values: {column: status, values: [final, amended]}
+ *       - range: {column: value_quantity, min: 0, max: 1000}
+ *       - physiological_ranges: builtin
+ *       - not_before_birth: effective_time
+ * </pre>
+ */
+public record SuiteFile(String source, TableId table, List<CheckSpec> checks) {
+
+  /** What happens when a check fails. */
+  public enum Action { FAIL, WARN }
+
+  public static final Set<String> SEVERITIES = Set.of("critical", "major", "minor");
+
+  /** A rule: its kind, its arguments and where it was declared. */
+  public record Rule(String kind, Map<String, Object> args, int line) {
+    public String column() {
+      return (String) args.get("column");
+    }
+  }
+
+  public record CheckSpec(String name, String severity, Action action, List<Rule> rules, int line) {}
+
+  /** Rule kinds and the arguments each takes ({@code column} may be given as the rule's scalar value). */
+  static final Map<String, Set<String>> RULES = Map.ofEntries(
+      Map.entry("row_count", Set.of("min", "max")),
+      Map.entry("complete", Set.of("column")),
+      Map.entry("unique", Set.of("column")),
+      Map.entry("patient_exists", Set.of("column")),
+      Map.entry("allowed_values", Set.of("column", "values")),
+      Map.entry("range", Set.of("column", "min", "max")),
+      Map.entry("physiological_ranges", Set.of("column")),
+      Map.entry("expected_units", Set.of("column")),
+      Map.entry("not_before_birth", Set.of("column")),
+      Map.entry("not_after_death", Set.of("column")),
+      Map.entry("not_in_future", Set.of("column")),
+      Map.entry("freshness", Set.of("column", "max_age_days")));
+
+  /** Reads and validates a suite; {@code schemas} are the tables suites may name, with their columns. */
+  public static SuiteFile read(Reader reader, String source, Map<TableId, StructType> schemas) {
+    Node root;
+    try {
+      root = new Yaml().compose(reader);
+    } catch (YAMLException e) {
+      throw CareLakeException.badInput("Check suite " + source + " is not valid YAML: " + e.getMessage().split("\n")[0] + ".",
+          "fix the YAML syntax (indentation, colons, lists with '-').");
+    }
+    if (!(root instanceof MappingNode top)) {
+      throw bad(source, root == null ? 1 : line(root), "is not a mapping with 'table' and 'checks'", "start the file with 'table: <layer.name>'.");
+    }
+    Map<String, Node> fields = fields(top, source, Set.of("table", "checks"));
+    Node tableNode = require(fields, "table", source, top);
+    String tableName = scalar(tableNode, source, "table");
+    TableId table = schemas.keySet().stream().filter(t -> t.qualifiedName().equals(tableName)).findFirst()
+        .orElseThrow(() -> bad(source, line(tableNode), "names table '" + tableName + "', which has no known schema",
+            "use one of " + schemas.keySet().stream().map(TableId::qualifiedName).sorted().toList() + "."));
+    StructType schema = schemas.get(table);
+    Node checksNode = require(fields, "checks", source, top);
+    if (!(checksNode instanceof SequenceNode list) || list.getValue().isEmpty()) {
+      throw bad(source, line(checksNode), "'checks' must be a non-empty list", "write each check as '- name: ...'.");
+    }
+    List<CheckSpec> checks = new ArrayList<>();
+    for (Node c : list.getValue()) {
+      if (!(c instanceof MappingNode check)) {
+        throw bad(source, line(c), "a check must be a mapping with name, severity, action and rules", "see the other suites for the shape.");
+      }
+      Map<String, Node> f = fields(check, source, Set.of("name", "severity", "action", "rules"));
+      String name = scalar(require(f, "name", source, check), source, "name");
+      Node severityNode = require(f, "severity", source, check);
+      String severity = scalar(severityNode, source, "severity").toLowerCase(Locale.ROOT);
+      if (!SEVERITIES.contains(severity)) {
+        throw bad(source, line(severityNode), "severity '" + severity + "' is unknown", "use critical, major or minor.");
+      }
+      Node actionNode = require(f, "action", source, check);
+      String actionText = scalar(actionNode, source, "action").toLowerCase(Locale.ROOT);
+      Action action = switch (actionText) {
+        case "fail" -> Action.FAIL;
+        case "warn" -> Action.WARN;
+        case "quarantine" -> throw bad(source, line(actionNode), "action 'quarantine' is not available yet",
+            "use fail (the step exits 1) or warn; moving failing rows to a quarantine table is planned.");
+        default -> throw bad(source, line(actionNode), "action '" + actionText + "' is unknown", "use fail or warn.");
+      };
+      Node rulesNode = require(f, "rules", source, check);
+      if (!(rulesNode instanceof SequenceNode rules) || rules.getValue().isEmpty()) {
+        throw bad(source, line(rulesNode), "'rules' must be a non-empty list", "write each rule as '- complete: <column>'.");
+      }
+      List<Rule> parsed = new ArrayList<>();
+      for (Node r : rules.getValue()) {
+        parsed.add(rule(r, source, schema, table));
+      }
+      checks.add(new CheckSpec(name, severity, action, parsed, line(check)));
+    }
+    return new SuiteFile(source, table, checks);
+  }
+
+  private static Rule rule(Node node, String source, StructType schema, TableId table) {
+    if (!(node instanceof MappingNode m) || m.getValue().size() != 1) {
+      throw bad(source, line(node), "a rule is one 'kind: argument' pair", "e.g. '- complete: patient_key' or '- range: {column: x, min: 0, max: 1}'.");
+    }
+    NodeTuple t = m.getValue().get(0);
+    String kind = scalar(t.getKeyNode(), source, "rule");
+    Set<String> allowed = RULES.get(kind);
+    if (allowed == null) {
+      throw bad(source, line(t.getKeyNode()), "unknown check '" + kind + "'", "use one of " + RULES.keySet().stream().sorted().toList() + ".");
+    }
+    Map<String, Object> args = new LinkedHashMap<>();
+    Node value = t.getValueNode();
+    if (value instanceof ScalarNode s) {
+      if (!s.getValue().equals("builtin")) {
+        args.put("column", s.getValue());
+      }
+    } else if (value instanceof MappingNode argsNode) {
+      for (NodeTuple a : argsNode.getValue()) {
+        String key = scalar(a.getKeyNode(), source, "argument");
+        if (!allowed.contains(key)) {
+          throw bad(source, line(a.getKeyNode()), kind + " takes no argument '" + key + "'", "its arguments are " + allowed.stream().sorted().toList() + ".");
+        }
+        if (a.getValueNode() instanceof SequenceNode values) {
+          List<String> items = new ArrayList<>();
+          values.getValue().forEach(v -> items.add(scalar(v, source, key)));
+          args.put(key, items);
+        } else {
+          args.put(key, scalar(a.getValueNode(), source, key));
+        }
+      }
+    } else {
+      throw bad(source, line(value), kind + " needs a column name or a mapping of arguments", "e.g. '- " + kind + ": patient_key'.");
+    }
+    int line = line(node);
+    String column = (String) args.get("column");
+    boolean needsColumn = !kind.equals("row_count") && !kind.equals("physiological_ranges") && !kind.equals("expected_units");
+    if (needsColumn && column == null) {
+      throw bad(source, line, kind + " needs a column", "name one of " + table + "'s columns.");
+    }
+    if (column != null && !List.of(schema.fieldNames()).contains(column)) {
+      throw bad(source, line, "column '" + column + "' is not in " + table, "its columns are " + List.of(schema.fieldNames()) + ".");
+    }
+    for (String bound : List.of("min", "max", "max_age_days")) {
+      Object v = args.get(bound);
+      if (v != null) {
+        try {
+          args.put(bound, Double.parseDouble((String) v));
+        } catch (NumberFormatException e) {
+          throw bad(source, line, kind + " " + bound + " '" + v + "' is not a number", "write a plain number, e.g. " + bound + ": 250.");
+        }
+      }
+    }
+    if (args.get("min") instanceof Double min && args.get("max") instanceof Double max && min > max) {
+      throw bad(source, line, kind + " has min " + min + " above max " + max, "swap them or fix the bound.");
+    }
+    if (kind.equals("range") && args.get("min") == null && args.get("max") == null) {
+      throw bad(source, line, "range needs min, max or both", "e.g. '- range: {column: " + column + ", min: 0, max: 250}'.");
+    }
+    if (kind.equals("allowed_values") && !(args.get("values") instanceof List<?> l && !l.isEmpty())) {
+      throw bad(source, line, "allowed_values needs a non-empty list of values", "e.g. values: [male, female, other, unknown].");
+    }
+    if (kind.equals("freshness") && args.get("max_age_days") == null) {
+      throw bad(source, line, "freshness needs max_age_days", "e.g. '- freshness: {column: " + column + ", max_age_days: 30}'.");
+    }
+    return new Rule(kind, args, line);
+  }
+
+  private static Map<String, Node> fields(MappingNode node, String source, Set<String> allowed) {
+    Map<String, Node> out = new LinkedHashMap<>();
+    for (NodeTuple t : node.getValue()) {
+      String key = scalar(t.getKeyNode(), source, "key");
+      if (!allowed.contains(key)) {
+        throw bad(source, line(t.getKeyNode()), "unknown key '" + key + "'", "the keys here are " + allowed.stream().sorted().toList() + ".");
+      }
+      out.put(key, t.getValueNode());
+    }
+    return out;
+  }
+
+  private static Node require(Map<String, Node> fields, String key, String source, Node parent) {
+    Node n = fields.get(key);
+    if (n == null) {
+      throw bad(source, line(parent), "'" + key + "' is missing", "add '" + key + ": ...'.");
+    }
+    return n;
+  }
+
+  private static String scalar(Node node, String source, String what) {
+    if (!(node instanceof ScalarNode s) || s.getValue().isBlank()) {
+      throw bad(source, line(node), what + " must be a single value", "write it on one line, e.g. '" + what + ": value'.");
+    }
+    return s.getValue().trim();
+  }
+
+  private static int line(Node node) {
+    return node.getStartMark().getLine() + 1;
+  }
+
+  private static CareLakeException bad(String source, int line, String problem, String fix) {
+    return CareLakeException.badInput("Check suite " + source + " line " + line + ": " + problem + ".", fix);
+  }
+
+  /** Reads a suite from a file. */
+  public static SuiteFile read(java.nio.file.Path file, Map<TableId, StructType> schemas) {
+    try (Reader r = java.nio.file.Files.newBufferedReader(file)) {
+      return read(r, file.toString(), schemas);
+    } catch (IOException e) {
+      throw CareLakeException.badInput("Cannot read check suite " + file + ": " + e.getMessage() + ".", "check the path.");
+    }
+  }
+}
