@@ -155,7 +155,7 @@ public final class DeclarativeSuites {
       }
       checks.add(check);
     }
-    return new TableSuite(suite.table(), prepare(spark, lakehouse, patientJoin, lifeDates, freshness), checks);
+    return new TableSuite(suite.table(), prepare(spark, lakehouse, patientJoin, lifeDates, freshness), checks, suite.anomalies());
   }
 
   /** The derived columns the rules need: one join with silver.patient at most, epoch seconds for freshness. */

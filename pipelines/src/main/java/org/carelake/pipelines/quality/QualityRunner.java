@@ -6,6 +6,7 @@ import com.amazon.deequ.VerificationResult;
 import com.amazon.deequ.VerificationRunBuilder;
 import com.amazon.deequ.VerificationSuite;
 import com.amazon.deequ.checks.Check;
+import java.nio.file.Path;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -61,7 +62,7 @@ public final class QualityRunner {
     Instant started = Instant.now();
     List<QualityResult.TableVerdict> verdicts = new ArrayList<>();
     for (TableSuite suite : suites) {
-      verdicts.add(verify(suite));
+      verdicts.add(verify(suite, runId, started));
     }
     List<Row> rows = new ArrayList<>();
     for (QualityResult.TableVerdict v : verdicts) {
@@ -81,6 +82,19 @@ public final class QualityRunner {
   }
 
   QualityResult.TableVerdict verify(TableSuite suite) {
+    return verify(suite, null, null);
+  }
+
+  /**
+   * Deequ's metrics repository in the lakehouse (a JSON file Deequ owns): every run's metrics keyed by
+   * table, Delta version, run id and time; the history anomaly checks compare against.
+   */
+  public Path metricsRepository() {
+    return lakehouse.root().resolve("_metrics").resolve("quality-metrics.json");
+  }
+
+  /** One table's checks in one pass; with a run id, its metrics are saved and its anomaly rules judged against earlier runs. */
+  QualityResult.TableVerdict verify(TableSuite suite, String runId, Instant started) {
     long version = lakehouse.version(spark, suite.table()).orElseThrow();
     // Read the exact version the verdict is recorded for, even if a writer commits meanwhile.
     Dataset<Row> data = suite.prepare().apply(lakehouse.readAt(spark, suite.table(), version));
@@ -91,6 +105,9 @@ public final class QualityRunner {
           .addRequiredAnalyzer(sizeAnalyzer());
       for (Check check : suite.checks()) {
         builder = builder.addCheck(check);
+      }
+      if (runId != null) {
+        builder = Anomalies.withHistory(builder, spark, metricsRepository(), suite, version, runId, started);
       }
       VerificationResult result = builder.run();
       Dataset<Row> outcomes = VerificationResult.checkResultsAsDataFrame(spark, result, VerificationResult.checkResultsAsDataFrame$default$3());

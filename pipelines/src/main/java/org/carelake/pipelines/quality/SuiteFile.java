@@ -41,7 +41,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  *       - not_before_birth: effective_time
  * </pre>
  */
-public record SuiteFile(String source, TableId table, List<CheckSpec> checks) {
+public record SuiteFile(String source, TableId table, List<CheckSpec> checks, List<AnomalySpec> anomalies) {
 
   /** What happens when a check fails. */
   public enum Action { FAIL, WARN }
@@ -56,6 +56,18 @@ public record SuiteFile(String source, TableId table, List<CheckSpec> checks) {
   }
 
   public record CheckSpec(String name, String severity, Action action, List<Rule> rules, int line) {}
+
+  /**
+   * A metric watched across runs with one of Deequ's anomaly detection strategies: {@code row_count},
+   * {@code completeness} or {@code mean} of a column (optionally {@code where} a SQL filter holds),
+   * judged by {@code relative_rate_of_change} (new / previous within [max_decrease, max_increase])
+   * or {@code absolute_change} (new - previous within [-max_decrease, max_increase]).
+   */
+  public record AnomalySpec(String name, String severity, Action action, String metric, String column, String where, String strategy,
+      Double maxDecrease, Double maxIncrease, int line) {}
+
+  static final Set<String> METRICS = Set.of("row_count", "completeness", "mean");
+  static final Set<String> STRATEGIES = Set.of("relative_rate_of_change", "absolute_change");
 
   /** Rule kinds and the arguments each takes ({@code column} may be given as the rule's scalar value). */
   static final Map<String, Set<String>> RULES = Map.ofEntries(
@@ -84,7 +96,7 @@ public record SuiteFile(String source, TableId table, List<CheckSpec> checks) {
     if (!(root instanceof MappingNode top)) {
       throw bad(source, root == null ? 1 : line(root), "is not a mapping with 'table' and 'checks'", "start the file with 'table: <layer.name>'.");
     }
-    Map<String, Node> fields = fields(top, source, Set.of("table", "checks"));
+    Map<String, Node> fields = fields(top, source, Set.of("table", "checks", "anomalies"));
     Node tableNode = require(fields, "table", source, top);
     String tableName = scalar(tableNode, source, "table");
     TableId table = schemas.keySet().stream().filter(t -> t.qualifiedName().equals(tableName)).findFirst()
@@ -126,7 +138,74 @@ public record SuiteFile(String source, TableId table, List<CheckSpec> checks) {
       }
       checks.add(new CheckSpec(name, severity, action, parsed, line(check)));
     }
-    return new SuiteFile(source, table, checks);
+    List<AnomalySpec> anomalies = new ArrayList<>();
+    Node anomaliesNode = fields.get("anomalies");
+    if (anomaliesNode != null) {
+      if (!(anomaliesNode instanceof SequenceNode alist)) {
+        throw bad(source, line(anomaliesNode), "'anomalies' must be a list", "write each as '- name: ...'.");
+      }
+      for (Node a : alist.getValue()) {
+        anomalies.add(anomaly(a, source, schema, table));
+      }
+    }
+    return new SuiteFile(source, table, checks, anomalies);
+  }
+
+  private static AnomalySpec anomaly(Node node, String source, StructType schema, TableId table) {
+    if (!(node instanceof MappingNode m)) {
+      throw bad(source, line(node), "an anomaly rule must be a mapping", "give name, severity, action, metric, strategy and bounds.");
+    }
+    Map<String, Node> f = fields(m, source, Set.of("name", "severity", "action", "metric", "column", "where", "strategy", "max_decrease",
+        "max_increase"));
+    String name = scalar(require(f, "name", source, m), source, "name");
+    Node severityNode = require(f, "severity", source, m);
+    String severity = scalar(severityNode, source, "severity").toLowerCase(Locale.ROOT);
+    if (!SEVERITIES.contains(severity)) {
+      throw bad(source, line(severityNode), "severity '" + severity + "' is unknown", "use critical, major or minor.");
+    }
+    Node actionNode = require(f, "action", source, m);
+    String actionText = scalar(actionNode, source, "action").toLowerCase(Locale.ROOT);
+    Action action = switch (actionText) {
+      case "fail" -> Action.FAIL;
+      case "warn" -> Action.WARN;
+      default -> throw bad(source, line(actionNode), "action '" + actionText + "' is unknown for an anomaly", "use fail or warn.");
+    };
+    Node metricNode = require(f, "metric", source, m);
+    String metric = scalar(metricNode, source, "metric");
+    if (!METRICS.contains(metric)) {
+      throw bad(source, line(metricNode), "metric '" + metric + "' is unknown", "use one of " + METRICS.stream().sorted().toList() + ".");
+    }
+    String column = f.containsKey("column") ? scalar(f.get("column"), source, "column") : null;
+    if (!metric.equals("row_count") && column == null) {
+      throw bad(source, line(metricNode), metric + " needs a column", "add 'column: <name>'.");
+    }
+    if (column != null && !List.of(schema.fieldNames()).contains(column)) {
+      throw bad(source, line(f.get("column")), "column '" + column + "' is not in " + table, "its columns are " + List.of(schema.fieldNames()) + ".");
+    }
+    Node strategyNode = require(f, "strategy", source, m);
+    String strategy = scalar(strategyNode, source, "strategy");
+    if (!STRATEGIES.contains(strategy)) {
+      throw bad(source, line(strategyNode), "strategy '" + strategy + "' is unknown", "use relative_rate_of_change or absolute_change.");
+    }
+    Double down = f.containsKey("max_decrease") ? number(f.get("max_decrease"), source, "max_decrease") : null;
+    Double up = f.containsKey("max_increase") ? number(f.get("max_increase"), source, "max_increase") : null;
+    if (down == null && up == null) {
+      throw bad(source, line(m), "an anomaly rule needs max_decrease, max_increase or both", "e.g. max_decrease: 0.5.");
+    }
+    if ((down != null && down < 0) || (up != null && up < 0)) {
+      throw bad(source, line(m), "max_decrease and max_increase are sizes of change, not signed", "write them as positive numbers.");
+    }
+    String where = f.containsKey("where") ? scalar(f.get("where"), source, "where") : null;
+    return new AnomalySpec(name, severity, action, metric, column, where, strategy, down, up, line(m));
+  }
+
+  private static double number(Node node, String source, String what) {
+    String v = scalar(node, source, what);
+    try {
+      return Double.parseDouble(v);
+    } catch (NumberFormatException e) {
+      throw bad(source, line(node), what + " '" + v + "' is not a number", "write a plain number.");
+    }
   }
 
   private static Rule rule(Node node, String source, StructType schema, TableId table) {

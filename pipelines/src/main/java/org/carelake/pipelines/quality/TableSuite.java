@@ -10,9 +10,12 @@ import org.carelake.core.TableId;
 /**
  * The checks of one table. {@code prepare} may add derived columns the checks need (e.g. whether a
  * row's patient_key exists in silver.patient), so all checks of a table still run in one Deequ pass.
+ * {@code anomalies} are metrics compared with the table's earlier runs in the metrics repository.
  */
-public record TableSuite(TableId table, Function<Dataset<Row>, Dataset<Row>> prepare, List<Check> checks) {
+public record TableSuite(TableId table, Function<Dataset<Row>, Dataset<Row>> prepare, List<Check> checks,
+    List<SuiteFile.AnomalySpec> anomalies) {
   public TableSuite {
     checks = List.copyOf(checks);
+    anomalies = List.copyOf(anomalies);
   }
 }

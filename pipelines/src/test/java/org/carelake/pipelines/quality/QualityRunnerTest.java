@@ -176,4 +176,27 @@ class QualityRunnerTest {
       assertThat(jobs).as(c.getValue()).isZero();
     }
   }
+
+  @Test
+  void metricsOfEveryRunAreKeptAndARowCountDropIsAnAnomalyWithItsAction(SparkSession spark, @TempDir Path dir) throws Exception {
+    ingestAndCheck(spark, dir, List.of(patient("p1")), List.of(heartRate("o1", "p1", 70), heartRate("o2", "p1", 72),
+        heartRate("o3", "p1", 74), heartRate("o4", "p1", 76)));
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    SuiteFile watched = suite("table: silver.observation\nchecks:\n  - name: c\n    severity: minor\n    action: warn\n    rules:\n"
+        + "      - complete: code\nanomalies:\n  - name: rows do not halve\n    severity: critical\n    action: fail\n"
+        + "    metric: row_count\n    strategy: relative_rate_of_change\n    max_decrease: 0.5\n");
+    QualityRunner runner = new QualityRunner(spark, lakehouse, Progress.silent());
+    assertThat(runner.run(DeclarativeSuites.build(spark, lakehouse, List.of(watched))).passed()).isTrue();
+    assertThat(runner.run(DeclarativeSuites.build(spark, lakehouse, List.of(watched))).passed()).as("same data, no anomaly").isTrue();
+    String kept = lakehouse.read(spark, ObservationSchema.TABLE).agg(org.apache.spark.sql.functions.min("observation_key")).head().getString(0);
+    io.delta.tables.DeltaTable.forPath(spark, lakehouse.tablePath(ObservationSchema.TABLE).toString()).delete("observation_key <> '" + kept + "'");
+    QualityResult dropped = runner.run(DeclarativeSuites.build(spark, lakehouse, List.of(watched)));
+    assertThat(dropped.passed()).isFalse();
+    assertThat(dropped.tables().get(0).constraints()).filteredOn(c -> !c.passed()).singleElement()
+        .satisfies(c -> assertThat(c.check()).isEqualTo("[critical] rows do not halve"));
+    // Every run's metrics, keyed by table, Delta version and run id, are in Deequ's repository in the lakehouse.
+    String history = Files.readString(runner.metricsRepository());
+    assertThat(history).containsPattern("\"delta_version\"\\s*:\\s*\"1\"").containsPattern("\"table\"\\s*:\\s*\"silver.observation\"")
+        .contains("run_id");
+  }
 }
