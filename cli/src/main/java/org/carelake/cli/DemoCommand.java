@@ -99,6 +99,11 @@ public final class DemoCommand implements Callable<Integer> {
           + " error-level constraints failed, so no model is trained on this data.", "see " + quality.htmlReport() + ".");
     }
 
+    var dataBias = new org.carelake.pipelines.quality.DataBias(spark, lakehouse);
+    var biasConfig = org.carelake.pipelines.quality.DataBias.config(null);
+    var dataBiasReport = dataBias.write(dataBias.compute(biasConfig, population.referenceDate, null), biasConfig);
+    progress.detail("data bias (representation and coverage per group): " + dataBiasReport.html());
+
     progress.step("cohort, features, model, bias audit and registry: " + definition.name());
     TrainJob.Result trained = TrainCommand.run(context, definition, 1.0, progress);
 
@@ -130,8 +135,9 @@ public final class DemoCommand implements Callable<Integer> {
         trained.trainingSet().rowCount(), trained.trainingSet().contentHash().substring(0, 16), trained.trainingSet().id());
     out.printf("Model AUROC (test): %.3f%n", trained.run().aurocTest());
     out.printf("Registry: %s v%d at %s%n", trained.version().model(), trained.version().version(), trained.version().directory());
-    out.printf("Reports:%n  quality    %s%n             %s%n  attrition  %s%n  bias       %s%n             %s%n", quality.htmlReport(),
-        quality.jsonReport(), lakehouse.reportsDir().resolve("cohorts").resolve(definition.name() + "-attrition.html"),
+    out.printf("Reports:%n  quality    %s%n             %s%n  data bias  %s%n             %s%n  attrition  %s%n  bias       %s%n"
+            + "             %s%n", quality.htmlReport(), quality.jsonReport(), dataBiasReport.html(), dataBiasReport.json(),
+        lakehouse.reportsDir().resolve("cohorts").resolve(definition.name() + "-attrition.html"),
         trained.biasReport().html(), trained.biasReport().json());
     out.printf("Try: ./carelake sql --lakehouse %s \"SELECT count(*) FROM silver.patient\"%n", lakehouse.root());
     out.flush();

@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code quality run}: Deequ checks of the silver tables, with a gate. */
 @Command(name = "quality", mixinStandardHelpOptions = true, description = "Data quality checks (Deequ) and reports.",
-    subcommands = QualityCommand.Run.class)
+    subcommands = {QualityCommand.Run.class, QualityCommand.Bias.class})
 public final class QualityCommand implements Runnable {
 
   @Spec CommandSpec spec;
@@ -50,6 +50,42 @@ public final class QualityCommand implements Runnable {
         throw CareLakeException.gateFailed("Quality gate failed: " + result.failedErrors() + " error-level constraints failed.",
             "see " + result.htmlReport() + ", fix the data or its source, and re-ingest.");
       }
+      return 0;
+    }
+  }
+
+  @Command(name = "bias", mixinStandardHelpOptions = true,
+      description = {"Data bias on the full tables: representation of each sex, race, ethnicity, age band and payer group (and",
+          "pairwise intersections) against reference shares, coverage of key fields per group against the best-covered",
+          "group, and outcome prevalence per group for --label. Writes reports/bias/data-bias.html and .json; counts under",
+          "11 suppressed, small groups marked insufficient data."},
+      footer = {"", "Example:", "  ./carelake quality bias --label gold.cohort_incident_hypertension_5y.outcome_label"})
+  static final class Bias implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Reference shares, thresholds and coverage indicators (default: built in).")
+    java.nio.file.Path config;
+
+    @Option(names = "--label", paramLabel = "TABLE.COLUMN", description = "A 0/1 outcome keyed by patient_key, e.g. a cohort's outcome.")
+    String label;
+
+    @Option(names = "--as-of", paramLabel = "DATE", description = "Date ages are computed at (default: today).")
+    java.time.LocalDate asOf;
+
+    @Override
+    public Integer call() {
+      var cfg = org.carelake.pipelines.quality.DataBias.config(config);
+      CliContext context = new CliContext(global);
+      var bias = new org.carelake.pipelines.quality.DataBias(context.spark(), context.lakehouse());
+      var report = bias.compute(cfg, asOf == null ? java.time.LocalDate.now() : asOf, label);
+      var written = bias.write(report, cfg);
+      var out = spec.commandLine().getOut();
+      out.printf("Data bias: %s patients, %d groups, %d intersections, %d findings%n", org.carelake.core.Suppression.display(report.patients()),
+          report.groups().size(), report.intersections().size(), report.flags().size());
+      report.flags().forEach(f -> out.printf("  %s%n", f));
+      out.printf("  report: %s%n  json:   %s%n", written.html(), written.json());
+      out.flush();
       return 0;
     }
   }

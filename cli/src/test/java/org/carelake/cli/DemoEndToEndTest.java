@@ -94,6 +94,12 @@ class DemoEndToEndTest {
     }
     assertThat(Files.readString(lakehouseDir.resolve("reports/bias/incident-hypertension-5y-bias-report.html"))).contains("<svg");
     assertThat(Files.readString(lakehouseDir.resolve("reports/quality/quality-report.html"))).contains("PASS");
+    assertThat(Files.readString(lakehouseDir.resolve("reports/bias/data-bias.html"))).contains("Representation").contains("<svg");
+    JsonNode dataBias = new ObjectMapper().readTree(lakehouseDir.resolve("reports/bias/data-bias.json").toFile());
+    for (JsonNode group : dataBias.path("groups")) {
+      String shown = group.path("patientsShown").asText();
+      assertThat(shown.equals("<11") || Long.parseLong(shown) >= 11).as("data bias counts suppressed: " + shown).isTrue();
+    }
   }
 
   @Test

@@ -1,0 +1,82 @@
+package org.carelake.pipelines.quality;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+import org.carelake.core.Lakehouse;
+import org.carelake.core.Progress;
+import org.carelake.core.testing.SparkExtension;
+import org.carelake.core.testing.TestKeys;
+import org.carelake.pipelines.fhir.FhirIngestJob;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Data bias on a population written here: representation, coverage, suppression and small groups. */
+@ExtendWith(SparkExtension.class)
+class DataBiasTest {
+
+  @Test
+  void underRepresentedAndUnderCoveredGroupsAreFlaggedAndSmallCountsNeverShown(SparkSession spark, @TempDir Path dir) throws Exception {
+    List<String> patients = new ArrayList<>();
+    List<String> observations = new ArrayList<>();
+    for (int i = 0; i < 75; i++) {
+      String gender = i < 45 ? "female" : i < 70 ? "male" : "other";
+      patients.add("{\"resourceType\":\"Patient\",\"id\":\"p" + i + "\",\"gender\":\"" + gender + "\",\"birthDate\":\"1970-01-01\"}");
+      if (i < 30) { // 30 of 45 women have an HbA1c, no man does
+        observations.add("{\"resourceType\":\"Observation\",\"id\":\"o" + i + "\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":"
+            + "\"http://loinc.org\",\"code\":\"4548-4\"}]},\"subject\":{\"reference\":\"Patient/p" + i + "\"},"
+            + "\"effectiveDateTime\":\"2024-01-01T00:00:00Z\",\"valueQuantity\":{\"value\":5.6,\"code\":\"%\"}}");
+      }
+    }
+    Path in = Files.createDirectories(dir.resolve("in"));
+    Files.write(in.resolve("Patient.ndjson"), patients, StandardCharsets.UTF_8);
+    Files.write(in.resolve("Observation.ndjson"), observations, StandardCharsets.UTF_8);
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    new FhirIngestJob(spark, lakehouse, TestKeys.pseudonymizer(), Progress.silent()).execute(FhirIngestJob.plan(in));
+    Path config = dir.resolve("bias.yaml");
+    Files.writeString(config, "min_group: 20\nflag_ratio: 0.8\nreference:\n  sex: {female: 0.5, male: 0.5}\n"
+        + "coverage:\n  hba1c: {table: silver.observation, where: \"code = '4548-4'\"}\n  genotype: {table: silver.genomic_sample}\n");
+
+    DataBias bias = new DataBias(spark, lakehouse);
+    DataBias.Config cfg = DataBias.config(config);
+    DataBias.Report report = bias.compute(cfg, LocalDate.of(2025, 1, 1), null);
+
+    assertThat(report.patients()).isEqualTo(75);
+    DataBias.Group female = group(report, "sex", "female");
+    DataBias.Group male = group(report, "sex", "male");
+    DataBias.Group other = group(report, "sex", "other");
+    assertThat(female.share()).isEqualTo(45.0 / 75);
+    assertThat(male.representationRatio()).isCloseTo((25.0 / 75) / 0.5, org.assertj.core.api.Assertions.within(1e-9));
+    assertThat(male.underRepresented()).isTrue();
+    assertThat(female.underRepresented()).isFalse();
+    assertThat(female.coverage().get("hba1c")).isEqualTo(30.0 / 45);
+    assertThat(male.coverage().get("hba1c")).isEqualTo(0.0);
+    assertThat(female.coverage().get("genotype")).as("no genomic table: nobody covered").isEqualTo(0.0);
+    // 5 "other": the count and every rate of the group are withheld
+    assertThat(other.patientsShown()).isEqualTo("<11");
+    assertThat(other.share()).isNull();
+    assertThat(other.coverage().get("hba1c")).isEqualTo("withheld (<11)");
+    assertThat(report.flags()).anyMatch(f -> f.startsWith("representation: sex = male"))
+        .anyMatch(f -> f.startsWith("hba1c: sex = male"));
+    // the age band of everyone (55 at the as-of date) is one group; intersections pair every attribute
+    assertThat(group(report, "age_band", "40-64").patientsShown()).isEqualTo("75");
+    assertThat(report.intersections()).anyMatch(g -> g.attribute().equals("sex x age_band") && g.value().equals("female / 40-64"));
+
+    var written = bias.write(report, cfg);
+    String html = Files.readString(written.html());
+    assertThat(html).contains("<svg").contains("Coverage: patients with hba1c").contains("&lt;11");
+    String json = Files.readString(written.json());
+    assertThat(json).doesNotContain("\"patients\" : 5,").contains("\"patientsShown\" : \"<11\"");
+  }
+
+  private static DataBias.Group group(DataBias.Report report, String attribute, String value) {
+    return report.groups().stream().filter(g -> g.attribute().equals(attribute) && g.value().equals(value)).findFirst().orElseThrow();
+  }
+}
