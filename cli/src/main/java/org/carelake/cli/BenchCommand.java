@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code bench <what>}: measured speed against a plain peer in the same run. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks against plain Spark peers, same run, same data.",
-    subcommands = {BenchCommand.Fhir.class, BenchCommand.Pit.class, BenchCommand.Wearables.class, BenchCommand.Vcf.class})
+    subcommands = {BenchCommand.Fhir.class, BenchCommand.Pit.class, BenchCommand.Wearables.class, BenchCommand.Vcf.class,
+        BenchCommand.Quality.class})
 public final class BenchCommand implements Runnable {
 
   @Spec CommandSpec spec;
@@ -510,6 +511,161 @@ public final class BenchCommand implements Runnable {
       } catch (IOException | InterruptedException e) {
         return "bcftools";
       }
+    }
+  }
+
+  @Command(name = "quality", mixinStandardHelpOptions = true,
+      description = {"A suite of about 30 checks (completeness, completeness per sex and race group, allowed values, ranges per LOINC code,",
+          "time sanity, freshness, uniqueness) on a generated observation table, run by CareLake (declarative suite -> one Deequ",
+          "pass), vs one hand-written Spark aggregation computing the same metrics (peer); the scan-shareable part alone and the",
+          "whole suite with uniqueness. Wall time and Spark jobs; best of --repeat runs, alternating."})
+  static final class Quality implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--rows", defaultValue = "5000000", description = "Observation rows (default: ${DEFAULT-VALUE}).")
+    long rows;
+
+    @Mixin BenchOptions bench;
+
+    static final String[] CODES = {"8867-4", "8480-6", "8462-4", "39156-5", "29463-7", "8302-2", "4548-4", "2339-0"};
+    static final String[] RACES = {"White", "Black or African American", "Asian", "American Indian or Alaska Native", "Other"};
+
+    @Override
+    public Integer call() throws IOException {
+      CliContext context = new CliContext(global);
+      Progress progress = new Progress(context.progressStream(), 0);
+      SparkSession spark = context.spark();
+      Path scratch = Files.createTempDirectory("carelake-bench-quality-");
+      try {
+        progress.step("bench quality: generating " + rows + " observation rows");
+        Lakehouse lake = new Lakehouse(scratch.resolve("lake"));
+        org.carelake.core.TableId table = org.carelake.core.TableId.silver("bench_observation");
+        spark.range(rows).selectExpr("concat('o', id) AS observation_key", "concat('p', id % 200000) AS patient_key",
+                "element_at(array('" + String.join("','", CODES) + "'), cast(pmod(id, 8) + 1 as int)) AS code",
+                "CASE WHEN pmod(xxhash64(id, 1), 50) = 0 THEN NULL ELSE cast(40 + pmod(xxhash64(id, 2), 120) as double) END AS value_quantity",
+                "element_at(array('final', 'amended', 'preliminary'), cast(pmod(id, 3) + 1 as int)) AS status",
+                "element_at(array('female', 'male'), cast(pmod(xxhash64(id, 3), 2) + 1 as int)) AS sex",
+                "element_at(array('" + String.join("','", RACES) + "'), cast(pmod(xxhash64(id, 4), 5) + 1 as int)) AS race",
+                "timestamp_seconds(1420070400 + pmod(xxhash64(id, 5), 315360000)) AS effective_time")
+            .write().format("delta").save(lake.tablePath(table).toString());
+        var schema = lake.read(spark, table).schema();
+        StringBuilder yaml = new StringBuilder("table: silver.bench_observation\nchecks:\n  - name: bench\n    severity: major\n"
+            + "    action: warn\n    rules:\n      - row_count: {min: 1}\n");
+        for (String c : List.of("observation_key", "patient_key", "code", "status", "sex", "race", "effective_time")) {
+          yaml.append("      - complete: ").append(c).append("\n");
+        }
+        yaml.append("      - complete_per_group: {column: value_quantity, group: sex, values: [female, male], min: 0.9}\n");
+        yaml.append("      - complete_per_group: {column: value_quantity, group: race, values: ['").append(String.join("', '", RACES))
+            .append("'], min: 0.9}\n");
+        yaml.append("      - allowed_values: {column: status, values: [final, amended, preliminary]}\n");
+        yaml.append("      - allowed_values: {column: sex, values: [female, male, other, unknown]}\n");
+        yaml.append("      - range: {column: value_quantity, min: 0, max: 1000}\n");
+        for (String code : CODES) {
+          yaml.append("      - range: {column: value_quantity, min: 20, max: 300, where: \"code = '").append(code).append("'\"}\n");
+        }
+        yaml.append("      - not_in_future: effective_time\n      - freshness: {column: effective_time, max_age_days: 100000}\n");
+        String scanShareable = yaml.toString();
+        String whole = scanShareable + "      - unique: observation_key\n";
+        var schemas = Map.of(table, schema);
+        var scanSuite = org.carelake.pipelines.quality.SuiteFile.read(new java.io.StringReader(scanShareable), "bench", schemas);
+        var wholeSuite = org.carelake.pipelines.quality.SuiteFile.read(new java.io.StringReader(whole), "bench", schemas);
+        int checks = wholeSuite.checks().get(0).rules().size() + 1 + 4; // per-group rules expand to 2 and 5 checks
+        var runner = new org.carelake.pipelines.quality.QualityRunner(spark, lake, Progress.silent());
+        Map<String, Long> best = new LinkedHashMap<>();
+        Map<String, Integer> jobs = new LinkedHashMap<>();
+        for (int run = 0; run < bench.repeat; run++) {
+          timed(spark, best, jobs, "peer scan", progress, run, () -> peerAggregate(lake.read(spark, table)).collect());
+          timed(spark, best, jobs, "carelake scan", progress, run,
+              () -> runner.verify(org.carelake.pipelines.quality.DeclarativeSuites.build(spark, lake, List.of(scanSuite)).get(0)));
+          timed(spark, best, jobs, "peer whole", progress, run, () -> {
+            var df = lake.read(spark, table);
+            peerAggregate(df).collect();
+            df.groupBy("observation_key").count().where("count > 1").count();
+          });
+          timed(spark, best, jobs, "carelake whole", progress, run,
+              () -> runner.verify(org.carelake.pipelines.quality.DeclarativeSuites.build(spark, lake, List.of(wholeSuite)).get(0)));
+        }
+        String block = String.format(Locale.ROOT, """
+            ## Quality suite (`./carelake bench quality --rows %d --repeat %d`)
+
+            Machine: %d cores, JVM max heap %d MB, Java %s, `--master %s`. Data: a generated observation Delta table of %,d rows \
+            (8 LOINC codes, 2%% missing values, sex and race columns). Suite: %d checks declared in YAML (completeness of 7 columns, \
+            completeness of the value per sex and per race group, allowed values, a global range and a range per LOINC code, not in the \
+            future, freshness, row count; the whole suite adds uniqueness of the key). Peer: one hand-written `agg` computing the same \
+            metrics (plus a `groupBy` for uniqueness). Best of %d runs, alternating; Spark jobs counted with a SparkListener.
+
+            | path | time (s) | Spark jobs |
+            | --- | ---: | ---: |
+            | peer: one aggregation, scan-shareable metrics | %.1f | %d |
+            | CareLake: the suite without uniqueness (one Deequ pass) | %.1f | %d |
+            | peer: the aggregation + a groupBy for uniqueness | %.1f | %d |
+            | CareLake: the whole suite | %.1f | %d |
+
+            Ratio CareLake / peer: scan-shareable part **%.2fx** (target: at most 1.2x), whole suite **%.2fx** (target: at most 2x).
+            """, rows, bench.repeat, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
+            System.getProperty("java.version"), global.master, rows, checks, bench.repeat, best.get("peer scan") / 1e9, jobs.get("peer scan"),
+            best.get("carelake scan") / 1e9, jobs.get("carelake scan"), best.get("peer whole") / 1e9, jobs.get("peer whole"),
+            best.get("carelake whole") / 1e9, jobs.get("carelake whole"), (double) best.get("carelake scan") / best.get("peer scan"),
+            (double) best.get("carelake whole") / best.get("peer whole"));
+        spec.commandLine().getOut().println(block);
+        spec.commandLine().getOut().flush();
+        updateReport(bench.report, "quality", block);
+        return 0;
+      } finally {
+        MoreFiles.deleteRecursively(scratch);
+      }
+    }
+
+    /** The suite's scan-shareable metrics as one hand-written aggregation. */
+    private static org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> peerAggregate(org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> df) {
+      List<org.apache.spark.sql.Column> aggs = new java.util.ArrayList<>();
+      aggs.add(org.apache.spark.sql.functions.count(org.apache.spark.sql.functions.lit(1)));
+      for (String c : List.of("observation_key", "patient_key", "code", "status", "sex", "race", "effective_time")) {
+        aggs.add(org.apache.spark.sql.functions.count(c));
+      }
+      List<String> groups = new java.util.ArrayList<>();
+      groups.add("sex = 'female'");
+      groups.add("sex = 'male'");
+      for (String r : RACES) {
+        groups.add("race = '" + r + "'");
+      }
+      for (String g : groups) {
+        aggs.add(org.apache.spark.sql.functions.expr("count_if(" + g + ")"));
+        aggs.add(org.apache.spark.sql.functions.expr("count_if(" + g + " AND value_quantity IS NOT NULL)"));
+      }
+      aggs.add(org.apache.spark.sql.functions.expr("count_if(status IN ('final', 'amended', 'preliminary'))"));
+      aggs.add(org.apache.spark.sql.functions.expr("count_if(sex IN ('female', 'male', 'other', 'unknown'))"));
+      aggs.add(org.apache.spark.sql.functions.expr("count_if(value_quantity IS NULL OR value_quantity BETWEEN 0 AND 1000)"));
+      for (String code : CODES) {
+        aggs.add(org.apache.spark.sql.functions.expr("count_if(code <> '" + code + "' OR value_quantity IS NULL OR value_quantity BETWEEN 20 AND 300)"));
+      }
+      aggs.add(org.apache.spark.sql.functions.expr("count_if(effective_time <= current_timestamp())"));
+      aggs.add(org.apache.spark.sql.functions.expr("max(unix_timestamp(effective_time))"));
+      return df.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new org.apache.spark.sql.Column[0]));
+    }
+
+    private static void timed(SparkSession spark, Map<String, Long> best, Map<String, Integer> jobs, String path, Progress progress, int run,
+        Runnable work) {
+      java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+      org.apache.spark.scheduler.SparkListener listener = new org.apache.spark.scheduler.SparkListener() {
+        @Override
+        public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart job) {
+          count.incrementAndGet();
+        }
+      };
+      spark.sparkContext().addSparkListener(listener);
+      long t0 = System.nanoTime();
+      try {
+        work.run();
+        Pit.record(best, path, t0, progress, run);
+        spark.sparkContext().listenerBus().waitUntilEmpty();
+      } catch (java.util.concurrent.TimeoutException e) {
+        throw new IllegalStateException(e);
+      } finally {
+        spark.sparkContext().removeSparkListener(listener);
+      }
+      jobs.put(path, count.get());
     }
   }
 

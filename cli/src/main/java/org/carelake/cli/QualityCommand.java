@@ -111,7 +111,8 @@ public final class QualityCommand implements Runnable {
   static void print(QualityResult result, java.io.PrintWriter out) {
     out.printf("Quality run %s: %s%n", result.runId(), result.passed() ? "PASS" : "FAIL");
     for (QualityResult.TableVerdict t : result.tables()) {
-      out.printf("  %-28s v%-4d %-4s %d rows%n", t.table(), t.deltaVersion(), t.verdict(), t.rows());
+      out.printf("  %-28s v%-4d %-4s %d rows%s%n", t.table(), t.deltaVersion(), t.verdict(), t.rows(),
+          t.quarantined() > 0 ? " (" + t.quarantined() + " moved to bronze.quality_quarantine)" : "");
     }
     out.printf("  report: %s%n  json:   %s%n", result.htmlReport(), result.jsonReport());
     out.flush();

@@ -103,24 +103,41 @@ public final class DeclarativeSuites {
     String patientJoin = null;
     boolean lifeDates = false;
     List<String> freshness = new ArrayList<>();
+    List<TableSuite.QuarantineRule> quarantine = new ArrayList<>();
     for (SuiteFile.CheckSpec spec : suite.checks()) {
       Check check = Deequ.check(spec.action() == SuiteFile.Action.FAIL ? Severity.ERROR : Severity.WARNING,
           "[" + spec.severity() + "] " + spec.name());
       for (SuiteFile.Rule rule : spec.rules()) {
         String c = rule.column();
+        if (rule.kind().equals("patient_exists")) {
+          patientJoin = c;
+        }
+        if (rule.kind().equals("not_before_birth") || rule.kind().equals("not_after_death")) {
+          lifeDates = true;
+        }
+        if (spec.action() == SuiteFile.Action.QUARANTINE) {
+          RowRule r = rowRule(rule);
+          quarantine.add(new TableSuite.QuarantineRule("[" + spec.severity() + "] " + spec.name() + ": " + r.name(), r.passes()));
+          check = Deequ.allSatisfy(check, r.passes(), r.name());
+          continue;
+        }
         Double min = (Double) rule.args().get("min");
         Double max = (Double) rule.args().get("max");
         switch (rule.kind()) {
           case "row_count" -> check = Deequ.rowCount(check, min, max);
           case "complete" -> check = Deequ.complete(check, c);
           case "unique" -> check = Deequ.unique(check, c);
+          case "complete_per_group" -> {
+            String group = (String) rule.args().get("group");
+            for (Object value : (List<?>) rule.args().get("values")) {
+              check = Deequ.completeWhere(check, c, min == null ? 1.0 : min, group + " = '" + value.toString().replace("'", "''") + "'");
+            }
+          }
           case "allowed_values" -> check = Deequ.containedIn(check, c, ((List<?>) rule.args().get("values")).stream()
               .map(Object::toString).toArray(String[]::new));
-          case "range" -> check = Deequ.allSatisfy(check, c + " IS NULL OR (" + (min == null ? "true" : c + " >= " + min) + " AND "
-              + (max == null ? "true" : c + " <= " + max) + ")", c + " within [" + bound(min) + ", " + bound(max) + "]");
-          case "patient_exists" -> {
-            patientJoin = c;
-            check = Deequ.allSatisfy(check, SilverSuites.PATIENT_KNOWN, "every " + c + " exists in silver.patient");
+          case "range", "patient_exists", "not_before_birth", "not_after_death", "not_in_future" -> {
+            RowRule r = rowRule(rule);
+            check = Deequ.allSatisfy(check, r.passes(), r.name());
           }
           case "physiological_ranges" -> {
             for (SilverSuites.VitalRange range : SilverSuites.VITAL_RANGES) {
@@ -134,16 +151,6 @@ public final class DeclarativeSuites {
                   + SilverSuites.VITAL_RANGES.stream().filter(r -> r.loinc().equals(loinc)).map(SilverSuites.VitalRange::unit).toList());
             }
           }
-          case "not_before_birth" -> {
-            lifeDates = true;
-            check = Deequ.allSatisfy(check, c + " IS NULL OR _birth IS NULL OR to_date(" + c + ") >= _birth", c + " not before birth");
-          }
-          case "not_after_death" -> {
-            lifeDates = true;
-            // a day's grace: a death certificate may be recorded on the day after the time of death
-            check = Deequ.allSatisfy(check, c + " IS NULL OR _death IS NULL OR " + c + " <= _death + INTERVAL 1 DAY", c + " not after death");
-          }
-          case "not_in_future" -> check = Deequ.allSatisfy(check, c + " IS NULL OR " + c + " <= current_timestamp()", c + " not in the future");
           case "freshness" -> {
             freshness.add(c);
             double days = (Double) rule.args().get("max_age_days");
@@ -155,7 +162,36 @@ public final class DeclarativeSuites {
       }
       checks.add(check);
     }
-    return new TableSuite(suite.table(), prepare(spark, lakehouse, patientJoin, lifeDates, freshness), checks, suite.anomalies());
+    return new TableSuite(suite.table(), prepare(spark, lakehouse, patientJoin, lifeDates, freshness), checks, suite.anomalies(),
+        suite.key(), quarantine);
+  }
+
+  /** A row-level rule as a name and the SQL predicate a passing row satisfies. */
+  record RowRule(String name, String passes) {}
+
+  static RowRule rowRule(SuiteFile.Rule rule) {
+    String c = rule.column();
+    Double min = (Double) rule.args().get("min");
+    Double max = (Double) rule.args().get("max");
+    return switch (rule.kind()) {
+      case "complete" -> new RowRule(c + " is complete", c + " IS NOT NULL");
+      case "allowed_values" -> {
+        List<String> values = ((List<?>) rule.args().get("values")).stream().map(v -> v.toString().replace("'", "''")).toList();
+        yield new RowRule(c + " in " + values, c + " IS NULL OR " + c + " IN ('" + String.join("', '", values) + "')");
+      }
+      case "range" -> {
+        String where = (String) rule.args().get("where");
+        yield new RowRule(c + " within [" + bound(min) + ", " + bound(max) + "]" + (where == null ? "" : " where " + where),
+            (where == null ? "" : "NOT coalesce(" + where + ", false) OR ") + c + " IS NULL OR (" + (min == null ? "true" : c + " >= " + min)
+                + " AND " + (max == null ? "true" : c + " <= " + max) + ")");
+      }
+      case "patient_exists" -> new RowRule("every " + c + " exists in silver.patient", SilverSuites.PATIENT_KNOWN);
+      case "not_before_birth" -> new RowRule(c + " not before birth", c + " IS NULL OR _birth IS NULL OR to_date(" + c + ") >= _birth");
+      // a day's grace: a death certificate may be recorded on the day after the time of death
+      case "not_after_death" -> new RowRule(c + " not after death", c + " IS NULL OR _death IS NULL OR " + c + " <= _death + INTERVAL 1 DAY");
+      case "not_in_future" -> new RowRule(c + " not in the future", c + " IS NULL OR " + c + " <= current_timestamp()");
+      default -> throw new IllegalStateException(rule.kind() + " is not a row-level rule");
+    };
   }
 
   /** The derived columns the rules need: one join with silver.patient at most, epoch seconds for freshness. */

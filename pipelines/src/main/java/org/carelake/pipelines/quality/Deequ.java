@@ -45,6 +45,11 @@ final class Deequ {
     return check.hasMax(column, new Between(min, null), Option.apply(name), Option.empty());
   }
 
+  /** Completeness of {@code column} among the rows {@code where} holds is at least {@code min}. */
+  static Check completeWhere(Check check, String column, double min, String where) {
+    return check.hasCompleteness(column, new Between(min, null), Option.apply("completeness where " + where), Option.empty()).where(where);
+  }
+
   static Check containedIn(Check check, String column, String[] allowed) {
     return check.isContainedIn(column, allowed);
   }

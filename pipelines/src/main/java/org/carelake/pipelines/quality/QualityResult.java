@@ -20,8 +20,8 @@ public record QualityResult(String runId, List<TableVerdict> tables, String html
     return tables.stream().flatMap(t -> t.constraints().stream()).filter(c -> !c.passed() && c.severity() == Severity.WARNING).count();
   }
 
-  /** One table's verdict. */
-  public record TableVerdict(String table, long deltaVersion, long rows, List<ConstraintOutcome> constraints) {
+  /** One table's verdict; {@code quarantined} rows left the table (action quarantine) before the version checked. */
+  public record TableVerdict(String table, long deltaVersion, long rows, long quarantined, List<ConstraintOutcome> constraints) {
     public boolean passed() {
       return constraints.stream().noneMatch(c -> !c.passed() && c.severity() == Severity.ERROR);
     }

@@ -81,7 +81,8 @@ public final class QualityRunner {
     return new QualityResult(runId, verdicts, written.html().toString(), written.json().toString());
   }
 
-  QualityResult.TableVerdict verify(TableSuite suite) {
+  /** One table's checks without recording anything (benchmarks, tests). */
+  public QualityResult.TableVerdict verify(TableSuite suite) {
     return verify(suite, null, null);
   }
 
@@ -96,6 +97,14 @@ public final class QualityRunner {
   /** One table's checks in one pass; with a run id, its metrics are saved and its anomaly rules judged against earlier runs. */
   QualityResult.TableVerdict verify(TableSuite suite, String runId, Instant started) {
     long version = lakehouse.version(spark, suite.table()).orElseThrow();
+    long quarantined = 0;
+    if (runId != null && !suite.quarantine().isEmpty()) {
+      quarantined = QualityQuarantine.move(spark, lakehouse, suite, version, runId);
+      if (quarantined > 0) {
+        progress.detail(suite.table() + " v" + version + ": " + quarantined + " rows moved to " + QualityQuarantine.TABLE);
+        version = lakehouse.version(spark, suite.table()).orElseThrow();
+      }
+    }
     // Read the exact version the verdict is recorded for, even if a writer commits meanwhile.
     Dataset<Row> data = suite.prepare().apply(lakehouse.readAt(spark, suite.table(), version));
     spark.sparkContext().setJobGroup("quality-" + suite.table(), "Deequ checks of " + suite.table() + " v" + version, false);
@@ -121,7 +130,8 @@ public final class QualityRunner {
       List<Row> size = VerificationResult.successMetricsAsDataFrame(spark, result, VerificationResult.successMetricsAsDataFrame$default$3())
           .filter(col("entity").equalTo("Dataset").and(col("name").equalTo("Size"))).select("value").collectAsList();
       long rows = size.isEmpty() ? data.count() : (long) size.get(0).getDouble(0);
-      QualityResult.TableVerdict verdict = new QualityResult.TableVerdict(suite.table().qualifiedName(), version, rows, constraints);
+      QualityResult.TableVerdict verdict = new QualityResult.TableVerdict(suite.table().qualifiedName(), version, rows, quarantined,
+          constraints);
       progress.detail(suite.table() + " v" + version + ": " + verdict.verdict() + " (" + constraints.size() + " constraints)");
       return verdict;
     } finally {

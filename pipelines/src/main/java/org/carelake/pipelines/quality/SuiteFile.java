@@ -30,6 +30,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  *   - name: keys and patient references
  *     severity: critical        # critical | major | minor: how bad, for the report
  *     action: fail              # fail (the step exits 1, nothing downstream advances) | warn
+ *                               # | quarantine (failing rows move to bronze.quality_quarantine; needs key:)
  *     rules:
  *       - row_count: {min: 1}
  *       - complete: observation_key
@@ -41,10 +42,14 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  *       - not_before_birth: effective_time
  * </pre>
  */
-public record SuiteFile(String source, TableId table, List<CheckSpec> checks, List<AnomalySpec> anomalies) {
+public record SuiteFile(String source, TableId table, String key, List<CheckSpec> checks, List<AnomalySpec> anomalies) {
 
   /** What happens when a check fails. */
-  public enum Action { FAIL, WARN }
+  public enum Action { FAIL, WARN, QUARANTINE }
+
+  /** Rules judged row by row: the only ones a {@code quarantine} check may hold. */
+  public static final Set<String> ROW_LEVEL = Set.of("complete", "allowed_values", "range", "patient_exists", "not_before_birth",
+      "not_after_death", "not_in_future");
 
   public static final Set<String> SEVERITIES = Set.of("critical", "major", "minor");
 
@@ -73,10 +78,11 @@ public record SuiteFile(String source, TableId table, List<CheckSpec> checks, Li
   static final Map<String, Set<String>> RULES = Map.ofEntries(
       Map.entry("row_count", Set.of("min", "max")),
       Map.entry("complete", Set.of("column")),
+      Map.entry("complete_per_group", Set.of("column", "group", "values", "min")),
       Map.entry("unique", Set.of("column")),
       Map.entry("patient_exists", Set.of("column")),
       Map.entry("allowed_values", Set.of("column", "values")),
-      Map.entry("range", Set.of("column", "min", "max")),
+      Map.entry("range", Set.of("column", "min", "max", "where")),
       Map.entry("physiological_ranges", Set.of("column")),
       Map.entry("expected_units", Set.of("column")),
       Map.entry("not_before_birth", Set.of("column")),
@@ -96,7 +102,7 @@ public record SuiteFile(String source, TableId table, List<CheckSpec> checks, Li
     if (!(root instanceof MappingNode top)) {
       throw bad(source, root == null ? 1 : line(root), "is not a mapping with 'table' and 'checks'", "start the file with 'table: <layer.name>'.");
     }
-    Map<String, Node> fields = fields(top, source, Set.of("table", "checks", "anomalies"));
+    Map<String, Node> fields = fields(top, source, Set.of("table", "key", "checks", "anomalies"));
     Node tableNode = require(fields, "table", source, top);
     String tableName = scalar(tableNode, source, "table");
     TableId table = schemas.keySet().stream().filter(t -> t.qualifiedName().equals(tableName)).findFirst()
@@ -124,9 +130,8 @@ public record SuiteFile(String source, TableId table, List<CheckSpec> checks, Li
       Action action = switch (actionText) {
         case "fail" -> Action.FAIL;
         case "warn" -> Action.WARN;
-        case "quarantine" -> throw bad(source, line(actionNode), "action 'quarantine' is not available yet",
-            "use fail (the step exits 1) or warn; moving failing rows to a quarantine table is planned.");
-        default -> throw bad(source, line(actionNode), "action '" + actionText + "' is unknown", "use fail or warn.");
+        case "quarantine" -> Action.QUARANTINE;
+        default -> throw bad(source, line(actionNode), "action '" + actionText + "' is unknown", "use fail, warn or quarantine.");
       };
       Node rulesNode = require(f, "rules", source, check);
       if (!(rulesNode instanceof SequenceNode rules) || rules.getValue().isEmpty()) {
@@ -136,7 +141,22 @@ public record SuiteFile(String source, TableId table, List<CheckSpec> checks, Li
       for (Node r : rules.getValue()) {
         parsed.add(rule(r, source, schema, table));
       }
+      if (action == Action.QUARANTINE) {
+        for (Rule r : parsed) {
+          if (!ROW_LEVEL.contains(r.kind())) {
+            throw bad(source, r.line(), "'" + r.kind() + "' is judged on the whole table, so its rows cannot be quarantined",
+                "move it to a check with action fail or warn; quarantine takes " + ROW_LEVEL.stream().sorted().toList() + ".");
+          }
+        }
+      }
       checks.add(new CheckSpec(name, severity, action, parsed, line(check)));
+    }
+    String key = fields.containsKey("key") ? scalar(fields.get("key"), source, "key") : null;
+    if (key != null && !List.of(schema.fieldNames()).contains(key)) {
+      throw bad(source, line(fields.get("key")), "key column '" + key + "' is not in " + table, "name the table's key column.");
+    }
+    if (key == null && checks.stream().anyMatch(c -> c.action() == Action.QUARANTINE)) {
+      throw bad(source, line(top), "a check with action quarantine needs the table's key", "add 'key: <key column>' at the top.");
     }
     List<AnomalySpec> anomalies = new ArrayList<>();
     Node anomaliesNode = fields.get("anomalies");
@@ -148,7 +168,7 @@ public record SuiteFile(String source, TableId table, List<CheckSpec> checks, Li
         anomalies.add(anomaly(a, source, schema, table));
       }
     }
-    return new SuiteFile(source, table, checks, anomalies);
+    return new SuiteFile(source, table, key, checks, anomalies);
   }
 
   private static AnomalySpec anomaly(Node node, String source, StructType schema, TableId table) {
@@ -268,6 +288,16 @@ public record SuiteFile(String source, TableId table, List<CheckSpec> checks, Li
     }
     if (kind.equals("allowed_values") && !(args.get("values") instanceof List<?> l && !l.isEmpty())) {
       throw bad(source, line, "allowed_values needs a non-empty list of values", "e.g. values: [male, female, other, unknown].");
+    }
+    if (kind.equals("complete_per_group")) {
+      Object group = args.get("group");
+      if (!(group instanceof String g) || !List.of(schema.fieldNames()).contains(g)) {
+        throw bad(source, line, "complete_per_group needs a group column of " + table, "e.g. group: sex (its columns are "
+            + List.of(schema.fieldNames()) + ").");
+      }
+      if (!(args.get("values") instanceof List<?> l && !l.isEmpty())) {
+        throw bad(source, line, "complete_per_group needs the group values to check", "e.g. values: [female, male].");
+      }
     }
     if (kind.equals("freshness") && args.get("max_age_days") == null) {
       throw bad(source, line, "freshness needs max_age_days", "e.g. '- freshness: {column: " + column + ", max_age_days: 30}'.");

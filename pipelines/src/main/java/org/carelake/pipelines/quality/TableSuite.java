@@ -13,9 +13,13 @@ import org.carelake.core.TableId;
  * {@code anomalies} are metrics compared with the table's earlier runs in the metrics repository.
  */
 public record TableSuite(TableId table, Function<Dataset<Row>, Dataset<Row>> prepare, List<Check> checks,
-    List<SuiteFile.AnomalySpec> anomalies) {
+    List<SuiteFile.AnomalySpec> anomalies, String key, List<QuarantineRule> quarantine) {
   public TableSuite {
     checks = List.copyOf(checks);
     anomalies = List.copyOf(anomalies);
+    quarantine = List.copyOf(quarantine);
   }
+
+  /** A rule of a check with action quarantine: rows that do not satisfy {@code passes} leave the table. */
+  public record QuarantineRule(String name, String passes) {}
 }

@@ -199,4 +199,30 @@ class QualityRunnerTest {
     assertThat(history).containsPattern("\"delta_version\"\\s*:\\s*\"1\"").containsPattern("\"table\"\\s*:\\s*\"silver.observation\"")
         .contains("run_id");
   }
+
+  @Test
+  void quarantineActionMovesFailingRowsWithTheRulesTheyFailedAndCountsReconcile(SparkSession spark, @TempDir Path dir) throws Exception {
+    ingestAndCheck(spark, dir, List.of(patient("p1")), List.of(heartRate("o1", "p1", 72), heartRate("o2", "p1", 400),
+        heartRate("o3", "nobody-known", 70).replace("nobody-known", "p1"), observationAt("o4", "p1", "2999-01-01T00:00:00Z")));
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    long before = lakehouse.read(spark, ObservationSchema.TABLE).count();
+    SuiteFile suite = suite("table: silver.observation\nkey: observation_key\nchecks:\n  - name: plausible\n    severity: major\n"
+        + "    action: quarantine\n    rules:\n      - range: {column: value_quantity, min: 20, max: 250, where: \"code = '8867-4'\"}\n"
+        + "      - not_in_future: effective_time\n");
+    QualityResult result = new QualityRunner(spark, lakehouse, Progress.silent()).run(DeclarativeSuites.build(spark, lakehouse, List.of(suite)));
+    QualityResult.TableVerdict verdict = result.tables().get(0);
+    assertThat(verdict.quarantined()).isEqualTo(2);
+    assertThat(verdict.verdict()).isEqualTo("PASS");
+    assertThat(verdict.rows() + verdict.quarantined()).isEqualTo(before);
+    List<org.apache.spark.sql.Row> moved = lakehouse.read(spark, QualityQuarantine.TABLE).orderBy("row_json").collectAsList();
+    assertThat(moved).hasSize(2);
+    assertThat(moved).extracting(r -> r.getList(r.fieldIndex("failed_rules")).toString())
+        .anyMatch(f -> f.contains("value_quantity within [20, 250] where code = '8867-4'"))
+        .anyMatch(f -> f.contains("effective_time not in the future"));
+    assertThat(lakehouse.read(spark, ObservationSchema.TABLE).count()).isEqualTo(before - 2);
+    // a quarantine check can only hold row-level rules
+    assertThatThrownBy(() -> suite("table: silver.observation\nkey: observation_key\nchecks:\n  - name: q\n    severity: major\n"
+        + "    action: quarantine\n    rules:\n      - unique: observation_key\n")).isInstanceOf(CareLakeException.class)
+        .hasMessageContaining("line 8").hasMessageContaining("cannot be quarantined");
+  }
 }
