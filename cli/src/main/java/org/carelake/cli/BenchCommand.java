@@ -647,25 +647,10 @@ public final class BenchCommand implements Runnable {
 
     private static void timed(SparkSession spark, Map<String, Long> best, Map<String, Integer> jobs, String path, Progress progress, int run,
         Runnable work) {
-      java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
-      org.apache.spark.scheduler.SparkListener listener = new org.apache.spark.scheduler.SparkListener() {
-        @Override
-        public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart job) {
-          count.incrementAndGet();
-        }
-      };
-      spark.sparkContext().addSparkListener(listener);
       long t0 = System.nanoTime();
-      try {
-        work.run();
-        Pit.record(best, path, t0, progress, run);
-        spark.sparkContext().listenerBus().waitUntilEmpty();
-      } catch (java.util.concurrent.TimeoutException e) {
-        throw new IllegalStateException(e);
-      } finally {
-        spark.sparkContext().removeSparkListener(listener);
-      }
-      jobs.put(path, count.get());
+      int started = org.carelake.core.spark.SparkJobs.count(spark, work);
+      Pit.record(best, path, t0, progress, run);
+      jobs.put(path, started);
     }
   }
 

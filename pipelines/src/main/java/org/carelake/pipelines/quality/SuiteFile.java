@@ -120,19 +120,8 @@ public record SuiteFile(String source, TableId table, String key, List<CheckSpec
       }
       Map<String, Node> f = fields(check, source, Set.of("name", "severity", "action", "rules"));
       String name = scalar(require(f, "name", source, check), source, "name");
-      Node severityNode = require(f, "severity", source, check);
-      String severity = scalar(severityNode, source, "severity").toLowerCase(Locale.ROOT);
-      if (!SEVERITIES.contains(severity)) {
-        throw bad(source, line(severityNode), "severity '" + severity + "' is unknown", "use critical, major or minor.");
-      }
-      Node actionNode = require(f, "action", source, check);
-      String actionText = scalar(actionNode, source, "action").toLowerCase(Locale.ROOT);
-      Action action = switch (actionText) {
-        case "fail" -> Action.FAIL;
-        case "warn" -> Action.WARN;
-        case "quarantine" -> Action.QUARANTINE;
-        default -> throw bad(source, line(actionNode), "action '" + actionText + "' is unknown", "use fail, warn or quarantine.");
-      };
+      String severity = severity(f, source, check);
+      Action action = action(f, source, check, true);
       Node rulesNode = require(f, "rules", source, check);
       if (!(rulesNode instanceof SequenceNode rules) || rules.getValue().isEmpty()) {
         throw bad(source, line(rulesNode), "'rules' must be a non-empty list", "write each rule as '- complete: <column>'.");
@@ -178,18 +167,8 @@ public record SuiteFile(String source, TableId table, String key, List<CheckSpec
     Map<String, Node> f = fields(m, source, Set.of("name", "severity", "action", "metric", "column", "where", "strategy", "max_decrease",
         "max_increase"));
     String name = scalar(require(f, "name", source, m), source, "name");
-    Node severityNode = require(f, "severity", source, m);
-    String severity = scalar(severityNode, source, "severity").toLowerCase(Locale.ROOT);
-    if (!SEVERITIES.contains(severity)) {
-      throw bad(source, line(severityNode), "severity '" + severity + "' is unknown", "use critical, major or minor.");
-    }
-    Node actionNode = require(f, "action", source, m);
-    String actionText = scalar(actionNode, source, "action").toLowerCase(Locale.ROOT);
-    Action action = switch (actionText) {
-      case "fail" -> Action.FAIL;
-      case "warn" -> Action.WARN;
-      default -> throw bad(source, line(actionNode), "action '" + actionText + "' is unknown for an anomaly", "use fail or warn.");
-    };
+    String severity = severity(f, source, m);
+    Action action = action(f, source, m, false);
     Node metricNode = require(f, "metric", source, m);
     String metric = scalar(metricNode, source, "metric");
     if (!METRICS.contains(metric)) {
@@ -217,6 +196,32 @@ public record SuiteFile(String source, TableId table, String key, List<CheckSpec
     }
     String where = f.containsKey("where") ? scalar(f.get("where"), source, "where") : null;
     return new AnomalySpec(name, severity, action, metric, column, where, strategy, down, up, line(m));
+  }
+
+  private static String severity(Map<String, Node> fields, String source, Node parent) {
+    Node node = require(fields, "severity", source, parent);
+    String severity = scalar(node, source, "severity").toLowerCase(Locale.ROOT);
+    if (!SEVERITIES.contains(severity)) {
+      throw bad(source, line(node), "severity '" + severity + "' is unknown", "use critical, major or minor.");
+    }
+    return severity;
+  }
+
+  /** fail, warn, and (for checks, not anomalies) quarantine. */
+  private static Action action(Map<String, Node> fields, String source, Node parent, boolean rows) {
+    Node node = require(fields, "action", source, parent);
+    String text = scalar(node, source, "action").toLowerCase(Locale.ROOT);
+    return switch (text) {
+      case "fail" -> Action.FAIL;
+      case "warn" -> Action.WARN;
+      case "quarantine" -> {
+        if (!rows) {
+          throw bad(source, line(node), "an anomaly is about the whole table, so it cannot quarantine rows", "use fail or warn.");
+        }
+        yield Action.QUARANTINE;
+      }
+      default -> throw bad(source, line(node), "action '" + text + "' is unknown", rows ? "use fail, warn or quarantine." : "use fail or warn.");
+    };
   }
 
   private static double number(Node node, String source, String what) {

@@ -112,23 +112,7 @@ class QualityRunnerTest {
 
   /** Spark jobs started while {@code work} runs. */
   private static int jobs(SparkSession spark, Runnable work) {
-    java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
-    org.apache.spark.scheduler.SparkListener listener = new org.apache.spark.scheduler.SparkListener() {
-      @Override
-      public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart job) {
-        count.incrementAndGet();
-      }
-    };
-    spark.sparkContext().addSparkListener(listener);
-    try {
-      work.run();
-      spark.sparkContext().listenerBus().waitUntilEmpty();
-      return count.get();
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new IllegalStateException(e);
-    } finally {
-      spark.sparkContext().removeSparkListener(listener);
-    }
+    return org.carelake.core.spark.SparkJobs.count(spark, work);
   }
 
   private static SuiteFile suite(String yaml) {
