@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code quality run}: Deequ checks of the silver tables, with a gate. */
 @Command(name = "quality", mixinStandardHelpOptions = true, description = "Data quality checks (Deequ) and reports.",
-    subcommands = {QualityCommand.Run.class, QualityCommand.Bias.class})
+    subcommands = {QualityCommand.Run.class, QualityCommand.Report.class, QualityCommand.Bias.class})
 public final class QualityCommand implements Runnable {
 
   @Spec CommandSpec spec;
@@ -50,6 +50,49 @@ public final class QualityCommand implements Runnable {
         throw CareLakeException.gateFailed("Quality gate failed: " + result.failedErrors() + " error-level constraints failed.",
             "see " + result.htmlReport() + ", fix the data or its source, and re-ingest.");
       }
+      return 0;
+    }
+  }
+
+  @Command(name = "report", mixinStandardHelpOptions = true,
+      description = {"Write reports/quality/quality-report.html and .json from what the lakehouse recorded: the latest verdict of",
+          "every checked table first (and whether it changed since), failed constraints, each table's metric history over runs",
+          "(row count and the metrics its anomaly rules watch) and data bias (representation against the reference, coverage",
+          "by group), which it computes afresh unless --no-bias. Runs no checks; self-contained HTML, no network needed."},
+      footer = {"", "Example:", "  ./carelake quality report --label gold.cohort_incident_hypertension_5y.outcome_label"})
+  static final class Report implements Callable<Integer> {
+    @Mixin GlobalOptions global;
+    @Spec CommandSpec spec;
+
+    @Option(names = "--suites", paramLabel = "DIR", description = "Suite files whose anomaly rules choose the metrics charted (as for run).")
+    java.nio.file.Path suites;
+
+    @Option(names = "--no-bias", description = "Use the latest saved data bias report instead of computing it.")
+    boolean noBias;
+
+    @Option(names = "--bias-config", paramLabel = "FILE", description = "Reference shares, thresholds and coverage indicators (default: built in).")
+    java.nio.file.Path biasConfig;
+
+    @Option(names = "--label", paramLabel = "TABLE.COLUMN", description = "A 0/1 outcome keyed by patient_key, for prevalence per group.")
+    String label;
+
+    @Option(names = "--as-of", paramLabel = "DATE", description = "Date ages are computed at (default: today).")
+    java.time.LocalDate asOf;
+
+    @Override
+    public Integer call() {
+      List<SuiteFile> files = DeclarativeSuites.load(suites);
+      var cfg = noBias ? null : org.carelake.pipelines.quality.DataBias.config(biasConfig);
+      CliContext context = new CliContext(global);
+      var out = spec.commandLine().getOut();
+      if (cfg != null && context.lakehouse().exists(org.carelake.core.schema.PatientSchema.TABLE)) {
+        var bias = new org.carelake.pipelines.quality.DataBias(context.spark(), context.lakehouse());
+        var written = bias.write(bias.compute(cfg, asOf == null ? java.time.LocalDate.now() : asOf, label), cfg);
+        out.printf("Data bias: %s%n", written.html());
+      }
+      var written = new QualityRunner(context.spark(), context.lakehouse(), Progress.silent()).report(files);
+      out.printf("Quality report: %s%n  json: %s%n", written.html(), written.json());
+      out.flush();
       return 0;
     }
   }

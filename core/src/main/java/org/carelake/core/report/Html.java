@@ -71,6 +71,75 @@ public final class Html {
     return svg.toString();
   }
 
+  /** One point of a line chart: {@code label} names it on the x axis (e.g. a Delta version); a null value is a gap. */
+  public record Point(String label, Double value) {}
+
+  /**
+   * A line chart of values over successive runs, oldest left, with the y range labelled so a drop or
+   * a drift is visible at a glance; {@code format} renders the axis and point labels.
+   */
+  public static String lineChart(String title, List<Point> points, java.util.function.DoubleFunction<String> format) {
+    int left = 90;
+    int width = 520;
+    int top = 12;
+    int height = 140;
+    double min = Double.POSITIVE_INFINITY;
+    double max = Double.NEGATIVE_INFINITY;
+    for (Point p : points) {
+      if (p.value() != null) {
+        min = Math.min(min, p.value());
+        max = Math.max(max, p.value());
+      }
+    }
+    StringBuilder svg = new StringBuilder();
+    svg.append("<figure><figcaption><strong>").append(escape(title)).append("</strong></figcaption>")
+        .append("<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"").append(left + width + 40).append("\" height=\"")
+        .append(top + height + 40).append("\" font-size=\"11\">");
+    svg.append("<line x1=\"").append(left).append("\" y1=\"").append(top).append("\" x2=\"").append(left).append("\" y2=\"")
+        .append(top + height).append("\" stroke=\"#999\"/><line x1=\"").append(left).append("\" y1=\"").append(top + height)
+        .append("\" x2=\"").append(left + width).append("\" y2=\"").append(top + height).append("\" stroke=\"#999\"/>");
+    if (min == Double.POSITIVE_INFINITY) {
+      svg.append("<text x=\"").append(left + 8).append("\" y=\"").append(top + height / 2).append("\" fill=\"#777\">no values yet</text>");
+      return svg.append("</svg></figure>").toString();
+    }
+    // A flat series sits mid-chart; otherwise pad the range so extremes are not on the axes.
+    double pad = max > min ? (max - min) * 0.1 : Math.max(Math.abs(max) * 0.1, 1);
+    double lo = min - pad;
+    double hi = max + pad;
+    svg.append("<text x=\"").append(left - 6).append("\" y=\"").append(top + 4).append("\" text-anchor=\"end\">").append(escape(format.apply(hi)))
+        .append("</text><text x=\"").append(left - 6).append("\" y=\"").append(top + height).append("\" text-anchor=\"end\">")
+        .append(escape(format.apply(lo))).append("</text>");
+    double step = points.size() > 1 ? (double) width / (points.size() - 1) : 0;
+    StringBuilder line = new StringBuilder();
+    boolean penDown = false;
+    int labelEvery = Math.max(1, points.size() / 10);
+    for (int i = 0; i < points.size(); i++) {
+      Point p = points.get(i);
+      int x = left + (int) Math.round(points.size() > 1 ? i * step : width / 2.0);
+      if (i % labelEvery == 0 || i == points.size() - 1) {
+        svg.append("<text x=\"").append(x).append("\" y=\"").append(top + height + 16).append("\" text-anchor=\"middle\">")
+            .append(escape(p.label())).append("</text>");
+      }
+      if (p.value() == null) {
+        penDown = false;
+        continue;
+      }
+      int y = top + (int) Math.round(height * (hi - p.value()) / (hi - lo));
+      line.append(penDown ? "L" : "M").append(x).append(',').append(y).append(' ');
+      penDown = true;
+      svg.append("<circle cx=\"").append(x).append("\" cy=\"").append(y).append("\" r=\"3\" fill=\"#4a78b5\"><title>")
+          .append(escape(p.label() + ": " + format.apply(p.value()))).append("</title></circle>");
+    }
+    svg.append("<path d=\"").append(line.toString().trim()).append("\" fill=\"none\" stroke=\"#4a78b5\" stroke-width=\"2\"/>");
+    Point last = points.get(points.size() - 1);
+    if (last.value() != null) {
+      svg.append("<text x=\"").append(left + width + 4).append("\" y=\"").append(top + (int) Math.round(height * (hi - last.value()) / (hi - lo)) + 4)
+          .append("\">").append(escape(format.apply(last.value()))).append("</text>");
+    }
+    svg.append("</svg></figure>");
+    return svg.toString();
+  }
+
   public static String percent(double share) {
     return String.format(Locale.ROOT, "%.1f%%", 100 * share);
   }

@@ -62,7 +62,7 @@ final class Anomalies {
     return builder.addAnomalyCheck(strategy, analyzer, Option.apply(config));
   }
 
-  private static Analyzer<?, ?> analyzer(SuiteFile.AnomalySpec a) {
+  static Analyzer<?, ?> analyzer(SuiteFile.AnomalySpec a) {
     Option<String> where = Option.apply(a.where());
     return switch (a.metric()) {
       case "row_count" -> new Size(where);
@@ -85,7 +85,7 @@ final class Anomalies {
     return v == null ? Option.empty() : Option.apply(v);
   }
 
-  private static scala.collection.immutable.Map<String, String> tags(String... keyValues) {
+  static scala.collection.immutable.Map<String, String> tags(String... keyValues) {
     scala.collection.immutable.Map<String, String> map = scala.collection.immutable.Map$.MODULE$.empty();
     for (int i = 0; i < keyValues.length; i += 2) {
       map = map.$plus(new Tuple2<>(keyValues[i], keyValues[i + 1]));

@@ -277,6 +277,11 @@ public final class DataBias {
     return "";
   }
 
+  /** Where {@link #write} puts the JSON (the quality report reads the latest from there). */
+  public static Path jsonFile(Lakehouse lakehouse) {
+    return lakehouse.reportsDir().resolve("bias").resolve("data-bias.json");
+  }
+
   /** Writes {@code data-bias.html} and {@code .json} under {@code <lakehouse>/reports/bias}. */
   public Reports.Written write(Report report, Config config) {
     StringBuilder body = new StringBuilder();
@@ -289,8 +294,27 @@ public final class DataBias {
     }
     report.flags().forEach(f -> body.append("<li>").append(Html.escape(f)).append("</li>"));
     body.append("</ul>");
+    body.append(charts(report, true));
+    body.append("<h2>Intersections (pairs of attributes)</h2><table><tr><th>attributes</th><th>group</th><th>patients</th><th>share</th></tr>");
+    for (Group g : report.intersections()) {
+      body.append("<tr><td>").append(Html.escape(g.attribute())).append("</td><td>").append(Html.escape(g.value())).append("</td><td>")
+          .append(g.patientsShown()).append("</td><td>").append(g.share() == null ? "" : Html.percent(g.share())).append("</td></tr>");
+    }
+    body.append("</table>");
+    return Reports.write(lakehouse.reportsDir().resolve("bias"), "data-bias", Html.page("CareLake data bias", body.toString()), report);
+  }
+
+  /**
+   * Per attribute: representation against the reference share, coverage of each indicator against the
+   * best-covered group, and (with {@code prevalence} and a label) outcome prevalence. Only suppressed
+   * figures reach here: a withheld value is drawn as its label, not a bar.
+   */
+  static String charts(Report report, boolean prevalence) {
+    StringBuilder body = new StringBuilder();
     Map<String, List<Group>> byAttribute = new LinkedHashMap<>();
     report.groups().forEach(g -> byAttribute.computeIfAbsent(g.attribute(), a -> new ArrayList<>()).add(g));
+    java.util.Set<String> indicators = new java.util.LinkedHashSet<>();
+    report.groups().forEach(g -> indicators.addAll(g.coverage().keySet()));
     for (Map.Entry<String, List<Group>> e : byAttribute.entrySet()) {
       body.append("<h2>").append(Html.escape(e.getKey())).append("</h2>");
       List<Html.Bar> bars = new ArrayList<>();
@@ -300,30 +324,25 @@ public final class DataBias {
         bars.add(new Html.Bar(g.value(), g.share(), label));
       }
       body.append(Html.barChart("Representation: share of patients", bars, 1.0, null, null));
-      for (String c : config.coverage().keySet()) {
+      for (String c : indicators) {
         List<Html.Bar> cov = new ArrayList<>();
         for (Group g : e.getValue()) {
           Object v = g.coverage().get(c);
-          cov.add(new Html.Bar(g.value(), v instanceof Double d ? d : null, v instanceof Double d ? Html.percent(d) : String.valueOf(v)));
+          cov.add(new Html.Bar(g.value(), v instanceof Number d ? d.doubleValue() : null,
+              v instanceof Number d ? Html.percent(d.doubleValue()) : String.valueOf(v)));
         }
         Double top = report.bestCoverage().getOrDefault(e.getKey(), Map.of()).get(c);
         body.append(Html.barChart("Coverage: patients with " + c, cov, 1.0, top, top == null ? null : "best " + Html.percent(top)));
       }
-      if (report.label() != null) {
+      if (prevalence && report.label() != null) {
         List<Html.Bar> prev = new ArrayList<>();
         for (Group g : e.getValue()) {
-          prev.add(new Html.Bar(g.value(), g.prevalence() instanceof Double d ? d : null,
-              g.prevalence() instanceof Double d ? Html.percent(d) : String.valueOf(g.prevalence())));
+          prev.add(new Html.Bar(g.value(), g.prevalence() instanceof Number d ? d.doubleValue() : null,
+              g.prevalence() instanceof Number d ? Html.percent(d.doubleValue()) : String.valueOf(g.prevalence())));
         }
         body.append(Html.barChart("Outcome prevalence: " + report.label(), prev, 1.0, null, null));
       }
     }
-    body.append("<h2>Intersections (pairs of attributes)</h2><table><tr><th>attributes</th><th>group</th><th>patients</th><th>share</th></tr>");
-    for (Group g : report.intersections()) {
-      body.append("<tr><td>").append(Html.escape(g.attribute())).append("</td><td>").append(Html.escape(g.value())).append("</td><td>")
-          .append(g.patientsShown()).append("</td><td>").append(g.share() == null ? "" : Html.percent(g.share())).append("</td></tr>");
-    }
-    body.append("</table>");
-    return Reports.write(lakehouse.reportsDir().resolve("bias"), "data-bias", Html.page("CareLake data bias", body.toString()), report);
+    return body.toString();
   }
 }

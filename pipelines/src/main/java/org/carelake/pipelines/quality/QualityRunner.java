@@ -10,7 +10,9 @@ import java.nio.file.Path;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -75,10 +77,23 @@ public final class QualityRunner {
       new DeltaWriter(spark, lakehouse, tx).append(spark.createDataFrame(rows, RESULT_SCHEMA), RESULTS);
       tx.commit();
     }
-    QualityResult unreported = new QualityResult(runId, verdicts, null, null);
-    Reports.Written written = Reports.write(lakehouse.reportsDir().resolve("quality"), "quality-report",
-        QualityReport.html(unreported, started), QualityReport.json(unreported, started));
+    Reports.Written written = QualityReport.write(lakehouse, QualityReport.collect(spark, lakehouse, metricsRepository(), watched(suites)));
     return new QualityResult(runId, verdicts, written.html().toString(), written.json().toString());
+  }
+
+  /** The anomaly rules of the built-in suites, replaced per table by those of the suites this run used. */
+  private static Map<String, List<SuiteFile.AnomalySpec>> watched(List<TableSuite> suites) {
+    Map<String, List<SuiteFile.AnomalySpec>> watched = new HashMap<>();
+    DeclarativeSuites.load(null).forEach(s -> watched.put(s.table().qualifiedName(), s.anomalies()));
+    suites.forEach(s -> watched.put(s.table().qualifiedName(), s.anomalies()));
+    return watched;
+  }
+
+  /** Rewrites the quality report from the recorded verdicts, metric history and latest data bias (no checks run). */
+  public Reports.Written report(List<SuiteFile> suites) {
+    Map<String, List<SuiteFile.AnomalySpec>> watched = new HashMap<>();
+    suites.forEach(s -> watched.put(s.table().qualifiedName(), s.anomalies()));
+    return QualityReport.write(lakehouse, QualityReport.collect(spark, lakehouse, metricsRepository(), watched));
   }
 
   /** One table's checks without recording anything (benchmarks, tests). */

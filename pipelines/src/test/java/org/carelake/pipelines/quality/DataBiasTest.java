@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import org.carelake.core.Lakehouse;
 import org.carelake.core.Progress;
@@ -74,6 +75,12 @@ class DataBiasTest {
     assertThat(html).contains("<svg").contains("Coverage: patients with hba1c").contains("&lt;11");
     String json = Files.readString(written.json());
     assertThat(json).doesNotContain("\"patients\" : 5,").contains("\"patientsShown\" : \"<11\"");
+
+    // The quality report shows the latest data bias, read back from its JSON unchanged.
+    QualityReport.Content content = QualityReport.collect(spark, lakehouse, dir.resolve("no-metrics-yet.json"), Map.of());
+    assertThat(content.dataBias()).isEqualTo(report);
+    assertThat(QualityReport.html(content)).contains("Representation: share of patients").contains("Coverage: patients with hba1c")
+        .contains("&lt;11").contains("No table has been checked yet");
   }
 
   private static DataBias.Group group(DataBias.Report report, String attribute, String value) {

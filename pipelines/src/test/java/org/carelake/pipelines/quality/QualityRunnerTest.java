@@ -182,6 +182,24 @@ class QualityRunnerTest {
     String history = Files.readString(runner.metricsRepository());
     assertThat(history).containsPattern("\"delta_version\"\\s*:\\s*\"1\"").containsPattern("\"table\"\\s*:\\s*\"silver.observation\"")
         .contains("run_id");
+
+    // The report charts that history: one row-count point per run, oldest first, at the version each run checked.
+    io.delta.tables.DeltaTable.forPath(spark, lakehouse.tablePath(ObservationSchema.TABLE).toString()).delete();
+    QualityReport.Content report = QualityReport.collect(spark, lakehouse, runner.metricsRepository(),
+        Map.of("silver.observation", watched.anomalies()));
+    QualityReport.TableStatus observations = report.tables().stream().filter(t -> t.table().equals("silver.observation")).findFirst()
+        .orElseThrow();
+    assertThat(observations.metrics().get(0).metric()).isEqualTo("row count");
+    assertThat(observations.metrics().get(0).points()).extracting(p -> p.deltaVersion() + ":" + p.value())
+        .containsExactly("0:4.0", "0:4.0", "0:4.0", "1:1.0");
+    assertThat(observations.history()).extracting(QualityReport.RunVerdict::verdict).endsWith("FAIL");
+    assertThat(observations.rows()).isEqualTo(1);
+    assertThat(observations.verdict()).isEqualTo("FAIL");
+    assertThat(observations.stale()).as("a write after the check: the current version is not checked").isTrue();
+    assertThat(report.passed()).isFalse();
+    String html = QualityReport.html(report);
+    assertThat(html.indexOf("Verdicts")).isLessThan(html.indexOf("Metric history"));
+    assertThat(html).contains("(not checked)").contains("[critical] rows do not halve").containsPattern("<path d=\"M\\d+,\\d+ L");
   }
 
   @Test
