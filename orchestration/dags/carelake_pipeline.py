@@ -2,7 +2,10 @@
 
 Every task calls the ``./carelake`` command line, so Airflow only schedules; the work, its retries'
 idempotency (MERGE on natural keys, no new commits for unchanged input) and its gates live in
-CareLake. A failed quality gate exits 1, which fails the ``quality`` task and stops ``train``.
+CareLake. Each ingest task checks the silver tables it changed with their Deequ suites before it
+commits; a failed fail-action check rolls that task back and exits 1, which fails it and stops
+everything downstream. The ``quality`` task re-checks every table at its current version, records
+the verdicts training pins, and writes the quality report; it too exits 1 on a failed check.
 
 Configure with DAG params (or trigger-time overrides):
   carelake_home  the CareLake checkout (holds ./carelake)
@@ -53,7 +56,7 @@ with DAG(
     )
     ingest = BashOperator(
         task_id="ingest_fhir",
-        doc_md="Ingest the FHIR NDJSON into bronze and silver; prints the reconciliation.",
+        doc_md="Ingest the FHIR NDJSON into bronze and silver, checked before commit; prints the reconciliation and the verdicts.",
         bash_command=f"{CLI} ingest fhir {COMMON} --input \"{{{{ ti.xcom_pull(task_ids='generate') }}}}\"",
     )
     gold = BashOperator(
@@ -63,7 +66,8 @@ with DAG(
     )
     quality = BashOperator(
         task_id="quality",
-        doc_md="Deequ checks of the silver tables; exit 1 (task failure) when an error-level check fails.",
+        doc_md="Deequ checks of every silver table at its current version and the quality report; exit 1 (task failure) "
+        "when a fail-action check fails.",
         bash_command=f"{CLI} quality run {COMMON}",
     )
     train = BashOperator(

@@ -18,6 +18,15 @@ public final class GoldCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     CliContext context = new CliContext(global);
+    // gold advances only from silver versions that did not fail their checks
+    var ledger = new org.carelake.pipelines.quality.QualityLedger(context.spark(), context.lakehouse());
+    for (org.carelake.core.TableId input : PatientSummaryJob.INPUTS) {
+      long version = context.lakehouse().version(context.spark(), input).orElse(-1L);
+      if (version >= 0 && "FAIL".equals(ledger.verdict(input, version))) {
+        throw org.carelake.core.CareLakeException.gateFailed(input + " v" + version + " failed its quality checks; gold is not rebuilt from it.",
+            "see the quality report, fix the data and re-ingest (or run ./carelake quality run after a fix).");
+      }
+    }
     TableWrite write = new PatientSummaryJob(context.spark(), context.lakehouse()).execute();
     spec.commandLine().getOut().printf("%s v%d -> v%d%n", write.table(), write.versionBefore(), write.versionAfter());
     spec.commandLine().getOut().flush();

@@ -34,6 +34,7 @@ public final class IngestCommand implements Runnable {
           "", "Example:", "  ./carelake ingest fhir --input exports/2025-01/"})
   static final class Fhir implements Callable<Integer> {
     @Mixin GlobalOptions global;
+    @Mixin CheckOptions checkOptions;
     @Spec CommandSpec spec;
 
     @Option(names = "--input", required = true, paramLabel = "PATH", description = "A FHIR file or a folder of them.")
@@ -47,10 +48,13 @@ public final class IngestCommand implements Runnable {
       CliContext context = new CliContext(global);
       FhirIngestJob.FhirInputPlan plan = FhirIngestJob.plan(input);
       var keys = KeyProvider.fromEnvironment().pseudonymizer();
+      var checks = checkOptions.load();
       Progress progress = new Progress(context.progressStream(), 0);
       progress.step("ingest fhir: " + plan.fileCount() + " files");
-      FhirIngestResult result = new FhirIngestJob(context.spark(), context.lakehouse(), keys, progress).execute(plan, force);
+      FhirIngestResult result = QualityCommand.printingChecks(checks, spec.commandLine().getOut(),
+          () -> new FhirIngestJob(context.spark(), context.lakehouse(), keys, progress).checks(checks).execute(plan, force));
       print(result, spec.commandLine().getOut());
+      QualityCommand.printChecks(checks, spec.commandLine().getOut());
       if (result.files() > 0 && result.accepted() + result.deleted() == 0) {
         throw CareLakeException.badInput("No FHIR resource could be read from " + input + " (" + result.read()
                 + " records, all quarantined; see bronze.fhir_quarantine for each reason).",
@@ -73,6 +77,7 @@ public final class IngestCommand implements Runnable {
           "  ./carelake ingest wearables --rebuild-daily      # recompute gold.wearable_daily from all of silver"})
   static final class Wearables implements Callable<Integer> {
     @Mixin GlobalOptions global;
+    @Mixin CheckOptions checkOptions;
     @Spec CommandSpec spec;
 
     @Option(names = "--input", paramLabel = "PATH", description = "A wearable export file or a folder of them.")
@@ -107,12 +112,14 @@ public final class IngestCommand implements Runnable {
       }
       var plan = org.carelake.pipelines.wearable.WearableIngestJob.plan(input);
       var keys = KeyProvider.fromEnvironment().pseudonymizer();
+      var checks = checkOptions.load();
       CliContext context = new CliContext(global);
       Progress progress = new Progress(context.progressStream(), 0);
       progress.step("ingest wearables: " + plan.files().size() + " files");
-      var result = new org.carelake.pipelines.wearable.WearableIngestJob(context.spark(), context.lakehouse(), keys, progress)
-          .execute(plan, devices, deviceId, force);
+      var result = QualityCommand.printingChecks(checks, out, () -> new org.carelake.pipelines.wearable.WearableIngestJob(context.spark(),
+          context.lakehouse(), keys, progress).checks(checks).execute(plan, devices, deviceId, force));
       print(result, out);
+      QualityCommand.printChecks(checks, out);
       if (result.files() > 0 && result.accepted() == 0) {
         throw CareLakeException.badInput("No wearable record could be accepted from " + input + " (" + result.read()
                 + " records, all quarantined; see bronze.wearable_quarantine for each reason).",
@@ -134,6 +141,7 @@ public final class IngestCommand implements Runnable {
           "  ./carelake prs --score PGS000018_hmPOS_GRCh38.txt.gz"})
   static final class Vcf implements Callable<Integer> {
     @Mixin GlobalOptions global;
+    @Mixin CheckOptions checkOptions;
     @Spec CommandSpec spec;
 
     @Option(names = "--input", required = true, paramLabel = "PATH", description = "A VCF file or a folder of them.")
@@ -157,12 +165,14 @@ public final class IngestCommand implements Runnable {
       var out = spec.commandLine().getOut();
       var keys = KeyProvider.fromEnvironment().pseudonymizer();
       var markerList = org.carelake.pipelines.genomic.PgxMarkers.load(markers);
+      var checks = checkOptions.load();
       CliContext context = new CliContext(global);
       Progress progress = new Progress(context.progressStream(), 0);
       progress.step("ingest vcf: " + input);
-      var result = new org.carelake.pipelines.genomic.VcfIngestJob(context.spark(), context.lakehouse(), keys, progress)
-          .dryRun(dryRun).execute(input, manifest, force);
+      var result = QualityCommand.printingChecks(checks, out, () -> new org.carelake.pipelines.genomic.VcfIngestJob(context.spark(),
+          context.lakehouse(), keys, progress).checks(checks).dryRun(dryRun).execute(input, manifest, force));
       print(result, out);
+      QualityCommand.printChecks(checks, out);
       if (result.files() > 0 && result.accepted() == 0) {
         throw CareLakeException.badInput("No VCF record could be read from " + input + " (" + result.records()
             + " records, all quarantined; see bronze.vcf_quarantine for each reason).", "check the files are VCF 4.1-4.3.");

@@ -151,6 +151,21 @@ public final class QualityCommand implements Runnable {
     return new QualityRunner(context.spark(), context.lakehouse(), progress).run(suites);
   }
 
+  /** Runs a pipeline step; if its checks stop it, prints what they found before the error. */
+  static <T> T printingChecks(org.carelake.pipelines.quality.StepChecks checks, java.io.PrintWriter out, java.util.function.Supplier<T> step) {
+    try {
+      return step.get();
+    } catch (RuntimeException e) {
+      printChecks(checks, out);
+      throw e;
+    }
+  }
+
+  /** What a step's checks found, after its own summary. */
+  static void printChecks(org.carelake.pipelines.quality.StepChecks checks, java.io.PrintWriter out) {
+    checks.results().forEach(r -> print(r, out));
+  }
+
   static void print(QualityResult result, java.io.PrintWriter out) {
     out.printf("Quality run %s: %s%n", result.runId(), result.passed() ? "PASS" : "FAIL");
     for (QualityResult.TableVerdict t : result.tables()) {

@@ -94,6 +94,17 @@ class DemoEndToEndTest {
     }
     assertThat(Files.readString(lakehouseDir.resolve("reports/bias/incident-hypertension-5y-bias-report.html"))).contains("<svg");
     assertThat(Files.readString(lakehouseDir.resolve("reports/quality/quality-report.html"))).contains("PASS");
+    // Each ingest step checked the silver tables it wrote; the report has every one, with a verdict for its current version.
+    JsonNode quality = new ObjectMapper().readTree(lakehouseDir.resolve("reports/quality/quality-report.json").toFile());
+    assertThat(quality.path("overall").asText()).isEqualTo("PASS");
+    List<String> checked = new java.util.ArrayList<>();
+    for (JsonNode table : quality.path("tables")) {
+      checked.add(table.path("table").asText());
+      assertThat(table.path("currentVerdict").asText()).as(table.path("table").asText()).isIn("PASS", "WARN");
+      assertThat(table.path("metrics").get(0).path("points").size()).as("row count history").isPositive();
+    }
+    assertThat(checked).contains("silver.patient", "silver.observation", "silver.wearable_measurement", "silver.genotype");
+    assertThat(quality.path("dataBias").path("groups").size()).as("data bias in the quality report").isPositive();
     assertThat(Files.readString(lakehouseDir.resolve("reports/bias/data-bias.html"))).contains("Representation").contains("<svg");
     JsonNode dataBias = new ObjectMapper().readTree(lakehouseDir.resolve("reports/bias/data-bias.json").toFile());
     for (JsonNode group : dataBias.path("groups")) {
@@ -134,6 +145,24 @@ class DemoEndToEndTest {
     CliRunner.Result tables = CliRunner.run("tables", "--lakehouse", lakehouseDir.toString(), "--master", "local[2]");
     assertThat(tables.exitCode()).isZero();
     assertThat(tables.out()).contains("silver.observation").contains("gold.patient_summary").contains("version");
+
+    // A check by hand adds a point to the table's history in the report, which runs no checks itself.
+    CliRunner.Result check = CliRunner.run("quality", "run", "--table", "silver.patient", "--lakehouse", lakehouseDir.toString(),
+        "--master", "local[2]");
+    assertThat(check.exitCode()).as(check.err()).isZero();
+    CliRunner.Result report = CliRunner.run("quality", "report", "--no-bias", "--lakehouse", lakehouseDir.toString(), "--master", "local[2]");
+    assertThat(report.exitCode()).as(report.err()).isZero();
+    assertThat(report.out()).contains("Quality report:");
+    try {
+      JsonNode patient = null;
+      for (JsonNode t : new ObjectMapper().readTree(lakehouseDir.resolve("reports/quality/quality-report.json").toFile()).path("tables")) {
+        patient = t.path("table").asText().equals("silver.patient") ? t : patient;
+      }
+      assertThat(patient.path("history").size()).isGreaterThanOrEqualTo(2);
+      assertThat(patient.path("metrics").get(0).path("points").size()).isGreaterThanOrEqualTo(2);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test

@@ -48,16 +48,27 @@ class ExitCodesTest {
 
   @Test
   void failedQualityGateExitsOneAndTrainingRefusesUncheckedData(@TempDir Path dir) throws Exception {
-    Path input = Files.createDirectories(dir.resolve("in"));
-    Files.write(input.resolve("Patient.ndjson"), List.of(
-        "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\",\"birthDate\":\"1950-02-03\"}"), StandardCharsets.UTF_8);
-    Files.write(input.resolve("Observation.ndjson"), List.of(
-        "{\"resourceType\":\"Observation\",\"id\":\"o1\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":\"http://loinc.org\","
-            + "\"code\":\"8867-4\"}]},\"subject\":{\"reference\":\"Patient/p1\"},\"effectiveDateTime\":\"2020-01-01T00:00:00Z\","
-            + "\"valueQuantity\":{\"value\":400,\"code\":\"/min\"}}"), StandardCharsets.UTF_8);
+    String patient = "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\",\"birthDate\":\"1950-02-03\"}";
+    String heartRate = "{\"resourceType\":\"Observation\",\"id\":\"o1\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":"
+        + "\"http://loinc.org\",\"code\":\"8867-4\"}]},\"subject\":{\"reference\":\"Patient/p1\"},\"effectiveDateTime\":"
+        + "\"2020-01-01T00:00:00Z\",\"valueQuantity\":{\"value\":BPM,\"code\":\"/min\"}}";
+    Path bad = Files.createDirectories(dir.resolve("bad"));
+    Files.write(bad.resolve("Patient.ndjson"), List.of(patient), StandardCharsets.UTF_8);
+    Files.write(bad.resolve("Observation.ndjson"), List.of(heartRate.replace("BPM", "400")), StandardCharsets.UTF_8);
     String lakehouse = dir.resolve("lh").toString();
-    assertThat(CliRunner.run("ingest", "fhir", "--lakehouse", lakehouse, "--master", "local[2]", "--input", input.toString())
-        .exitCode()).isZero();
+    // The ingest step checks what it wrote before committing: an implausible heart rate fails it, and nothing is kept.
+    CliRunner.Result failed = CliRunner.run("ingest", "fhir", "--lakehouse", lakehouse, "--master", "local[2]", "--input", bad.toString());
+    assertThat(failed.exitCode()).isEqualTo(1);
+    assertThat(failed.out()).containsPattern("silver.observation +v\\d+ +FAIL");
+    assertThat(failed.err()).contains("ingest fhir stopped by its quality checks").contains("Nothing was committed");
+    assertThat(new org.carelake.core.Lakehouse(Path.of(lakehouse)).exists(org.carelake.core.TableId.silver("observation"))).isFalse();
+
+    Path good = Files.createDirectories(dir.resolve("good"));
+    Files.write(good.resolve("Patient.ndjson"), List.of(patient), StandardCharsets.UTF_8);
+    Files.write(good.resolve("Observation.ndjson"), List.of(heartRate.replace("BPM", "72")), StandardCharsets.UTF_8);
+    CliRunner.Result ingested = CliRunner.run("ingest", "fhir", "--lakehouse", lakehouse, "--master", "local[2]", "--input", good.toString());
+    assertThat(ingested.exitCode()).as(ingested.err()).isZero();
+    assertThat(ingested.out()).containsPattern("silver.observation +v\\d+ +(PASS|WARN)");
 
     // a wearable export whose every record is kept aside (its device is not mapped): exit 2, pointing at the quarantine
     Path wearables = Files.createDirectories(dir.resolve("wearables"));
@@ -69,14 +80,20 @@ class ExitCodesTest {
     assertThat(unmapped.out()).contains("records read 1 = accepted 0 + quarantined 1");
     assertThat(unmapped.err()).contains("bronze.wearable_quarantine");
 
+    // Tables created empty (no encounters in this input) have no verdict until their first rows are checked.
     CliRunner.Result train = CliRunner.run("train", "--lakehouse", lakehouse, "--master", "local[2]",
         "--cohort", Path.of("..", "training", "cohorts", "incident-hypertension-5y.yaml").toString());
     assertThat(train.exitCode()).as("no quality verdict yet").isEqualTo(1);
     assertThat(train.err()).contains("has no quality verdict");
 
-    CliRunner.Result quality = CliRunner.run("quality", "run", "--lakehouse", lakehouse, "--master", "local[2]");
+    // A stricter suite run by hand fails the gate with exit 1.
+    Path strict = Files.createDirectories(dir.resolve("suites"));
+    Files.writeString(strict.resolve("silver.observation.yaml"), "table: silver.observation\nchecks:\n  - name: enough data\n"
+        + "    severity: critical\n    action: fail\n    rules:\n      - row_count: {min: 5}\n");
+    CliRunner.Result quality = CliRunner.run("quality", "run", "--table", "silver.observation", "--suites", strict.toString(),
+        "--lakehouse", lakehouse, "--master", "local[2]");
     assertThat(quality.exitCode()).isEqualTo(1);
-    assertThat(quality.out()).contains("silver.observation").contains("FAIL");
+    assertThat(quality.out()).containsPattern("silver.observation +v\\d+ +FAIL");
     assertThat(quality.err()).contains("Quality gate failed");
   }
 }

@@ -43,6 +43,11 @@ public final class LakehouseTransaction implements AutoCloseable {
     versionsBefore.putIfAbsent(table, currentVersion);
   }
 
+  /** The tables this run has written so far, with their versions before it (empty: the run created the table). */
+  public synchronized Map<TableId, Optional<Long>> touched() {
+    return Map.copyOf(versionsBefore);
+  }
+
   public synchronized void commit() {
     committed = true;
   }

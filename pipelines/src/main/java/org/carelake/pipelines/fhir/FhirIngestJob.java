@@ -66,12 +66,19 @@ public final class FhirIngestJob {
   private final Lakehouse lakehouse;
   private final Pseudonymizer keys;
   private final Progress progress;
+  private org.carelake.pipelines.quality.StepChecks checks = org.carelake.pipelines.quality.StepChecks.none();
 
   public FhirIngestJob(SparkSession spark, Lakehouse lakehouse, Pseudonymizer keys, Progress progress) {
     this.spark = spark;
     this.lakehouse = lakehouse;
     this.keys = keys;
     this.progress = progress;
+  }
+
+  /** The quality checks this step runs on the tables it changed, before it commits (default: none). */
+  public FhirIngestJob checks(org.carelake.pipelines.quality.StepChecks checks) {
+    this.checks = checks;
+    return this;
   }
 
   /** The input files an ingest of {@code input} would read, or a clear error if there are none. */
@@ -202,6 +209,7 @@ public final class FhirIngestJob {
         for (java.util.concurrent.Future<List<TableWrite>> done : pool.invokeAll(tasks)) {
           writes.addAll(unwrap(done));
         }
+        checks.run(spark, lakehouse, tx, "ingest fhir", progress);
         writes.add(manifest.record(writer, todo, runId));
         tx.commit();
       } catch (InterruptedException e) {

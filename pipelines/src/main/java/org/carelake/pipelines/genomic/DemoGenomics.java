@@ -25,13 +25,13 @@ public final class DemoGenomics {
   public record Result(VcfIngestResult ingest, PgxMarkers.PgxResult markers, PolygenicScores.PrsResult score) {}
 
   public static Result run(SparkSession spark, Lakehouse lakehouse, Pseudonymizer keys, LocalDate referenceDate, long seed, int percent,
-      Progress progress) {
+      org.carelake.pipelines.quality.StepChecks checks, Progress progress) {
     List<GenomicGenerator.Subject> subjects = DemoWearables.subjects(spark, lakehouse, keys, referenceDate, percent).stream()
         .map(s -> new GenomicGenerator.Subject(s.patientId(), s.female())).toList();
     Path dir = lakehouse.rawDir().resolve("genomics-" + seed + "-" + referenceDate + "-" + subjects.size());
     progress.detail("genotyping results for " + subjects.size() + " patients (htsjdk, bgzip VCF)");
     GenomicGenerator.Output out = GenomicGenerator.generate(subjects, referenceDate, seed, BACKGROUND_SITES, dir);
-    VcfIngestResult ingest = new VcfIngestJob(spark, lakehouse, keys, progress).execute(out.vcf(), out.samples(), false);
+    VcfIngestResult ingest = new VcfIngestJob(spark, lakehouse, keys, progress).checks(checks).execute(out.vcf(), out.samples(), false);
     PgxMarkers.PgxResult markers = new PgxMarkers(spark, lakehouse).compute(PgxMarkers.load(null));
     PolygenicScores.PrsResult score = new PolygenicScores(spark, lakehouse, progress).score(PgsScoreFile.read(out.score()));
     return new Result(ingest, markers, score);

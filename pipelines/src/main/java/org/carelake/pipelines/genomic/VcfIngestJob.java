@@ -70,6 +70,7 @@ public final class VcfIngestJob {
   private final Lakehouse lakehouse;
   private final Pseudonymizer keys;
   private final Progress progress;
+  private org.carelake.pipelines.quality.StepChecks checks = org.carelake.pipelines.quality.StepChecks.none();
   private long splitBytes = -1;
   private boolean dryRun;
 
@@ -78,6 +79,12 @@ public final class VcfIngestJob {
     this.lakehouse = lakehouse;
     this.keys = keys;
     this.progress = progress;
+  }
+
+  /** The quality checks this step runs on the tables it changed, before it commits (default: none). */
+  public VcfIngestJob checks(org.carelake.pipelines.quality.StepChecks checks) {
+    this.checks = checks;
+    return this;
   }
 
   /** Smaller splits (tests prove a file read by many tasks gives the same rows). */
@@ -413,6 +420,7 @@ public final class VcfIngestJob {
           writes.add(new TableWrite(GenomicSchema.QUARANTINE, cleared.versionBefore() == TableWrite.NO_VERSION ? q.versionBefore()
               : cleared.versionBefore(), q.versionAfter(), q.inserted(), 0, cleared.deleted()));
         }
+        checks.run(spark, lakehouse, tx, "ingest vcf", progress);
         writes.add(manifest.record(writer, recorded, runId));
         tx.commit();
       }

@@ -28,6 +28,10 @@ import org.carelake.core.schema.PatientSummarySchema;
  */
 public final class PatientSummaryJob {
 
+  /** The silver tables the summary is built from. */
+  public static final java.util.List<org.carelake.core.TableId> INPUTS = java.util.List.of(PatientSchema.TABLE, EncounterSchema.TABLE,
+      ConditionSchema.TABLE, ObservationSchema.TABLE, MedicationRequestSchema.TABLE);
+
   private final SparkSession spark;
   private final Lakehouse lakehouse;
 

@@ -19,8 +19,34 @@ public final class QualityLedger {
     this.lakehouse = lakehouse;
   }
 
-  /** PASS, WARN or FAIL from the latest run that checked this version, or null if none did. */
+  /**
+   * PASS, WARN or FAIL from the latest run that checked this version, or null if none did. A version
+   * made by restoring an earlier one (a failed step's rollback) has that version's content, and so
+   * its verdict.
+   */
   public String verdict(TableId table, long version) {
+    String recorded = recorded(table, version);
+    if (recorded != null) {
+      return recorded;
+    }
+    Long restored = restoredFrom(table, version);
+    return restored == null ? null : verdict(table, restored);
+  }
+
+  private Long restoredFrom(TableId table, long version) {
+    if (!lakehouse.exists(table)) {
+      return null;
+    }
+    List<Row> commit = io.delta.tables.DeltaTable.forPath(spark, lakehouse.tablePath(table).toString()).history()
+        .where(col("version").equalTo(version)).select("operation", "operationParameters").collectAsList();
+    if (commit.isEmpty() || !"RESTORE".equals(commit.get(0).getString(0))) {
+      return null;
+    }
+    Object restored = commit.get(0).getJavaMap(1).get("version");
+    return restored == null ? null : Long.valueOf(restored.toString());
+  }
+
+  private String recorded(TableId table, long version) {
     if (!lakehouse.exists(QualityRunner.RESULTS)) {
       return null;
     }

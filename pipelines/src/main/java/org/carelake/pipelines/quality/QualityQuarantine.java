@@ -36,7 +36,7 @@ final class QualityQuarantine {
   private QualityQuarantine() {}
 
   /** Moves the failing rows; returns how many moved (0: nothing written). */
-  static long move(SparkSession spark, Lakehouse lakehouse, TableSuite suite, long version, String runId) {
+  static long move(SparkSession spark, Lakehouse lakehouse, TableSuite suite, long version, String runId, LakehouseTransaction outer) {
     Dataset<Row> rows = lakehouse.readAt(spark, suite.table(), version);
     List<String> original = List.of(rows.columns());
     Dataset<Row> prepared = suite.prepare().apply(rows);
@@ -55,12 +55,21 @@ final class QualityQuarantine {
     if (n == 0) {
       return 0;
     }
+    if (outer != null) {
+      // Part of a pipeline step's transaction: if the step fails later, the rows return to the table and leave the quarantine.
+      write(spark, lakehouse, outer, failed, suite);
+      return n;
+    }
     try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
-      DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
-      writer.append(failed, TABLE);
-      writer.delete(failed.select(col("row_key").as(suite.key())), suite.table(), List.of(suite.key()));
+      write(spark, lakehouse, tx, failed, suite);
       tx.commit();
     }
     return n;
+  }
+
+  private static void write(SparkSession spark, Lakehouse lakehouse, LakehouseTransaction tx, Dataset<Row> failed, TableSuite suite) {
+    DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
+    writer.append(failed, TABLE);
+    writer.delete(failed.select(col("row_key").as(suite.key())), suite.table(), List.of(suite.key()));
   }
 }

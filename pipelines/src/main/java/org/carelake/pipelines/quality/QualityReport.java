@@ -42,11 +42,12 @@ public final class QualityReport {
   static final int HISTORY = 20;
 
   /** One table: its latest check, verdicts of earlier checks and its watched metrics over runs. */
-  public record TableStatus(String table, long checkedVersion, Long currentVersion, Long rows, String verdict, Instant checkedAt,
-      String runId, List<QualityResult.ConstraintOutcome> constraints, List<RunVerdict> history, List<MetricSeries> metrics) {
-    /** The table has changed since its latest check: downstream steps refuse its current version until it is checked. */
+  public record TableStatus(String table, long checkedVersion, Long currentVersion, String currentVerdict, Long rows, String verdict,
+      Instant checkedAt, String runId, List<QualityResult.ConstraintOutcome> constraints, List<RunVerdict> history,
+      List<MetricSeries> metrics) {
+    /** The current version has no verdict (changed since its last check): downstream steps refuse it until it is checked. */
     public boolean stale() {
-      return currentVersion != null && currentVersion != checkedVersion;
+      return currentVersion != null && currentVerdict == null;
     }
   }
 
@@ -57,7 +58,12 @@ public final class QualityReport {
   public record MetricPoint(Instant time, long deltaVersion, String runId, Double value) {}
 
   /** The whole report (also its JSON). */
-  public record Content(Instant generated, boolean passed, List<TableStatus> tables, DataBias.Report dataBias, Instant dataBiasWritten) {}
+  public record Content(Instant generated, String overall, List<TableStatus> tables, DataBias.Report dataBias, Instant dataBiasWritten) {
+    /** Every table's current version has a verdict and none is FAIL. */
+    public boolean passed() {
+      return overall.equals("PASS");
+    }
+  }
 
   private QualityReport() {}
 
@@ -80,7 +86,9 @@ public final class QualityReport {
         tables.add(status(spark, lakehouse, e.getKey(), e.getValue(), metricsRepository, watched.getOrDefault(e.getKey(), List.of())));
       }
     }
-    boolean passed = tables.stream().noneMatch(t -> t.verdict().equals("FAIL"));
+    // What downstream steps go by: the verdict of each table's current version (a failed step's rollback restores a checked one).
+    String overall = tables.stream().anyMatch(t -> "FAIL".equals(t.currentVerdict())) ? "FAIL"
+        : tables.stream().anyMatch(TableStatus::stale) ? "NOT CHECKED" : "PASS";
     Path biasJson = DataBias.jsonFile(lakehouse);
     DataBias.Report bias = null;
     Instant biasWritten = null;
@@ -94,7 +102,7 @@ public final class QualityReport {
         bias = null;
       }
     }
-    return new Content(Instant.now(), passed, tables, bias, biasWritten);
+    return new Content(Instant.now(), overall, tables, bias, biasWritten);
   }
 
   private static TableStatus status(SparkSession spark, Lakehouse lakehouse, String table, Map<String, List<Row>> runs, Path repository,
@@ -113,11 +121,12 @@ public final class QualityReport {
         .toList();
     TableId id = tableId(table);
     Long current = id == null ? null : lakehouse.version(spark, id).orElse(null);
+    String currentVerdict = current == null ? null : new QualityLedger(spark, lakehouse).verdict(id, current);
     List<MetricSeries> metrics = metricHistory(spark, repository, table, watched);
     String runId = first.getAs("run_id");
     Long rows = metrics.isEmpty() ? null : metrics.get(0).points().stream().filter(p -> runId.equals(p.runId()) && p.value() != null)
         .map(p -> p.value().longValue()).findFirst().orElse(null);
-    return new TableStatus(table, first.<Long>getAs("delta_version"), current, rows, first.getAs("table_verdict"),
+    return new TableStatus(table, first.<Long>getAs("delta_version"), current, currentVerdict, rows, first.getAs("table_verdict"),
         ((Timestamp) first.getAs("run_time")).toInstant(), runId, constraints, history, metrics);
   }
 
@@ -172,11 +181,11 @@ public final class QualityReport {
 
   static String html(Content c) {
     StringBuilder body = new StringBuilder();
-    long failed = c.tables().stream().filter(t -> t.verdict().equals("FAIL")).count();
+    long failed = c.tables().stream().filter(t -> "FAIL".equals(t.currentVerdict())).count();
     long stale = c.tables().stream().filter(TableStatus::stale).count();
     body.append("<p>Generated ").append(c.generated()).append(". Overall: ")
-        .append(c.passed() ? "<span class=\"pass\">PASS</span>" : "<span class=\"fail\">FAIL</span>").append(" &mdash; ")
-        .append(c.tables().size()).append(" tables checked, ").append(failed).append(" failing");
+        .append("<span class=\"").append(css(c.overall())).append("\">").append(c.overall()).append("</span> &mdash; ")
+        .append(c.tables().size()).append(" tables checked, ").append(failed).append(" failing at their current version");
     if (stale > 0) {
       body.append(", <span class=\"warn\">").append(stale).append(" changed since their last check</span>");
     }
@@ -184,14 +193,15 @@ public final class QualityReport {
     if (c.tables().isEmpty()) {
       body.append("<p class=\"muted\">No table has been checked yet: run <code>./carelake quality run</code>.</p>");
     }
-    body.append("<h2>Verdicts</h2><table><tr><th>table</th><th>verdict</th><th>version checked</th><th>current version</th><th>rows</th>"
+    body.append("<h2>Verdicts</h2><table><tr><th>table</th><th>latest check</th><th>version checked</th><th>current version</th><th>rows</th>"
         + "<th>constraints passed</th><th>checked at</th></tr>");
     List<Html.Bar> bars = new ArrayList<>();
     for (TableStatus t : c.tables()) {
       long passed = t.constraints().stream().filter(QualityResult.ConstraintOutcome::passed).count();
       body.append("<tr><td>").append(escape(t.table())).append("</td><td class=\"").append(css(t.verdict())).append("\">").append(t.verdict())
           .append("</td><td class=\"num\">").append(t.checkedVersion()).append("</td><td class=\"num").append(t.stale() ? " warn" : "")
-          .append("\">").append(t.currentVersion() == null ? "gone" : t.currentVersion() + (t.stale() ? " (not checked)" : ""))
+          .append("\">").append(t.currentVersion() == null ? "gone" : t.currentVersion() + (t.stale() ? " (not checked)"
+              : t.currentVersion() == t.checkedVersion() ? "" : " (" + t.currentVerdict() + ": restored to a checked version)"))
           .append("</td><td class=\"num\">").append(t.rows() == null ? "" : t.rows()).append("</td><td class=\"num\">").append(passed)
           .append(" / ").append(t.constraints().size()).append("</td><td>").append(t.checkedAt()).append("</td></tr>");
       double share = t.constraints().isEmpty() ? 1 : (double) passed / t.constraints().size();
@@ -249,7 +259,7 @@ public final class QualityReport {
   private static String css(String verdict) {
     return switch (verdict) {
       case "PASS" -> "pass";
-      case "WARN" -> "warn";
+      case "WARN", "NOT CHECKED" -> "warn";
       default -> "fail";
     };
   }

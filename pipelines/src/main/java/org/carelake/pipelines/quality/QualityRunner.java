@@ -6,6 +6,10 @@ import com.amazon.deequ.VerificationResult;
 import com.amazon.deequ.VerificationRunBuilder;
 import com.amazon.deequ.VerificationSuite;
 import com.amazon.deequ.checks.Check;
+import com.amazon.deequ.checks.CheckLevel;
+import com.amazon.deequ.checks.CheckResult;
+import com.amazon.deequ.constraints.ConstraintResult;
+import com.amazon.deequ.constraints.ConstraintStatus;
 import java.nio.file.Path;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -52,11 +56,22 @@ public final class QualityRunner {
   private final SparkSession spark;
   private final Lakehouse lakehouse;
   private final Progress progress;
+  private LakehouseTransaction step;
 
   public QualityRunner(SparkSession spark, Lakehouse lakehouse, Progress progress) {
     this.spark = spark;
     this.lakehouse = lakehouse;
     this.progress = progress;
+  }
+
+  /**
+   * Runs as part of a pipeline step's transaction: rows the quarantine action moves are written in
+   * it, so a step that fails later leaves them where they were. Verdicts and metrics are still
+   * recorded on their own (a failed check stays on record after the step rolls back).
+   */
+  public QualityRunner within(LakehouseTransaction stepTransaction) {
+    this.step = stepTransaction;
+    return this;
   }
 
   public QualityResult run(List<TableSuite> suites) {
@@ -114,7 +129,7 @@ public final class QualityRunner {
     long version = lakehouse.version(spark, suite.table()).orElseThrow();
     long quarantined = 0;
     if (runId != null && !suite.quarantine().isEmpty()) {
-      quarantined = QualityQuarantine.move(spark, lakehouse, suite, version, runId);
+      quarantined = QualityQuarantine.move(spark, lakehouse, suite, version, runId, step);
       if (quarantined > 0) {
         progress.detail(suite.table() + " v" + version + ": " + quarantined + " rows moved to " + QualityQuarantine.TABLE);
         version = lakehouse.version(spark, suite.table()).orElseThrow();
@@ -134,17 +149,10 @@ public final class QualityRunner {
         builder = Anomalies.withHistory(builder, spark, metricsRepository(), suite, version, runId, started);
       }
       VerificationResult result = builder.run();
-      Dataset<Row> outcomes = VerificationResult.checkResultsAsDataFrame(spark, result, VerificationResult.checkResultsAsDataFrame$default$3());
-      List<QualityResult.ConstraintOutcome> constraints = new ArrayList<>();
-      for (Row r : outcomes.select("check", "check_level", "constraint", "constraint_status", "constraint_message").collectAsList()) {
-        constraints.add(new QualityResult.ConstraintOutcome(r.getString(0),
-            "Error".equals(r.getString(1)) ? Severity.ERROR : Severity.WARNING, r.getString(2), "Success".equals(r.getString(3)),
-            r.isNullAt(4) || r.getString(4).isEmpty() ? null : r.getString(4)));
-      }
-      // Row count from Deequ's own Size metric, not a second scan.
-      List<Row> size = VerificationResult.successMetricsAsDataFrame(spark, result, VerificationResult.successMetricsAsDataFrame$default$3())
-          .filter(col("entity").equalTo("Dataset").and(col("name").equalTo("Size"))).select("value").collectAsList();
-      long rows = size.isEmpty() ? data.count() : (long) size.get(0).getDouble(0);
+      // Read Deequ's results as objects: turning them into DataFrames first would cost Spark jobs per table.
+      List<QualityResult.ConstraintOutcome> constraints = outcomes(suite, result);
+      scala.Option<com.amazon.deequ.metrics.Metric<?>> size = sizeMetric(result);
+      long rows = size.isDefined() && size.get().value().isSuccess() ? ((Number) size.get().value().get()).longValue() : data.count();
       QualityResult.TableVerdict verdict = new QualityResult.TableVerdict(suite.table().qualifiedName(), version, rows, quarantined,
           constraints);
       progress.detail(suite.table() + " v" + version + ": " + verdict.verdict() + " (" + constraints.size() + " constraints)");
@@ -152,6 +160,32 @@ public final class QualityRunner {
     } finally {
       spark.sparkContext().clearJobGroup();
     }
+  }
+
+  /** Every constraint's outcome: the suite's checks in their declared order, then its anomaly checks. */
+  private static List<QualityResult.ConstraintOutcome> outcomes(TableSuite suite, VerificationResult result) {
+    Map<Check, CheckResult> byCheck = scala.collection.JavaConverters.mapAsJavaMap(result.checkResults());
+    List<Check> order = new ArrayList<>(suite.checks());
+    byCheck.keySet().stream().filter(c -> !order.contains(c)).sorted(java.util.Comparator.comparing(Check::description)).forEach(order::add);
+    List<QualityResult.ConstraintOutcome> out = new ArrayList<>();
+    for (Check check : order) {
+      CheckResult checkResult = byCheck.get(check);
+      if (checkResult == null) {
+        continue;
+      }
+      Severity severity = check.level() == CheckLevel.Error() ? Severity.ERROR : Severity.WARNING;
+      for (ConstraintResult c : scala.collection.JavaConverters.seqAsJavaList(checkResult.constraintResults())) {
+        String message = c.message().isDefined() && !c.message().get().isEmpty() ? c.message().get() : null;
+        out.add(new QualityResult.ConstraintOutcome(check.description(), severity, c.constraint().toString(),
+            c.status() == ConstraintStatus.Success(), message));
+      }
+    }
+    return out;
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static scala.Option<com.amazon.deequ.metrics.Metric<?>> sizeMetric(VerificationResult result) {
+    return (scala.Option) ((scala.collection.Map) result.metrics()).get(sizeAnalyzer());
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})

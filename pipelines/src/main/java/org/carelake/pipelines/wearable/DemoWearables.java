@@ -81,11 +81,11 @@ public final class DemoWearables {
 
   /** Generates (or reuses) the exports for the subjects and ingests them. */
   public static WearableIngestResult run(SparkSession spark, Lakehouse lakehouse, Pseudonymizer keys, LocalDate referenceDate, long seed,
-      int percent, Progress progress) {
+      int percent, org.carelake.pipelines.quality.StepChecks checks, Progress progress) {
     List<WearableGenerator.Subject> subjects = subjects(spark, lakehouse, keys, referenceDate, percent);
     Path dir = lakehouse.rawDir().resolve("wearables-" + seed + "-" + referenceDate + "-" + subjects.size());
     WearableGenerator.generate(subjects, referenceDate.minusDays(1), DAYS, seed, TIME_ZONE, dir, progress);
-    return new WearableIngestJob(spark, lakehouse, keys, progress).execute(WearableIngestJob.plan(dir.resolve(WearableGenerator.EXPORTS)), dir.resolve("devices.csv"), null,
+    return new WearableIngestJob(spark, lakehouse, keys, progress).checks(checks).execute(WearableIngestJob.plan(dir.resolve(WearableGenerator.EXPORTS)), dir.resolve("devices.csv"), null,
         false);
   }
 }

@@ -82,12 +82,19 @@ public final class WearableIngestJob {
   private final Lakehouse lakehouse;
   private final Pseudonymizer keys;
   private final Progress progress;
+  private org.carelake.pipelines.quality.StepChecks checks = org.carelake.pipelines.quality.StepChecks.none();
 
   public WearableIngestJob(SparkSession spark, Lakehouse lakehouse, Pseudonymizer keys, Progress progress) {
     this.spark = spark;
     this.lakehouse = lakehouse;
     this.keys = keys;
     this.progress = progress;
+  }
+
+  /** The quality checks this step runs on the tables it changed, before it commits (default: none). */
+  public WearableIngestJob checks(org.carelake.pipelines.quality.StepChecks checks) {
+    this.checks = checks;
+    return this;
   }
 
   /** How a planned file is read. */
@@ -308,10 +315,12 @@ public final class WearableIngestJob {
             WearableMeasurementSchema.CONTENT));
         progress.detail("merging " + WearableMeasurementSchema.QUARANTINE);
         writes.addAll(quarantine(writer, parsed, overSlept, runId, reading));
+        // Silver is checked before gold.wearable_daily sees it; the quarantine action may move rows out of silver.
+        boolean checked = checks.run(spark, lakehouse, tx, "ingest wearables", progress) != null;
         if (days > 0) {
           progress.detail("updating " + WearableDailySchema.TABLE + " for " + days + " patient-days");
-          // A first ingest computes the days from the rows in memory; later ones read the touched days back from silver.
-          Dataset<Row> touched = !silverExists ? silverRows : lakehouse.read(spark, WearableMeasurementSchema.TABLE)
+          // A first ingest computes the days from the rows in memory; later ones (and checked ones) read the touched days back from silver.
+          Dataset<Row> touched = !silverExists && !checked ? silverRows : lakehouse.read(spark, WearableMeasurementSchema.TABLE)
               .join(affected, Seqs.of(WearableMeasurementSchema.PATIENT_KEY, WearableMeasurementSchema.LOCAL_DAY), "left_semi");
           writes.add(writer.upsertRows(WearableDaily.compute(touched), WearableDailySchema.TABLE,
               List.of(WearableDailySchema.PATIENT_KEY, WearableDailySchema.DAY)));
