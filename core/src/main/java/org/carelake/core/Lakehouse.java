@@ -1,6 +1,5 @@
 package org.carelake.core;
 
-import io.delta.tables.DeltaTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -110,8 +109,10 @@ public final class Lakehouse {
     if (!exists(table)) {
       return Optional.empty();
     }
-    Row last = DeltaTable.forPath(spark, tablePath(table).toString()).history(1).select("version").head();
-    return Optional.of(last.getLong(0));
+    // The log's latest snapshot (listing _delta_log, cached per table) rather than history(), which starts a Spark job.
+    long version = org.apache.spark.sql.delta.DeltaLog.forTable(spark, tablePath(table).toString())
+        .update(false, scala.Option.empty(), scala.Option.empty()).version();
+    return version < 0 ? Optional.empty() : Optional.of(version);
   }
 
   public Dataset<Row> read(SparkSession spark, TableId table) {

@@ -73,6 +73,7 @@ public final class LakehouseTransaction implements AutoCloseable {
       if (lakehouse.exists(table)) {
         spark.sql("DROP TABLE IF EXISTS " + table.qualifiedName());
         org.carelake.core.io.MoreFiles.deleteRecursively(lakehouse.tablePath(table));
+        org.apache.spark.sql.delta.DeltaLog.invalidateCache(spark, new org.apache.hadoop.fs.Path(lakehouse.tablePath(table).toString()));
         LOG.warn("Rolled back {}: removed the table this failed run created", table);
       }
       return;
