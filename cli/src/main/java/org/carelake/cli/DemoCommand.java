@@ -80,7 +80,7 @@ public final class DemoCommand implements Callable<Integer> {
     progress.detail(String.format(Locale.ROOT, "read %d = upserted %d + unchanged %d + deleted %d + quarantined %d (%d files skipped: "
         + "already ingested)", ingest.read(), ingest.upserted(), ingest.unchanged(), ingest.deleted(), ingest.quarantined(),
         ingest.skippedFiles()));
-    TableWrite gold = new PatientSummaryJob(spark, lakehouse).execute();
+    TableWrite gold = QualityCommand.printingChecks(checks, out, () -> new PatientSummaryJob(spark, lakehouse).checks(checks).execute());
     progress.detail(gold.table() + " v" + gold.versionAfter());
 
     progress.step("wearables: generate device exports for a share of adult patients, ingest them, build gold.wearable_daily");

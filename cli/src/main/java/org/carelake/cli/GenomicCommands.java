@@ -27,6 +27,7 @@ final class GenomicCommands {
       footer = {"", "Example:", "  ./carelake prs --score PGS000018_hmPOS_GRCh38.txt.gz --score PGS000014_hmPOS_GRCh38.txt.gz"})
   static final class Prs implements Callable<Integer> {
     @Mixin GlobalOptions global;
+    @Mixin CheckOptions checkOptions;
     @Spec CommandSpec spec;
 
     @Option(names = "--score", required = true, paramLabel = "FILE", description = "A PGS Catalog scoring file (plain or .gz); repeatable.")
@@ -36,13 +37,16 @@ final class GenomicCommands {
     public Integer call() {
       var out = spec.commandLine().getOut();
       List<PgsScoreFile> files = scores.stream().map(PgsScoreFile::read).toList(); // all parsed before any Spark job
+      var checks = checkOptions.load();
       CliContext context = new CliContext(global);
       Progress progress = new Progress(context.progressStream(), files.size());
       for (PgsScoreFile file : files) {
         progress.step("prs " + file.scoreId());
-        PolygenicScores.PrsResult r = new PolygenicScores(context.spark(), context.lakehouse(), progress).score(file);
+        PolygenicScores.PrsResult r = QualityCommand.printingChecks(checks, out,
+            () -> new PolygenicScores(context.spark(), context.lakehouse(), progress).checks(checks).score(file));
         print(r, out);
       }
+      QualityCommand.printChecks(checks, out);
       return 0;
     }
   }
@@ -66,6 +70,7 @@ final class GenomicCommands {
           "Example:", "  ./carelake pgx --markers my-panel.csv"})
   static final class Pgx implements Callable<Integer> {
     @Mixin GlobalOptions global;
+    @Mixin CheckOptions checkOptions;
     @Spec CommandSpec spec;
 
     @Option(names = "--markers", paramLabel = "FILE", description = "Marker list; default: the built-in list.")
@@ -74,8 +79,12 @@ final class GenomicCommands {
     @Override
     public Integer call() {
       List<PgxMarkers.Marker> list = PgxMarkers.load(markers);
+      var checks = checkOptions.load();
       CliContext context = new CliContext(global);
-      IngestCommand.print(new PgxMarkers(context.spark(), context.lakehouse()).compute(list), spec.commandLine().getOut());
+      var out = spec.commandLine().getOut();
+      IngestCommand.print(QualityCommand.printingChecks(checks, out,
+          () -> new PgxMarkers(context.spark(), context.lakehouse()).checks(checks).compute(list)), out);
+      QualityCommand.printChecks(checks, out);
       return 0;
     }
   }

@@ -9,14 +9,16 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** Builds the gold tables from silver. */
-@Command(name = "gold", mixinStandardHelpOptions = true, description = "Build gold tables (gold.patient_summary) from silver.")
+@Command(name = "gold", mixinStandardHelpOptions = true, description = "Build gold tables (gold.patient_summary) from silver, checked before commit.")
 public final class GoldCommand implements Callable<Integer> {
 
   @Mixin GlobalOptions global;
+  @Mixin CheckOptions checkOptions;
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
+    var checks = checkOptions.load();
     CliContext context = new CliContext(global);
     // gold advances only from silver versions that did not fail their checks
     var ledger = new org.carelake.pipelines.quality.QualityLedger(context.spark(), context.lakehouse());
@@ -27,9 +29,12 @@ public final class GoldCommand implements Callable<Integer> {
             "see the quality report, fix the data and re-ingest (or run ./carelake quality run after a fix).");
       }
     }
-    TableWrite write = new PatientSummaryJob(context.spark(), context.lakehouse()).execute();
-    spec.commandLine().getOut().printf("%s v%d -> v%d%n", write.table(), write.versionBefore(), write.versionAfter());
-    spec.commandLine().getOut().flush();
+    var out = spec.commandLine().getOut();
+    TableWrite write = QualityCommand.printingChecks(checks, out,
+        () -> new PatientSummaryJob(context.spark(), context.lakehouse()).checks(checks).execute());
+    out.printf("%s v%d -> v%d%n", write.table(), write.versionBefore(), write.versionAfter());
+    QualityCommand.printChecks(checks, out);
+    out.flush();
     return 0;
   }
 }

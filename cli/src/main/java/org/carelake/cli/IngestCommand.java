@@ -179,7 +179,10 @@ public final class IngestCommand implements Runnable {
       }
       if (result.files() > 0 && !dryRun) {
         progress.detail("updating gold.pgx_marker (" + markerList.size() + " markers)");
-        print(new org.carelake.pipelines.genomic.PgxMarkers(context.spark(), context.lakehouse()).compute(markerList), out);
+        int before = checks.results().size();
+        print(QualityCommand.printingChecks(checks, out, () -> new org.carelake.pipelines.genomic.PgxMarkers(context.spark(),
+            context.lakehouse()).checks(checks).compute(markerList)), out);
+        checks.results().subList(before, checks.results().size()).forEach(r -> QualityCommand.print(r, out));
       }
       return 0;
     }

@@ -32,8 +32,8 @@ public final class DemoGenomics {
     progress.detail("genotyping results for " + subjects.size() + " patients (htsjdk, bgzip VCF)");
     GenomicGenerator.Output out = GenomicGenerator.generate(subjects, referenceDate, seed, BACKGROUND_SITES, dir);
     VcfIngestResult ingest = new VcfIngestJob(spark, lakehouse, keys, progress).checks(checks).execute(out.vcf(), out.samples(), false);
-    PgxMarkers.PgxResult markers = new PgxMarkers(spark, lakehouse).compute(PgxMarkers.load(null));
-    PolygenicScores.PrsResult score = new PolygenicScores(spark, lakehouse, progress).score(PgsScoreFile.read(out.score()));
+    PgxMarkers.PgxResult markers = new PgxMarkers(spark, lakehouse).checks(checks).compute(PgxMarkers.load(null));
+    PolygenicScores.PrsResult score = new PolygenicScores(spark, lakehouse, progress).checks(checks).score(PgsScoreFile.read(out.score()));
     return new Result(ingest, markers, score);
   }
 }

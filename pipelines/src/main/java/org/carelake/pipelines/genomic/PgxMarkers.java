@@ -53,6 +53,14 @@ public final class PgxMarkers {
   private final SparkSession spark;
   private final Lakehouse lakehouse;
 
+  private org.carelake.pipelines.quality.StepChecks checks = org.carelake.pipelines.quality.StepChecks.none();
+
+  /** The quality checks run on the table before the step commits (default: none). */
+  public PgxMarkers checks(org.carelake.pipelines.quality.StepChecks checks) {
+    this.checks = checks;
+    return this;
+  }
+
   public PgxMarkers(SparkSession spark, Lakehouse lakehouse) {
     this.spark = spark;
     this.lakehouse = lakehouse;
@@ -143,6 +151,7 @@ public final class PgxMarkers {
     try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
       write = new DeltaWriter(spark, lakehouse, tx).upsertRows(out, GenomicResultSchema.PGX_MARKER,
           List.of(GenomicResultSchema.SAMPLE_KEY, GenomicResultSchema.MARKER));
+      checks.run(spark, lakehouse, tx, "pgx markers", org.carelake.core.Progress.silent());
       tx.commit();
     }
     return new PgxResult(byMarker, write);

@@ -51,6 +51,14 @@ public final class PolygenicScores {
   private final Lakehouse lakehouse;
   private final Progress progress;
 
+  private org.carelake.pipelines.quality.StepChecks checks = org.carelake.pipelines.quality.StepChecks.none();
+
+  /** The quality checks run on the table before the step commits (default: none). */
+  public PolygenicScores checks(org.carelake.pipelines.quality.StepChecks checks) {
+    this.checks = checks;
+    return this;
+  }
+
   public PolygenicScores(SparkSession spark, Lakehouse lakehouse, Progress progress) {
     this.spark = spark;
     this.lakehouse = lakehouse;
@@ -162,6 +170,7 @@ public final class PolygenicScores {
     try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
       write = new DeltaWriter(spark, lakehouse, tx).upsertRows(out, GenomicResultSchema.PRS,
           List.of(GenomicResultSchema.SAMPLE_KEY, GenomicResultSchema.SCORE_ID));
+      checks.run(spark, lakehouse, tx, "prs", org.carelake.core.Progress.silent());
       tx.commit();
     }
     return new PrsResult(file.scoreId(), file.genomeBuild(), file.harmonized(), file.variants().size(), complex, palindromic, matched,

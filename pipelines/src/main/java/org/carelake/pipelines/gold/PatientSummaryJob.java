@@ -73,9 +73,18 @@ public final class PatientSummaryJob {
             PatientSummarySchema.OBSERVATION_COUNT, PatientSummarySchema.MEDICATION_REQUEST_COUNT});
   }
 
+  private org.carelake.pipelines.quality.StepChecks checks = org.carelake.pipelines.quality.StepChecks.none();
+
+  /** The quality checks run on the table before the step commits (default: none). */
+  public PatientSummaryJob checks(org.carelake.pipelines.quality.StepChecks checks) {
+    this.checks = checks;
+    return this;
+  }
+
   public TableWrite execute() {
     try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
       TableWrite write = new DeltaWriter(spark, lakehouse, tx).replace(plan(), PatientSummarySchema.TABLE);
+      checks.run(spark, lakehouse, tx, "gold", org.carelake.core.Progress.silent());
       tx.commit();
       return write;
     }

@@ -45,18 +45,23 @@ public final class DeclarativeSuites {
 
   /** The shipped suites, one per table. */
   public static final List<String> BUILT_IN = List.of("silver.patient.yaml", "silver.encounter.yaml", "silver.condition.yaml",
-      "silver.medication_request.yaml", "silver.observation.yaml", "silver.wearable_measurement.yaml", "silver.genotype.yaml");
+      "silver.medication_request.yaml", "silver.observation.yaml", "silver.wearable_measurement.yaml", "silver.genotype.yaml",
+      "gold.patient_summary.yaml", "gold.wearable_daily.yaml", "gold.prs.yaml", "gold.pgx_marker.yaml");
 
   /** The tables a suite may name, with their columns (validation needs no Spark job). */
-  public static final Map<TableId, StructType> SCHEMAS = Map.of(
-      PatientSchema.TABLE, PatientSchema.SCHEMA,
-      EncounterSchema.TABLE, EncounterSchema.SCHEMA,
-      ConditionSchema.TABLE, ConditionSchema.SCHEMA,
-      MedicationRequestSchema.TABLE, MedicationRequestSchema.SCHEMA,
-      ObservationSchema.TABLE, ObservationSchema.SCHEMA,
-      WearableMeasurementSchema.TABLE, WearableMeasurementSchema.SCHEMA,
-      GenomicSchema.GENOTYPE, GenomicSchema.GENOTYPE_SCHEMA,
-      GenomicSchema.VARIANT, GenomicSchema.VARIANT_SCHEMA);
+  public static final Map<TableId, StructType> SCHEMAS = Map.ofEntries(
+      Map.entry(PatientSchema.TABLE, PatientSchema.SCHEMA),
+      Map.entry(EncounterSchema.TABLE, EncounterSchema.SCHEMA),
+      Map.entry(ConditionSchema.TABLE, ConditionSchema.SCHEMA),
+      Map.entry(MedicationRequestSchema.TABLE, MedicationRequestSchema.SCHEMA),
+      Map.entry(ObservationSchema.TABLE, ObservationSchema.SCHEMA),
+      Map.entry(WearableMeasurementSchema.TABLE, WearableMeasurementSchema.SCHEMA),
+      Map.entry(GenomicSchema.GENOTYPE, GenomicSchema.GENOTYPE_SCHEMA),
+      Map.entry(GenomicSchema.VARIANT, GenomicSchema.VARIANT_SCHEMA),
+      Map.entry(org.carelake.core.schema.PatientSummarySchema.TABLE, org.carelake.core.schema.PatientSummarySchema.SCHEMA),
+      Map.entry(org.carelake.core.schema.WearableDailySchema.TABLE, org.carelake.core.schema.WearableDailySchema.SCHEMA),
+      Map.entry(org.carelake.core.schema.GenomicResultSchema.PRS, org.carelake.core.schema.GenomicResultSchema.PRS_SCHEMA),
+      Map.entry(org.carelake.core.schema.GenomicResultSchema.PGX_MARKER, org.carelake.core.schema.GenomicResultSchema.PGX_SCHEMA));
 
   private DeclarativeSuites() {}
 

@@ -26,6 +26,8 @@ public final class StepChecks {
 
   private final List<SuiteFile> suites;
   private final List<QualityResult> results = new ArrayList<>();
+  /** Table versions this step has checked already (a step that writes silver, then gold, checks silver once). */
+  private final java.util.Set<String> checked = new java.util.HashSet<>();
 
   private StepChecks(List<SuiteFile> suites) {
     this.suites = suites;
@@ -61,6 +63,7 @@ public final class StepChecks {
   public QualityResult run(SparkSession spark, Lakehouse lakehouse, LakehouseTransaction tx, String step, Progress progress) {
     Set<TableId> changed = tx.touched().entrySet().stream()
         .filter(e -> changed(spark, lakehouse, e.getKey(), e.getValue()))
+        .filter(e -> !checked.contains(e.getKey().qualifiedName() + "@" + lakehouse.version(spark, e.getKey()).orElse(-1L)))
         .map(Map.Entry::getKey).collect(Collectors.toSet());
     List<SuiteFile> due = suites.stream().filter(s -> changed.contains(s.table())).toList();
     if (due.isEmpty()) {
@@ -69,6 +72,7 @@ public final class StepChecks {
     progress.detail(step + ": checking " + due.stream().map(s -> s.table().qualifiedName()).collect(Collectors.joining(", ")));
     QualityResult result = new QualityRunner(spark, lakehouse, progress).within(tx).run(DeclarativeSuites.build(spark, lakehouse, due));
     results.add(result);
+    result.tables().forEach(t -> checked.add(t.table() + "@" + t.deltaVersion()));
     if (!result.passed()) {
       throw CareLakeException.gateFailed(step + " stopped by its quality checks: " + result.failedErrors()
               + " error-level constraints failed on " + result.tables().stream().filter(t -> !t.passed())

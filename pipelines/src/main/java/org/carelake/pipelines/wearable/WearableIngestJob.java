@@ -324,6 +324,7 @@ public final class WearableIngestJob {
               .join(affected, Seqs.of(WearableMeasurementSchema.PATIENT_KEY, WearableMeasurementSchema.LOCAL_DAY), "left_semi");
           writes.add(writer.upsertRows(WearableDaily.compute(touched), WearableDailySchema.TABLE,
               List.of(WearableDailySchema.PATIENT_KEY, WearableDailySchema.DAY)));
+          checks.run(spark, lakehouse, tx, "ingest wearables", progress);
         }
         writes.add(manifest.record(writer, recorded, runId));
         tx.commit();

@@ -78,7 +78,8 @@ class QualityRunnerTest {
     Path in = Files.createDirectories(dir.resolve("in"));
     Files.write(in.resolve("Patient.ndjson"), List.of(patient("p1"), patient("ghost")), StandardCharsets.UTF_8);
     Files.write(in.resolve("Observation.ndjson"), List.of(heartRate("o1", "p1", 400), bloodPressure("o2", "p1", 900),
-        heartRate("o3", "ghost", 70), heartRate("o4", "nobody", 70)), StandardCharsets.UTF_8);
+        heartRate("o3", "ghost", 70), heartRate("o4", "nobody", 70),
+        heartRate("o5", "p1", 70).replace("http://loinc.org", "http://example.org/local-codes")), StandardCharsets.UTF_8);
     Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
     FhirIngestJob job = new FhirIngestJob(spark, lakehouse, TestKeys.pseudonymizer(), Progress.silent());
     assertThat(job.execute(FhirIngestJob.plan(in)).quarantinedByReason()).containsOnlyKeys("DANGLING_REFERENCE");
@@ -90,7 +91,8 @@ class QualityRunnerTest {
         .map(QualityResult.ConstraintOutcome::constraint).toList();
     assertThat(failed).anyMatch(c -> c.contains("heart rate (LOINC 8867-4)"))
         .anyMatch(c -> c.contains("systolic blood pressure (LOINC 8480-6)"))
-        .anyMatch(c -> c.contains("exists in silver.patient"));
+        .anyMatch(c -> c.contains("exists in silver.patient"))
+        .anyMatch(c -> c.contains("code_system contained in http://loinc.org"));
     assertThat(new QualityLedger(spark, new Lakehouse(dir.resolve("lh"))).verdict(ObservationSchema.TABLE, 0)).isEqualTo("FAIL");
   }
 

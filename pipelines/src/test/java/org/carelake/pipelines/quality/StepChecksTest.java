@@ -87,4 +87,29 @@ class StepChecksTest {
     assertThat(lakehouse.read(spark, ObservationSchema.TABLE).count()).isEqualTo(3);
     assertThat(ledger.verdict(ObservationSchema.TABLE, lakehouse.version(spark, ObservationSchema.TABLE).orElseThrow())).isEqualTo("PASS");
   }
+
+  @Test
+  void aStepThatWritesSilverThenGoldChecksEachOnceBeforeItCommits(SparkSession spark, @TempDir Path dir) throws Exception {
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    Path ehr = Files.createDirectories(dir.resolve("ehr"));
+    Files.write(ehr.resolve("Patient.ndjson"), List.of(QualityRunnerTest.patient("p1")), StandardCharsets.UTF_8);
+    ingest(spark, lakehouse, ehr, StepChecks.none());
+    Path exports = Files.createDirectories(dir.resolve("exports"));
+    Files.writeString(exports.resolve("vendor.csv"), "device_id,timestamp,metric,value,unit\n"
+        + "w1,2024-03-01T08:00:00Z,heart_rate,70,bpm\nw1,2024-03-01T08:01:00Z,steps,40,steps\n");
+    Path devices = Files.writeString(dir.resolve("devices.csv"), "device_id,patient_id,time_zone\nw1,p1,UTC\n");
+    StepChecks checks = StepChecks.of(null);
+    new org.carelake.pipelines.wearable.WearableIngestJob(spark, lakehouse, TestKeys.pseudonymizer(), Progress.silent()).checks(checks)
+        .execute(org.carelake.pipelines.wearable.WearableIngestJob.plan(exports), devices, null, false);
+
+    // silver first (before gold is built from it), then gold; each once, at the version the step committed
+    assertThat(checks.results()).hasSize(2);
+    assertThat(checks.results().get(0).tables()).extracting(QualityResult.TableVerdict::table).containsExactly("silver.wearable_measurement");
+    assertThat(checks.results().get(1).tables()).extracting(QualityResult.TableVerdict::table).containsExactly("gold.wearable_daily");
+    QualityLedger ledger = new QualityLedger(spark, lakehouse);
+    for (org.carelake.core.TableId t : List.of(org.carelake.core.schema.WearableMeasurementSchema.TABLE,
+        org.carelake.core.schema.WearableDailySchema.TABLE)) {
+      assertThat(ledger.verdict(t, lakehouse.version(spark, t).orElseThrow())).as(t.qualifiedName()).isIn("PASS", "WARN");
+    }
+  }
 }
