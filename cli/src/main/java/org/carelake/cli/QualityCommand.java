@@ -70,25 +70,16 @@ public final class QualityCommand implements Runnable {
     @Option(names = "--no-bias", description = "Use the latest saved data bias report instead of computing it.")
     boolean noBias;
 
-    @Option(names = "--bias-config", paramLabel = "FILE", description = "Reference shares, thresholds and coverage indicators (default: built in).")
-    java.nio.file.Path biasConfig;
-
-    @Option(names = "--label", paramLabel = "TABLE.COLUMN", description = "A 0/1 outcome keyed by patient_key, for prevalence per group.")
-    String label;
-
-    @Option(names = "--as-of", paramLabel = "DATE", description = "Date ages are computed at (default: today).")
-    java.time.LocalDate asOf;
+    @Mixin BiasOptions bias;
 
     @Override
     public Integer call() {
       List<SuiteFile> files = DeclarativeSuites.load(suites);
-      var cfg = noBias ? null : org.carelake.pipelines.quality.DataBias.config(biasConfig);
+      var cfg = noBias ? null : bias.config();
       CliContext context = new CliContext(global);
       var out = spec.commandLine().getOut();
       if (cfg != null && context.lakehouse().exists(org.carelake.core.schema.PatientSchema.TABLE)) {
-        var bias = new org.carelake.pipelines.quality.DataBias(context.spark(), context.lakehouse());
-        var written = bias.write(bias.compute(cfg, asOf == null ? java.time.LocalDate.now() : asOf, label), cfg);
-        out.printf("Data bias: %s%n", written.html());
+        out.printf("Data bias: %s%n", bias.write(context, cfg).written().html());
       }
       var written = new QualityRunner(context.spark(), context.lakehouse(), Progress.silent()).report(files);
       out.printf("Quality report: %s%n  json: %s%n", written.html(), written.json());
@@ -107,7 +98,29 @@ public final class QualityCommand implements Runnable {
     @Mixin GlobalOptions global;
     @Spec CommandSpec spec;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "Reference shares, thresholds and coverage indicators (default: built in).")
+    @Mixin BiasOptions bias;
+
+    @Override
+    public Integer call() {
+      var cfg = bias.config();
+      CliContext context = new CliContext(global);
+      BiasOptions.Computed computed = bias.write(context, cfg);
+      var report = computed.report();
+      var written = computed.written();
+      var out = spec.commandLine().getOut();
+      out.printf("Data bias: %s patients, %d groups, %d intersections, %d findings%n", org.carelake.core.Suppression.display(report.patients()),
+          report.groups().size(), report.intersections().size(), report.flags().size());
+      report.flags().forEach(f -> out.printf("  %s%n", f));
+      out.printf("  report: %s%n  json:   %s%n", written.html(), written.json());
+      out.flush();
+      return 0;
+    }
+  }
+
+  /** What data bias is computed against: reference shares and indicators, an outcome label, the date ages are taken at. */
+  static final class BiasOptions {
+    @Option(names = {"--bias-config", "--config"}, paramLabel = "FILE",
+        description = "Reference shares, thresholds and coverage indicators (default: built in).")
     java.nio.file.Path config;
 
     @Option(names = "--label", paramLabel = "TABLE.COLUMN", description = "A 0/1 outcome keyed by patient_key, e.g. a cohort's outcome.")
@@ -116,20 +129,17 @@ public final class QualityCommand implements Runnable {
     @Option(names = "--as-of", paramLabel = "DATE", description = "Date ages are computed at (default: today).")
     java.time.LocalDate asOf;
 
-    @Override
-    public Integer call() {
-      var cfg = org.carelake.pipelines.quality.DataBias.config(config);
-      CliContext context = new CliContext(global);
+    record Computed(org.carelake.pipelines.quality.DataBias.Report report, org.carelake.core.report.Reports.Written written) {}
+
+    /** Read and validated before any Spark job. */
+    org.carelake.pipelines.quality.DataBias.Config config() {
+      return org.carelake.pipelines.quality.DataBias.config(config);
+    }
+
+    Computed write(CliContext context, org.carelake.pipelines.quality.DataBias.Config cfg) {
       var bias = new org.carelake.pipelines.quality.DataBias(context.spark(), context.lakehouse());
       var report = bias.compute(cfg, asOf == null ? java.time.LocalDate.now() : asOf, label);
-      var written = bias.write(report, cfg);
-      var out = spec.commandLine().getOut();
-      out.printf("Data bias: %s patients, %d groups, %d intersections, %d findings%n", org.carelake.core.Suppression.display(report.patients()),
-          report.groups().size(), report.intersections().size(), report.flags().size());
-      report.flags().forEach(f -> out.printf("  %s%n", f));
-      out.printf("  report: %s%n  json:   %s%n", written.html(), written.json());
-      out.flush();
-      return 0;
+      return new Computed(report, bias.write(report, cfg));
     }
   }
 
