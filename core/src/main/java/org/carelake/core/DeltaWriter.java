@@ -23,6 +23,7 @@ public final class DeltaWriter {
   private final Lakehouse lakehouse;
   private final LakehouseTransaction transaction;
   private final Map<TableId, String[]> partitioning = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<TableId, String> statsColumns = new java.util.concurrent.ConcurrentHashMap<>();
 
   public DeltaWriter(SparkSession spark, Lakehouse lakehouse, LakehouseTransaction transaction) {
     this.spark = spark;
@@ -210,9 +211,24 @@ public final class DeltaWriter {
     return this;
   }
 
+  /**
+   * Keeps Delta's data-skipping statistics (min, max, null count per file) of {@code table}, when a
+   * write creates it, for {@code columns} only: the columns reads filter on. Delta's default, the
+   * first 32 columns, makes every write of a wide table evaluate min and max of long strings
+   * (keys, file names) for every row. Tables that exist keep their setting.
+   */
+  public DeltaWriter statsColumnsOfNewTable(TableId table, String... columns) {
+    statsColumns.put(table, String.join(",", columns));
+    return this;
+  }
+
   private TableWrite create(Dataset<Row> source, TableId table) {
     String[] partitionBy = partitioning.getOrDefault(table, new String[0]);
-    source.write().format("delta").mode("errorifexists").partitionBy(partitionBy).save(lakehouse.tablePath(table).toString());
+    var write = source.write().format("delta").mode("errorifexists").partitionBy(partitionBy);
+    if (statsColumns.containsKey(table)) {
+      write = write.option("delta.dataSkippingStatsColumns", statsColumns.get(table));
+    }
+    write.save(lakehouse.tablePath(table).toString());
     lakehouse.register(spark, table);
     return lastWrite(table, TableWrite.NO_VERSION);
   }

@@ -84,6 +84,9 @@ public final class GenomicSchema {
   public static final List<String> VARIANT_CONTENT = List.of(CONTIG, POSITION, REF, ALT, ALLELE_INDEX, ORIGINAL_ALTS,
       ORIGINAL_POSITION, RSID, QUAL, FILTERS, INFO_INT, INFO_FLOAT, INFO_STRING, INFO_FLAG);
 
+  /** The genotype columns reads filter on (a patient, a sample, a variant, a position): the only ones with data-skipping statistics. */
+  public static final List<String> GENOTYPE_STATS_COLUMNS = List.of(PATIENT_KEY, SAMPLE_KEY, VARIANT_KEY, POSITION);
+
   private static final ArrayType INTS = DataTypes.createArrayType(IntegerType, true);
 
   public static final StructType VARIANT_SCHEMA = DataTypes.createStructType(new StructField[] {

@@ -51,6 +51,8 @@ public final class WearableMeasurementSchema {
   public static final List<String> KEY = List.of(DEVICE_KEY, METRIC, START_TIME, END_TIME);
   /** What a measurement says beyond its key: a row whose key is stored with these values unchanged is not rewritten. */
   public static final List<String> CONTENT = List.of(PATIENT_KEY, VALUE, UNIT, LOCAL_DAY, TIME_ZONE, SESSION_ID);
+  /** The columns reads filter on (a patient, a device, a metric, a time range): the only ones with data-skipping statistics. */
+  public static final List<String> STATS_COLUMNS = List.of(PATIENT_KEY, DEVICE_KEY, METRIC, START_TIME, LOCAL_DAY);
 
   public static final StructType SCHEMA = DataTypes.createStructType(new StructField[] {
       DataTypes.createStructField(PATIENT_KEY, StringType, false),

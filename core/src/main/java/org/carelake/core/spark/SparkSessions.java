@@ -26,6 +26,13 @@ public final class SparkSessions {
         // Cached data here is short-lived and re-read at once (e.g. an ingest's parse feeds a dozen
         // tables): compressing the in-memory columns costs more time than it saves.
         .config("spark.sql.inMemoryColumnarStorage.compressed", "false")
+        // Partitioned tables (wearable measurements by date, variants and calls by contig) receive
+        // rows already grouped by partition within each task: a writer per partition value spares
+        // the sort Spark otherwise puts before a partitioned write (it falls back to sorting above 32).
+        .config("spark.sql.maxConcurrentOutputFileWriters", "32")
+        // Timestamps as Parquet's int64 microseconds, not the legacy INT96 (a 12-byte binary built
+        // per value): writing wearable measurements about 2 s (20%) faster.
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.databricks.delta.stalenessLimit", "0")
         // Delta's own usage-stats and auto-compaction stay off: runs are reproducible batch jobs.

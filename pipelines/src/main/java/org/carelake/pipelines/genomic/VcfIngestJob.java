@@ -394,20 +394,14 @@ public final class VcfIngestJob {
   try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
         DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx)
             .partitionNewTable(GenomicSchema.VARIANT, GenomicSchema.CONTIG)
-            .partitionNewTable(GenomicSchema.GENOTYPE, GenomicSchema.CONTIG);
+            .partitionNewTable(GenomicSchema.GENOTYPE, GenomicSchema.CONTIG)
+            .statsColumnsOfNewTable(GenomicSchema.GENOTYPE, GenomicSchema.GENOTYPE_STATS_COLUMNS.toArray(new String[0]));
         progress.detail("merging " + GenomicSchema.VARIANT);
         writes.add(writer.upsertCompared(variants, GenomicSchema.VARIANT, List.of(GenomicSchema.VARIANT_KEY), GenomicSchema.VARIANT_CONTENT));
         progress.detail("replacing the calls of " + linking.linked.size() + " samples in " + GenomicSchema.GENOTYPE);
         TableWrite removed = writer.delete(sampleKeys, GenomicSchema.GENOTYPE, List.of(GenomicSchema.SAMPLE_KEY));
-        // The calls arrive sorted by contig within each task: concurrent writers spare Spark's sort before a partitioned write.
-        String writers = spark.conf().get("spark.sql.maxConcurrentOutputFileWriters", "0");
-        spark.conf().set("spark.sql.maxConcurrentOutputFileWriters", "32");
-        TableWrite added;
-        try {
-          added = writer.append(genotypes, GenomicSchema.GENOTYPE);
-        } finally {
-          spark.conf().set("spark.sql.maxConcurrentOutputFileWriters", writers);
-        }
+        // The calls arrive sorted by contig within each task: the session's concurrent writers (SparkSessions) spare a sort.
+        TableWrite added = writer.append(genotypes, GenomicSchema.GENOTYPE);
         callsWritten = added.inserted();
         writes.add(new TableWrite(GenomicSchema.GENOTYPE, removed.versionBefore(), added.versionAfter(), added.inserted(), 0,
             removed.deleted()));

@@ -9,7 +9,7 @@ import org.apache.hadoop.io.Text;
 import org.apache.hadoop.mapreduce.InputSplit;
 import org.apache.hadoop.mapreduce.lib.input.FileSplit;
 import org.apache.spark.api.java.function.Function2;
-import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import scala.Tuple2;
 
 /**
@@ -18,7 +18,7 @@ import scala.Tuple2;
  * was detected from its header when the ingest was planned; the header line itself (offset 0) is
  * not a record.
  */
-final class LinePartitionParser implements Function2<InputSplit, Iterator<Tuple2<LongWritable, Text>>, Iterator<Row>> {
+final class LinePartitionParser implements Function2<InputSplit, Iterator<Tuple2<LongWritable, Text>>, Iterator<InternalRow>> {
 
   private static final long serialVersionUID = 1L;
 
@@ -34,14 +34,14 @@ final class LinePartitionParser implements Function2<InputSplit, Iterator<Tuple2
   }
 
   @Override
-  public Iterator<Row> call(InputSplit split, Iterator<Tuple2<LongWritable, Text>> lines) {
+  public Iterator<InternalRow> call(InputSplit split, Iterator<Tuple2<LongWritable, Text>> lines) {
     String path = ((FileSplit) split).getPath().toUri().getPath();
     FileInfo info = files.get(path);
     if (info == null) {
       throw new IllegalStateException("no layout planned for " + path);
     }
     return new Iterator<>() {
-      private Iterator<Row> pending = Collections.emptyIterator();
+      private Iterator<InternalRow> pending = Collections.emptyIterator();
 
       @Override
       public boolean hasNext() {
@@ -52,7 +52,7 @@ final class LinePartitionParser implements Function2<InputSplit, Iterator<Tuple2
           if (text.isBlank() || (!info.ndjson() && offset == 0)) {
             continue; // blank lines and the header carry no record
           }
-          List<Row> rows = info.ndjson() ? parser.openMHealth(text, info.displayName(), offset)
+          List<InternalRow> rows = info.ndjson() ? parser.openMHealth(text, info.displayName(), offset)
               : parser.csvLine(info.format(), text, info.displayName(), offset);
           pending = rows.iterator();
         }
@@ -60,7 +60,7 @@ final class LinePartitionParser implements Function2<InputSplit, Iterator<Tuple2
       }
 
       @Override
-      public Row next() {
+      public InternalRow next() {
         hasNext();
         return pending.next();
       }

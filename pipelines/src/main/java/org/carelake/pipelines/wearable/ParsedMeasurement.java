@@ -7,13 +7,15 @@ import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.TimestampType;
 
-import java.sql.Date;
-import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
-import org.apache.spark.sql.Row;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.util.DateTimeUtils;
+import org.apache.spark.unsafe.types.UTF8String;
 import org.carelake.core.Hashes;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -80,20 +82,48 @@ final class ParsedMeasurement {
   record Source(String format, String file, long position, String positionKind) {}
 
   /**
+   * Spark's own row of a measurement: strings as UTF-8 (the few distinct ones, such as keys, file
+   * names and units, converted once per task by {@code utf8}), times as microseconds and days, so
+   * the parse feeds Spark without a per-row conversion.
+   *
    * @param raw the record as received, kept on sleep rows only: a day found to hold more than 24
    *     hours of sleep moves those records to the quarantine after parsing
    */
-  static Row measurement(boolean first, DeviceMap.Device device, Measurement m, Source source, String raw) {
+  static InternalRow measurement(boolean first, DeviceMap.Device device, Measurement m, Source source, String raw, Utf8 utf8) {
     boolean sleep = m.metric() == org.carelake.core.schema.WearableMeasurementSchema.Metric.SLEEP;
-    return RowFactory.create(KIND_MEASUREMENT, first, device.patientKey(), device.deviceKey(), m.metric().id(),
-        Timestamp.from(m.start()), Timestamp.from(m.end()), m.value(), m.metric().unit(), Date.valueOf(m.localDay()),
-        device.timeZone(), m.sessionId(), source.format(), source.file(), source.position(), source.positionKind(),
-        sleep ? Hashes.sha256(raw) : null, null, null, sleep ? raw : null);
+    return new GenericInternalRow(new Object[] {utf8.of(KIND_MEASUREMENT), first, utf8.of(device.patientKey()),
+        utf8.of(device.deviceKey()), utf8.of(m.metric().id()), DateTimeUtils.instantToMicros(m.start()),
+        DateTimeUtils.instantToMicros(m.end()), m.value(), utf8.of(m.metric().unit()), (int) m.localDay().toEpochDay(),
+        utf8.of(device.timeZone()), m.sessionId() == null ? null : UTF8String.fromString(m.sessionId()), utf8.of(source.format()),
+        utf8.of(source.file()), source.position(), utf8.of(source.positionKind()),
+        sleep ? UTF8String.fromString(Hashes.sha256(raw)) : null, null, null, sleep ? UTF8String.fromString(raw) : null});
   }
 
-  static Row quarantine(Source source, String deviceKey, Reason reason, String why, String raw) {
-    return RowFactory.create(KIND_QUARANTINE, false, null, deviceKey, null, null, null, null, null, null, null, null,
-        source.format(), source.file(), source.position(), source.positionKind(), Hashes.sha256(raw), reason.name(), why, raw);
+  static InternalRow quarantine(Source source, String deviceKey, Reason reason, String why, String raw, Utf8 utf8) {
+    return new GenericInternalRow(new Object[] {utf8.of(KIND_QUARANTINE), false, null, deviceKey == null ? null : utf8.of(deviceKey),
+        null, null, null, null, null, null, null, null, utf8.of(source.format()), utf8.of(source.file()), source.position(),
+        utf8.of(source.positionKind()), UTF8String.fromString(Hashes.sha256(raw)), utf8.of(reason.name()),
+        UTF8String.fromString(why), UTF8String.fromString(raw)});
+  }
+
+  /**
+   * The UTF-8 form of the strings that repeat on every row of a task (keys, file names, metric
+   * names, units), each converted once. Not thread-safe: one per parser per task.
+   */
+  static final class Utf8 {
+    private static final int LIMIT = 10_000;
+    private final Map<String, UTF8String> seen = new HashMap<>();
+
+    UTF8String of(String s) {
+      UTF8String u = seen.get(s);
+      if (u == null) {
+        u = UTF8String.fromString(s);
+        if (seen.size() < LIMIT) {
+          seen.put(s, u);
+        }
+      }
+      return u;
+    }
   }
 
   /** One measurement in normalized units, before the device map gives it a patient. */

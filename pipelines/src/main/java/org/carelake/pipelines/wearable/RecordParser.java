@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.carelake.core.schema.WearableMeasurementSchema.Metric;
 import org.carelake.pipelines.wearable.ParsedMeasurement.Measurement;
 import org.carelake.pipelines.wearable.ParsedMeasurement.Source;
@@ -40,6 +40,7 @@ final class RecordParser implements Serializable {
   private transient CsvParser csv;
   private transient ObjectMapper json;
   private transient Map<String, ZoneId> zones;
+  private transient ParsedMeasurement.Utf8 utf8;
 
   /**
    * @param defaultDeviceId the device of Open mHealth data points that name no user (none: such
@@ -67,17 +68,17 @@ final class RecordParser implements Serializable {
   }
 
   /** One data line of a CSV file whose header named {@code format} (null: the header matched no layout). */
-  List<Row> csvLine(WearableFormat format, String line, String file, long offset) {
+  List<InternalRow> csvLine(WearableFormat format, String line, String file, long offset) {
     Source source = new Source(format == null ? "unknown" : format.id(), file, offset, ParsedMeasurement.POSITION_LINE_OFFSET);
     if (format == null) {
       return List.of(ParsedMeasurement.quarantine(source, null, Reason.HEADER_MISMATCH,
-          "the file's header matches no supported layout; expected " + WearableFormat.expected(), line));
+          "the file's header matches no supported layout; expected " + WearableFormat.expected(), line, utf8()));
     }
     String[] c = cells(line);
     boolean width = format == WearableFormat.GENERIC_LONG ? c.length == 5 || c.length == 6 : c.length == format.columns.size();
     if (!width) {
       return List.of(ParsedMeasurement.quarantine(source, null, Reason.MALFORMED_RECORD,
-          "the line has " + c.length + " columns where the header has " + format.columns.size(), line));
+          "the line has " + c.length + " columns where the header has " + format.columns.size(), line, utf8()));
     }
     String deviceId = c[format.deviceColumn()] == null ? null : c[format.deviceColumn()].trim();
     Optional<DeviceMap.Device> device = devices.find(deviceId);
@@ -87,32 +88,32 @@ final class RecordParser implements Serializable {
     try {
       return rows(device.get(), format.parse(c, zone(device.get().timeZone())), source, line);
     } catch (Rejected r) {
-      return List.of(ParsedMeasurement.quarantine(source, device.get().deviceKey(), r.reason(), r.getMessage(), line));
+      return List.of(ParsedMeasurement.quarantine(source, device.get().deviceKey(), r.reason(), r.getMessage(), line, utf8()));
     }
   }
 
   /** One Open mHealth data point ({@code header} + {@code body}, or a bare body). */
-  List<Row> openMHealth(String text, String file, long index) {
+  List<InternalRow> openMHealth(String text, String file, long index) {
     Source source = new Source(OPEN_MHEALTH, file, index, ParsedMeasurement.POSITION_ARRAY_INDEX);
     JsonNode doc;
     try {
       doc = mapper().readTree(text);
     } catch (JsonProcessingException e) {
-      return List.of(ParsedMeasurement.quarantine(source, null, Reason.MALFORMED_RECORD, "not valid JSON", text));
+      return List.of(ParsedMeasurement.quarantine(source, null, Reason.MALFORMED_RECORD, "not valid JSON", text, utf8()));
     }
     return openMHealth(doc, source, text);
   }
 
   /** The data points of one JSON file: a single data point, or an array of them. */
-  List<Row> openMHealthFile(String text, String file) {
+  List<InternalRow> openMHealthFile(String text, String file) {
     JsonNode doc;
     try {
       doc = mapper().readTree(text);
     } catch (JsonProcessingException e) {
       Source source = new Source(OPEN_MHEALTH, file, 0, ParsedMeasurement.POSITION_ARRAY_INDEX);
-      return List.of(ParsedMeasurement.quarantine(source, null, Reason.MALFORMED_RECORD, "not valid JSON", text));
+      return List.of(ParsedMeasurement.quarantine(source, null, Reason.MALFORMED_RECORD, "not valid JSON", text, utf8()));
     }
-    List<Row> out = new ArrayList<>();
+    List<InternalRow> out = new ArrayList<>();
     if (doc != null && doc.isArray()) {
       for (int i = 0; i < doc.size(); i++) {
         String item = doc.get(i).toString();
@@ -124,9 +125,9 @@ final class RecordParser implements Serializable {
     return out;
   }
 
-  private List<Row> openMHealth(JsonNode doc, Source source, String raw) {
+  private List<InternalRow> openMHealth(JsonNode doc, Source source, String raw) {
     if (doc == null || !doc.isObject()) {
-      return List.of(ParsedMeasurement.quarantine(source, null, Reason.MALFORMED_RECORD, "a data point must be a JSON object", raw));
+      return List.of(ParsedMeasurement.quarantine(source, null, Reason.MALFORMED_RECORD, "a data point must be a JSON object", raw, utf8()));
     }
     JsonNode header = doc.path("header");
     JsonNode body = doc.has("body") ? doc.get("body") : doc;
@@ -140,11 +141,11 @@ final class RecordParser implements Serializable {
       try {
         return rows(device.get(), List.of(omhMeasurement(metric, body, zone(device.get().timeZone()))), source, raw);
       } catch (Rejected r) {
-        return List.of(ParsedMeasurement.quarantine(source, device.get().deviceKey(), r.reason(), r.getMessage(), raw));
+        return List.of(ParsedMeasurement.quarantine(source, device.get().deviceKey(), r.reason(), r.getMessage(), raw, utf8()));
       }
     } catch (Rejected r) {
       return List.of(ParsedMeasurement.quarantine(source, deviceId == null ? null : devices.deviceKey(deviceId), r.reason(),
-          r.getMessage(), raw));
+          r.getMessage(), raw, utf8()));
     }
   }
 
@@ -222,20 +223,20 @@ final class RecordParser implements Serializable {
     return WearableFormat.measured(metric, value, unit, start, end, zone, null);
   }
 
-  private List<Row> rows(DeviceMap.Device device, List<Measurement> measurements, Source source, String raw) {
-    List<Row> out = new ArrayList<>(measurements.size());
+  private List<InternalRow> rows(DeviceMap.Device device, List<Measurement> measurements, Source source, String raw) {
+    List<InternalRow> out = new ArrayList<>(measurements.size());
     for (int i = 0; i < measurements.size(); i++) {
-      out.add(ParsedMeasurement.measurement(i == 0, device, measurements.get(i), source, raw));
+      out.add(ParsedMeasurement.measurement(i == 0, device, measurements.get(i), source, raw, utf8()));
     }
     return out;
   }
 
-  private Row unmapped(Source source, String deviceId, String raw) {
+  private InternalRow unmapped(Source source, String deviceId, String raw) {
     String why = deviceId == null || deviceId.isBlank()
         ? "the record names no device or user id; give Open mHealth points a header.user_id, or pass --device-id"
         : "the device is not in devices.csv; add it with its patient and time zone, then re-run the ingest";
     return ParsedMeasurement.quarantine(source, deviceId == null || deviceId.isBlank() ? null : devices.deviceKey(deviceId),
-        Reason.UNMAPPED_DEVICE, why, raw);
+        Reason.UNMAPPED_DEVICE, why, raw, utf8());
   }
 
   private ZoneId zone(String id) {
@@ -243,6 +244,13 @@ final class RecordParser implements Serializable {
       zones = new java.util.HashMap<>();
     }
     return zones.computeIfAbsent(id, ZoneId::of);
+  }
+
+  private ParsedMeasurement.Utf8 utf8() {
+    if (utf8 == null) {
+      utf8 = new ParsedMeasurement.Utf8();
+    }
+    return utf8;
   }
 
   private ObjectMapper mapper() {

@@ -2,7 +2,7 @@ package org.carelake.pipelines.wearable;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.countDistinct;
+import static org.apache.spark.sql.functions.collect_set;
 import static org.apache.spark.sql.functions.date_add;
 import static org.apache.spark.sql.functions.date_trunc;
 import static org.apache.spark.sql.functions.expr;
@@ -11,6 +11,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.round;
+import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.to_utc_timestamp;
 import static org.apache.spark.sql.functions.when;
@@ -61,9 +62,9 @@ public final class WearableDaily {
     Column minute = when(metric.equalTo(Metric.HEART_RATE.id()), date_trunc("minute", col(WearableMeasurementSchema.START_TIME)));
     Dataset<Row> parts = measurements
         .groupBy(col(P), col(DAY), metric.as("m"), col(WearableMeasurementSchema.DEVICE_KEY).as("d"), granularity.as("g"),
-            minute.as("minute"))
-        .agg(sum(WearableMeasurementSchema.VALUE).as("s"), count(lit(1)).as("n"), max(WearableMeasurementSchema.VALUE).as("mx"),
-            min(WearableMeasurementSchema.TIME_ZONE).as("tz"));
+            minute.as("minute"), col(WearableMeasurementSchema.TIME_ZONE).as("tz"))
+        // The device's zone is a grouping key, not a min(): a string aggregate would force a sort-based aggregation.
+        .agg(sum(WearableMeasurementSchema.VALUE).as("s"), count(lit(1)).as("n"), max(WearableMeasurementSchema.VALUE).as("mx"));
     Column hr = col("m").equalTo(Metric.HEART_RATE.id());
     Column weight = col("m").equalTo(Metric.BODY_WEIGHT.id());
     Dataset<Row> days = parts.groupBy(P, DAY).agg(
@@ -72,7 +73,8 @@ public final class WearableDaily {
         metricMax(Metric.SLEEP).as(WearableDailySchema.SLEEP_MINUTES),
         sum(when(hr, col("s"))).divide(sum(when(hr, col("n")))).as(WearableDailySchema.MEAN_HEART_RATE),
         max(when(hr, col("mx"))).as(WearableDailySchema.MAX_HEART_RATE),
-        countDistinct(col("minute")).as("hr_minutes"),
+        // The set of minutes, not countDistinct: a distinct aggregate beside the others doubles the rows (Expand).
+        size(collect_set(col("minute"))).as("hr_minutes"),
         expr("percentile(CASE WHEN m = '" + Metric.HEART_RATE.id() + "' THEN s / n END, 0.1)").as("p10"),
         sum(when(weight, col("s"))).divide(sum(when(weight, col("n")))).as(WearableDailySchema.WEIGHT_KG),
         min("tz").as("tz"));

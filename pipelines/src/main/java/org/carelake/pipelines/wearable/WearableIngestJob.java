@@ -292,24 +292,31 @@ public final class WearableIngestJob {
             .agg(countDistinct(ParsedMeasurement.DEVICE_KEY)).head().getLong(0);
 
     // Not cached: each use re-projects the cached parse, cheaper than caching these wide rows again.
-    Dataset<Row> silverRows = silver(deduplicate(accepted), runId);
+    Dataset<Row> unique = deduplicate(accepted);
+    Dataset<Row> silverRows = silver(unique, runId);
     {
-      long distinct = silverRows.count();
+      long distinct = unique == accepted ? measurementCount : silverRows.count();
       progress.detail("de-duplicated: " + distinct + " distinct measurements");
       boolean silverExists = lakehouse.exists(WearableMeasurementSchema.TABLE);
-      Dataset<Row> changed = silverExists ? DeltaWriter.changedRows(silverRows, lakehouse.read(spark, WearableMeasurementSchema.TABLE),
-          WearableMeasurementSchema.KEY, WearableMeasurementSchema.CONTENT) : silverRows;
-      // The patient-days this run changes, fixed before silver changes (a checkpoint, not a lazy plan over silver).
-      Dataset<Row> affected = changed.select(WearableMeasurementSchema.PATIENT_KEY, WearableMeasurementSchema.LOCAL_DAY).distinct()
-          .localCheckpoint(true);
-      long written = silverExists ? changed.count() : distinct;
-      long days = affected.count();
-      progress.detail("changed: " + written + " measurements on " + days + " patient-days");
+      Dataset<Row> affected = null;
+      long written = distinct;
+      long days = -1; // a first ingest learns its patient-days from the daily rows it writes
+      if (silverExists) {
+        Dataset<Row> changed = DeltaWriter.changedRows(silverRows, lakehouse.read(spark, WearableMeasurementSchema.TABLE),
+            WearableMeasurementSchema.KEY, WearableMeasurementSchema.CONTENT);
+        // The patient-days this run changes, fixed before silver changes (a checkpoint, not a lazy plan over silver).
+        affected = changed.select(WearableMeasurementSchema.PATIENT_KEY, WearableMeasurementSchema.LOCAL_DAY).distinct()
+            .localCheckpoint(true);
+        written = changed.count();
+        days = affected.count();
+        progress.detail("changed: " + written + " measurements on " + days + " patient-days");
+      }
 
       List<TableWrite> writes = new ArrayList<>();
       try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
         DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx)
-            .partitionNewTable(WearableMeasurementSchema.TABLE, WearableMeasurementSchema.START_DATE);
+            .partitionNewTable(WearableMeasurementSchema.TABLE, WearableMeasurementSchema.START_DATE)
+            .statsColumnsOfNewTable(WearableMeasurementSchema.TABLE, WearableMeasurementSchema.STATS_COLUMNS.toArray(new String[0]));
         progress.detail("merging " + WearableMeasurementSchema.TABLE + " (" + written + " new or changed measurements)");
         writes.add(writer.upsertCompared(silverRows, WearableMeasurementSchema.TABLE, WearableMeasurementSchema.KEY,
             WearableMeasurementSchema.CONTENT));
@@ -317,15 +324,22 @@ public final class WearableIngestJob {
         writes.addAll(quarantine(writer, parsed, overSlept, runId, reading));
         // Silver is checked before gold.wearable_daily sees it; the quarantine action may move rows out of silver.
         boolean checked = checks.run(spark, lakehouse, tx, "ingest wearables", progress) != null;
-        if (days > 0) {
-          progress.detail("updating " + WearableDailySchema.TABLE + " for " + days + " patient-days");
-          // A first ingest computes the days from the rows in memory; later ones (and checked ones) read the touched days back from silver.
-          Dataset<Row> touched = !silverExists && !checked ? silverRows : lakehouse.read(spark, WearableMeasurementSchema.TABLE)
-              .join(affected, Seqs.of(WearableMeasurementSchema.PATIENT_KEY, WearableMeasurementSchema.LOCAL_DAY), "left_semi");
-          writes.add(writer.upsertRows(WearableDaily.compute(touched), WearableDailySchema.TABLE,
-              List.of(WearableDailySchema.PATIENT_KEY, WearableDailySchema.DAY)));
+        if (written > 0 && days != 0) {
+          progress.detail("updating " + WearableDailySchema.TABLE + (days > 0 ? " for " + days + " patient-days" : ""));
+          // A first ingest computes the days from the rows in memory (or, once checked, from all of silver); later ones read
+          // the touched days back from silver.
+          Dataset<Row> touched = !silverExists ? (checked ? lakehouse.read(spark, WearableMeasurementSchema.TABLE) : silverRows)
+              : lakehouse.read(spark, WearableMeasurementSchema.TABLE)
+                  .join(affected, Seqs.of(WearableMeasurementSchema.PATIENT_KEY, WearableMeasurementSchema.LOCAL_DAY), "left_semi");
+          TableWrite daily = writer.upsertRows(WearableDaily.compute(touched), WearableDailySchema.TABLE,
+              List.of(WearableDailySchema.PATIENT_KEY, WearableDailySchema.DAY));
+          writes.add(daily);
+          if (days < 0) {
+            days = daily.versionBefore() == TableWrite.NO_VERSION ? daily.inserted() : WearableDaily.compute(touched).count();
+          }
           checks.run(spark, lakehouse, tx, "ingest wearables", progress);
         }
+        days = Math.max(days, 0);
         writes.add(manifest.record(writer, recorded, runId));
         tx.commit();
       }
@@ -375,7 +389,9 @@ public final class WearableIngestJob {
    */
   private static Dataset<Row> deduplicate(Dataset<Row> accepted) {
     Column key = xxhash64(WearableMeasurementSchema.KEY.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
-    if (accepted.groupBy(key.as("_k")).count().filter(col("count").gt(1)).isEmpty()) {
+    // One aggregate, not isEmpty() on a filter: a limit makes Spark scan the shuffle output in growing rounds.
+    Row most = accepted.groupBy(key.as("_k")).count().agg(max(col("count"))).head();
+    if (most.isNullAt(0) || most.getLong(0) <= 1) {
       return accepted;
     }
     return accepted.withColumn("_rank", row_number().over(Window.partitionBy(WearableMeasurementSchema.KEY.stream()
@@ -472,7 +488,7 @@ public final class WearableIngestJob {
         case JSON -> jsonFiles.put(local.toString(), f.displayName());
       }
     }
-    JavaRDD<Row> rows = jsc.emptyRDD();
+    JavaRDD<org.apache.spark.sql.catalyst.InternalRow> rows = jsc.emptyRDD();
     if (!lineFiles.isEmpty()) {
       Configuration conf = new Configuration(jsc.hadoopConfiguration());
       conf.setLong("mapreduce.input.fileinputformat.split.maxsize", MAX_SPLIT_BYTES);
@@ -492,7 +508,8 @@ public final class WearableIngestJob {
         }
       }));
     }
-    return spark.createDataFrame(rows, ParsedMeasurement.SCHEMA);
+    // The parser builds Spark's internal rows itself (no per-row conversion from external Rows).
+    return spark.internalCreateDataFrame(rows.rdd(), ParsedMeasurement.SCHEMA, false);
   }
 
   /** Extracts one CSV from its archive for Spark to split (zip entries cannot be split in place). */

@@ -99,6 +99,12 @@ class WearableIngestJobTest {
     assertThat(r.read()).isEqualTo(4 + 3 + 4 + 1 + 1 + 1);
     assertThat(r.quarantined()).isZero();
     SparkSession spark = SparkExtension.spark();
+    // A first ingest counts its patient-days from the daily rows it writes: p1 on 12 and 13 March, p2 on 13 and 14 March.
+    assertThat(r.daysUpdated()).isEqualTo(lakehouse.read(spark, WearableDailySchema.TABLE).count()).isEqualTo(4);
+    // Delta keeps min/max statistics only for the columns reads filter on.
+    Map<String, String> properties = io.delta.tables.DeltaTable.forPath(spark, lakehouse.tablePath(WearableMeasurementSchema.TABLE)
+        .toString()).detail().select("properties").head().getJavaMap(0);
+    assertThat(properties).containsEntry("delta.dataSkippingStatsColumns", String.join(",", WearableMeasurementSchema.STATS_COLUMNS));
     Dataset<Row> silver = lakehouse.read(spark, WearableMeasurementSchema.TABLE);
     List<Row> steps = silver.filter(col("metric").equalTo("steps")).orderBy("start_time").collectAsList();
     assertThat(steps).extracting(row -> row.<Timestamp>getAs("start_time").toInstant()).containsExactly(
