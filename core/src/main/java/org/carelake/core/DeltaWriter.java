@@ -181,6 +181,8 @@ public final class DeltaWriter {
     }
     long before = current.get();
     Dataset<Row> stored = lakehouse.read(spark, table);
+    // Computed once for both comparisons and the write (not three times; also one answer if the plan is not deterministic).
+    source = source.localCheckpoint(true);
     // Delta reads every column back as nullable: compare names and types only.
     boolean sameSchema = stored.schema().asNullable().equals(source.schema().asNullable());
     if (sameSchema && stored.exceptAll(source).isEmpty() && source.exceptAll(stored).isEmpty()) {
@@ -234,12 +236,27 @@ public final class DeltaWriter {
   }
 
   private TableWrite lastWrite(TableId table, long before) {
-    Row last = DeltaTable.forPath(spark, lakehouse.tablePath(table).toString()).history(1).select("version", "operationMetrics").head();
-    Map<String, String> metrics = last.isNullAt(1) ? new HashMap<>() : last.getJavaMap(1);
+    // The commit's own log entry, read from the Delta log on the driver: history(1) would start a Spark job per write.
+    org.apache.spark.sql.delta.DeltaLog log = org.apache.spark.sql.delta.DeltaLog.forTable(spark, lakehouse.tablePath(table).toString());
+    long version = log.update(false, scala.Option.empty(), scala.Option.empty()).version();
+    Map<String, String> metrics = new HashMap<>();
+    scala.collection.Iterator<scala.Tuple2<Object, scala.collection.Seq<org.apache.spark.sql.delta.actions.Action>>> changes =
+        log.getChanges(version, false);
+    while (changes.hasNext()) {
+      scala.Tuple2<Object, scala.collection.Seq<org.apache.spark.sql.delta.actions.Action>> commit = changes.next();
+      if ((Long) commit._1() != version) {
+        continue;
+      }
+      for (org.apache.spark.sql.delta.actions.Action action : scala.collection.JavaConverters.seqAsJavaList(commit._2())) {
+        if (action instanceof org.apache.spark.sql.delta.actions.CommitInfo info && info.operationMetrics().isDefined()) {
+          metrics.putAll(scala.collection.JavaConverters.mapAsJavaMap(info.operationMetrics().get()));
+        }
+      }
+    }
     return new TableWrite(
         table,
         before,
-        last.getLong(0),
+        version,
         metric(metrics, "numTargetRowsInserted", "numOutputRows"),
         metric(metrics, "numTargetRowsUpdated", null),
         metric(metrics, "numTargetRowsDeleted", null));
