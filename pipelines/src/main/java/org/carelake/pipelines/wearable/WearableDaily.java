@@ -58,8 +58,10 @@ public final class WearableDaily {
   public static Dataset<Row> compute(Dataset<Row> measurements) {
     Column metric = col(WearableMeasurementSchema.METRIC);
     Column seconds = col(WearableMeasurementSchema.END_TIME).cast("long").minus(col(WearableMeasurementSchema.START_TIME).cast("long"));
-    Column granularity = when(seconds.leq(60), lit("minute")).when(seconds.leq(3600), lit("hour")).otherwise(lit("day"));
-    Column minute = when(metric.equalTo(Metric.HEART_RATE.id()), date_trunc("minute", col(WearableMeasurementSchema.START_TIME)));
+    // Small integers, not strings or truncated timestamps: cheaper to hash and compare as aggregation keys.
+    Column granularity = when(seconds.leq(60), lit((byte) 0)).when(seconds.leq(3600), lit((byte) 1)).otherwise(lit((byte) 2));
+    Column minute = when(metric.equalTo(Metric.HEART_RATE.id()),
+        expr("unix_micros(" + WearableMeasurementSchema.START_TIME + ") div 60000000"));
     Dataset<Row> parts = measurements
         .groupBy(col(P), col(DAY), metric.as("m"), col(WearableMeasurementSchema.DEVICE_KEY).as("d"), granularity.as("g"),
             minute.as("minute"), col(WearableMeasurementSchema.TIME_ZONE).as("tz"))

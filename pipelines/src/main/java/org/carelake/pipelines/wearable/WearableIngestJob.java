@@ -83,6 +83,9 @@ public final class WearableIngestJob {
   private final Pseudonymizer keys;
   private final Progress progress;
   private org.carelake.pipelines.quality.StepChecks checks = org.carelake.pipelines.quality.StepChecks.none();
+  /** What the last parse's tasks reported of their keys (filled as the parse runs), and how many tasks it has. */
+  private org.apache.spark.util.CollectionAccumulator<KeyRanges.Span> keySpans;
+  private int parseTasks;
 
   public WearableIngestJob(SparkSession spark, Lakehouse lakehouse, Pseudonymizer keys, Progress progress) {
     this.spark = spark;
@@ -384,10 +387,16 @@ public final class WearableIngestJob {
 
   /**
    * One row per measurement key: the one from the last file in path order (then the last line).
-   * Whether any key repeats is found first from a 64-bit hash of the key (a shuffle of longs); only
-   * then are whole rows shuffled (a hash collision only costs that shuffle, never a lost row).
+   * Whether any key can repeat is found first from the key spans the parse tasks reported (no Spark
+   * job; see {@link KeyRanges}), then from a 64-bit hash of the key (a shuffle of longs); only then
+   * are whole rows shuffled (a hash collision only costs that shuffle, never a lost row).
    */
-  private static Dataset<Row> deduplicate(Dataset<Row> accepted) {
+  private Dataset<Row> deduplicate(Dataset<Row> accepted) {
+    // Read once the counts above ran the whole parse: every task has reported by then.
+    if (keySpans != null && KeyRanges.provesUnique(keySpans.value(), parseTasks)) {
+      progress.detail("no measurement key repeats (each file in time order, files apart in time): no de-duplication needed");
+      return accepted;
+    }
     Column key = xxhash64(WearableMeasurementSchema.KEY.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new));
     // One aggregate, not isEmpty() on a filter: a limit makes Spark scan the shuffle output in growing rounds.
     Row most = accepted.groupBy(key.as("_k")).count().agg(max(col("count"))).head();
@@ -508,6 +517,11 @@ public final class WearableIngestJob {
         }
       }));
     }
+    // Each task reports the spans of keys it emitted, so a parse with no repeated key needs no shuffle to show it.
+    org.apache.spark.util.CollectionAccumulator<KeyRanges.Span> spans = spark.sparkContext().collectionAccumulator("wearable key spans");
+    rows = rows.mapPartitionsWithIndex((task, it) -> KeyRanges.track(task, it, spans), true);
+    keySpans = spans;
+    parseTasks = rows.getNumPartitions();
     // The parser builds Spark's internal rows itself (no per-row conversion from external Rows).
     return spark.internalCreateDataFrame(rows.rdd(), ParsedMeasurement.SCHEMA, false);
   }

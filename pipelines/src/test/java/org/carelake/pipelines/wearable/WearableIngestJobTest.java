@@ -261,6 +261,29 @@ class WearableIngestJobTest {
   }
 
   @Test
+  void repeatsWithinOneRunAreStoredOnceWhetherInOneFileOrInOverlappingExports() throws IOException {
+    Path in = dir.resolve("repeats");
+    // a: minutes 9:00-9:04 in order; b: an overlapping export of 9:03-9:06; c: a file that repeats its own line
+    write(in, "a_minuteStepsNarrow_merged.csv", "Id,ActivityMinute,Steps", "1001,5/1/2016 9:00:00 AM,1", "1001,5/1/2016 9:01:00 AM,2",
+        "1001,5/1/2016 9:02:00 AM,3", "1001,5/1/2016 9:03:00 AM,4", "1001,5/1/2016 9:04:00 AM,5");
+    write(in, "b_minuteStepsNarrow_merged.csv", "Id,ActivityMinute,Steps", "1001,5/1/2016 9:03:00 AM,4", "1001,5/1/2016 9:04:00 AM,50",
+        "1001,5/1/2016 9:05:00 AM,6", "1001,5/1/2016 9:06:00 AM,7");
+    write(in, "c_minuteStepsNarrow_merged.csv", "Id,ActivityMinute,Steps", "2002,5/1/2016 9:00:00 AM,1", "2002,5/1/2016 9:00:00 AM,1",
+        "2002,5/1/2016 9:01:00 AM,2");
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh-repeats"));
+    WearableIngestResult r = job(lakehouse).execute(WearableIngestJob.plan(in), devices("1001,p1,America/Chicago", "2002,p2,America/Chicago"),
+        null, false);
+    assertThat(r.measurements()).isEqualTo(12);
+    assertThat(r.duplicates()).isEqualTo(3);
+    assertThat(r.written()).isEqualTo(9);
+    assertThat(r.reconciles()).isTrue();
+    assertThat(lakehouse.read(SparkExtension.spark(), WearableMeasurementSchema.TABLE).count()).isEqualTo(9);
+    // the later file's value wins: 1 + 2 + 3 + 4 + 50 + 6 + 7
+    assertThat(dailyByDay(lakehouse, "p1").get("2016-05-01").<Double>getAs(WearableDailySchema.STEPS)).isEqualTo(73.0);
+    assertThat(dailyByDay(lakehouse, "p2").get("2016-05-01").<Double>getAs(WearableDailySchema.STEPS)).isEqualTo(3.0);
+  }
+
+  @Test
   void aFailedRunLeavesEveryTableAtItsLastGoodVersion() throws IOException {
     Path in = dir.resolve("fail");
     write(in, "minuteStepsNarrow_merged.csv", "Id,ActivityMinute,Steps", "1001,5/1/2016 9:00:00 AM,5");
