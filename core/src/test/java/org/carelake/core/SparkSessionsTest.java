@@ -1,0 +1,58 @@
+package org.carelake.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.parquet.column.Encoding;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.carelake.core.spark.SparkSessions;
+import org.carelake.core.testing.SparkExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Settings of CareLake's Spark session that change what is written. */
+@ExtendWith(SparkExtension.class)
+class SparkSessionsTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void columnsWithAValuePerRowAreWrittenWithoutADictionaryInDeltaTables() throws IOException {
+    // Repeating values, so the only reason for plain encoding is the setting.
+    SparkExtension.spark().range(1000)
+        .selectExpr("timestamp'2020-01-01 00:00:00' AS start_time", "'x' AS content_hash", "timestamp'2020-01-01 00:00:00' AS taken_at",
+            "'x' AS code")
+        .write().format("delta").save(dir.resolve("t").toString());
+    Map<String, Set<Encoding>> encodings = new HashMap<>();
+    List<Path> files;
+    try (Stream<Path> walk = Files.walk(dir.resolve("t"))) {
+      files = walk.filter(p -> p.toString().endsWith(".parquet")).toList();
+    }
+    assertThat(files).isNotEmpty();
+    for (Path f : files) {
+      try (ParquetFileReader reader = ParquetFileReader.open(
+          HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(f.toString()), new org.apache.hadoop.conf.Configuration()))) {
+        for (var block : reader.getFooter().getBlocks()) {
+          for (ColumnChunkMetaData c : block.getColumns()) {
+            encodings.computeIfAbsent(c.getPath().toDotString(), k -> new java.util.HashSet<>()).addAll(c.getEncodings());
+          }
+        }
+      }
+    }
+    assertThat(SparkSessions.PLAIN_COLUMNS).contains("start_time", "content_hash");
+    assertThat(encodings.get("start_time")).doesNotContain(Encoding.PLAIN_DICTIONARY, Encoding.RLE_DICTIONARY);
+    assertThat(encodings.get("content_hash")).doesNotContain(Encoding.PLAIN_DICTIONARY, Encoding.RLE_DICTIONARY);
+    assertThat(encodings.get("taken_at")).contains(Encoding.PLAIN_DICTIONARY);
+    assertThat(encodings.get("code")).contains(Encoding.PLAIN_DICTIONARY);
+  }
+}
