@@ -245,18 +245,21 @@ public final class FhirIngestJob {
 
   /**
    * The tables (and {@link #BRONZE_KEYS}) whose keys occur more than once in this input, found in
-   * one aggregation over keys only: only those need the de-duplicating shuffle of whole rows.
+   * one aggregation over keys only: only those need the de-duplicating shuffle of whole rows. Keys
+   * are compared by a 64-bit hash, not as strings: a collision can only make a table look
+   * duplicated, which costs that table the de-duplicating shuffle, never a row.
    */
   private static java.util.Set<String> tablesWithDuplicateKeys(Dataset<Row> parsed) {
     Column silverTable = lit(null).cast("string");
-    Column silverKey = lit(null).cast("string");
+    Column silverKey = lit(null).cast("long");
     for (ResourceMapper mapper : Mappers.ALL) {
       String struct = mapper.table().name();
       silverTable = when(col(struct).isNotNull(), lit(struct)).otherwise(silverTable);
-      silverKey = when(col(struct).isNotNull(), col(struct + "." + mapper.keyColumn())).otherwise(silverKey);
+      Column key = col(struct + "." + mapper.keyColumn());
+      silverKey = when(col(struct).isNotNull(), when(key.isNotNull(), org.apache.spark.sql.functions.xxhash64(key))).otherwise(silverKey);
     }
     Column bronzeKey = when(col(ParsedSchema.KIND).isin(ParsedSchema.KIND_RESOURCE, ParsedSchema.KIND_DELETE),
-        org.apache.spark.sql.functions.concat_ws("/", col(ParsedSchema.RESOURCE_TYPE), col(ParsedSchema.RESOURCE_ID),
+        org.apache.spark.sql.functions.xxhash64(col(ParsedSchema.RESOURCE_TYPE), col(ParsedSchema.RESOURCE_ID),
             col(ParsedSchema.CONTENT_HASH)));
     Dataset<Row> keys = parsed.select(org.apache.spark.sql.functions.explode(org.apache.spark.sql.functions.array(
         org.apache.spark.sql.functions.struct(lit(BRONZE_KEYS).as("t"), bronzeKey.as("k")),

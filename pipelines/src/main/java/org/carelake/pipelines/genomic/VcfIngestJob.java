@@ -229,9 +229,10 @@ public final class VcfIngestJob {
     List<VcfFile.Split> splits = files.stream().flatMap(f -> f.splits().stream()).toList();
     VcfRecordParser parser = new VcfRecordParser(files);
     List<String> names = files.stream().map(VcfFile::displayName).toList();
-    JavaRDD<Row> rows = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(splits, splits.size())
-        .mapPartitions(it -> new SplitRows(files, parser, it));
-    Dataset<Row> df = spark.createDataFrame(rows, VcfRecordParser.PARSED);
+    JavaRDD<org.apache.spark.sql.catalyst.InternalRow> rows = JavaSparkContext.fromSparkContext(spark.sparkContext())
+        .parallelize(splits, splits.size()).mapPartitions(it -> new SplitRows(files, parser, it));
+    // The parser builds Spark's internal rows itself (no per-call conversion from external Rows).
+    Dataset<Row> df = spark.internalCreateDataFrame(rows.rdd(), VcfRecordParser.PARSED, false);
     Column name = lit(null).cast("string");
     for (int i = names.size() - 1; i >= 0; i--) {
       name = org.apache.spark.sql.functions.when(col("file_index").equalTo(i), lit(names.get(i))).otherwise(name);
@@ -240,7 +241,7 @@ public final class VcfIngestJob {
   }
 
   /** The parsed rows of a task's splits (a static class: nothing of the job is shipped to tasks). */
-  private static final class SplitRows implements Iterator<Row> {
+  private static final class SplitRows implements Iterator<org.apache.spark.sql.catalyst.InternalRow> {
     private final List<VcfFile> files;
     private final VcfRecordParser parser;
     private final Iterator<VcfFile.Split> splits;
@@ -266,7 +267,7 @@ public final class VcfIngestJob {
     }
 
     @Override
-    public Row next() {
+    public org.apache.spark.sql.catalyst.InternalRow next() {
       if (!hasNext()) {
         throw new java.util.NoSuchElementException();
       }

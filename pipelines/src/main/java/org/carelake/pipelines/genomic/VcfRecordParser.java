@@ -25,8 +25,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayBasedMapData;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.catalyst.util.GenericArrayData;
+import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -101,7 +105,11 @@ final class VcfRecordParser implements Serializable {
 
   record FileCodec(VCFCodec codec, VCFHeader header, Set<String> contigs, int columns) {}
 
-  Row parse(int fileIndex, VcfSplitReader.Line line) {
+  /**
+   * One record as Spark's own row (strings as UTF-8, arrays and maps as Spark's array and map data),
+   * so the parse feeds Spark without a per-call conversion from external rows.
+   */
+  InternalRow parse(int fileIndex, VcfSplitReader.Line line) {
     if (codecs == null) {
       codecs = new HashMap<>();
     }
@@ -121,7 +129,8 @@ final class VcfRecordParser implements Serializable {
       if (!fc.contigs().isEmpty() && !fc.contigs().contains(vc.getContig())) {
         warnings.add("contig not declared in the header: " + vc.getContig());
       }
-      return RowFactory.create(fileIndex, line.position(), lineNumber, null, null, null, seq(variants(vc, fc, warnings)), seq(warnings));
+      ArrayData variants = array(variants(vc, fc, warnings));
+      return row(fileIndex, line.position(), lineNumber, null, null, null, variants, strings(warnings));
     } catch (InfoTypeException e) {
       return rejected(fileIndex, line, lineNumber, Reason.INFO_TYPE, e.getMessage());
     } catch (RuntimeException | AssertionError e) { // htsjdk reports bad records with unchecked exceptions (and asserts)
@@ -131,12 +140,12 @@ final class VcfRecordParser implements Serializable {
     }
   }
 
-  private Row rejected(int fileIndex, VcfSplitReader.Line line, Long lineNumber, Reason reason, String why) {
-    return RowFactory.create(fileIndex, line.position(), lineNumber, reason.name(), why, VcfFile.abbreviate(line.text(), MAX_RAW),
-        seq(List.of()), seq(List.of()));
+  private InternalRow rejected(int fileIndex, VcfSplitReader.Line line, Long lineNumber, Reason reason, String why) {
+    return row(fileIndex, line.position(), lineNumber, utf8(reason.name()), utf8(why), utf8(VcfFile.abbreviate(line.text(), MAX_RAW)),
+        array(List.of()), array(List.of()));
   }
 
-  private static List<Row> variants(VariantContext vc, FileCodec fc, List<String> warnings) {
+  private static List<InternalRow> variants(VariantContext vc, FileCodec fc, List<String> warnings) {
     List<Allele> alleles = vc.getAlleles();
     int altCount = alleles.size() - 1;
     String ref = vc.getReference().getDisplayString();
@@ -159,38 +168,70 @@ final class VcfRecordParser implements Serializable {
       }
       calls[s] = idx;
     }
-    List<Row> rows = new ArrayList<>(Math.max(1, altCount));
+    List<InternalRow> rows = new ArrayList<>(Math.max(1, altCount));
+    UTF8String contig = utf8(vc.getContig());
+    UTF8String originalAltsUtf8 = utf8(originalAlts);
+    UTF8String rsidUtf8 = utf8(rsid);
+    ArrayData filtersData = filters == null ? null : strings(filters);
+    // Allele indices of every call as Spark arrays, once per site (shared by the split rows).
+    ArrayData[] calledData = new ArrayData[samples];
+    for (int s = 0; s < samples; s++) {
+      calledData[s] = new GenericArrayData(calls[s]);
+    }
     for (int k = altCount == 0 ? 0 : 1; k <= altCount; k++) {
       String alt = k == 0 ? "." : alleles.get(k).getDisplayString();
       String[] norm = trim(ref, alt, vc.getStart());
       int position = Integer.parseInt(norm[2]);
       Info info = info(vc, fc, altCount, k, warnings);
-      List<Row> sampleCalls = new ArrayList<>(samples);
+      Object[] sampleCalls = new Object[samples];
       for (int s = 0; s < samples; s++) {
         Genotype g = genotypes.get(s);
         Integer[] idx = calls[s];
         Integer dosage = dosage(idx, k);
         int[] ad = g.hasAD() ? g.getAD() : null;
-        List<Integer> adPair = ad != null && ad.length > k ? Arrays.asList(ad[0], ad[k]) : null;
-        sampleCalls.add(RowFactory.create(s, seq(Arrays.asList(idx)), g.isPhased(), idx.length, dosage, g.hasDP() ? g.getDP() : null,
-            g.hasGQ() ? g.getGQ() : null, adPair == null ? null : seq(adPair)));
+        ArrayData adPair = ad != null && ad.length > k ? new GenericArrayData(new Object[] {ad[0], ad[k]}) : null;
+        sampleCalls[s] = row(s, calledData[s], g.isPhased(), idx.length, dosage, g.hasDP() ? g.getDP() : null,
+            g.hasGQ() ? g.getGQ() : null, adPair);
       }
-      rows.add(RowFactory.create(vc.getContig() + ":" + position + ":" + norm[0] + ":" + norm[1], vc.getContig(), position, norm[0],
-          norm[1], k, originalAlts, vc.getStart(), rsid, qual, filters == null ? null : seq(filters), map(info.ints), map(info.floats),
-          map(info.strings), seq(info.flags), seq(sampleCalls)));
+      rows.add(row(utf8(vc.getContig() + ":" + position + ":" + norm[0] + ":" + norm[1]), contig, position, utf8(norm[0]),
+          utf8(norm[1]), k, originalAltsUtf8, vc.getStart(), rsidUtf8, qual, filtersData, map(info.ints, false), map(info.floats, false),
+          map(info.strings, true), strings(info.flags), new GenericArrayData(sampleCalls)));
     }
     return rows;
   }
 
-  /** Spark's row encoder takes Scala collections. */
-  private static <T> scala.collection.Seq<T> seq(List<T> list) {
-    return scala.collection.JavaConverters.asScalaBuffer(list).toList();
+  private static InternalRow row(Object... values) {
+    return new GenericInternalRow(values);
   }
 
-  private static <T> scala.collection.Map<String, scala.collection.Seq<T>> map(Map<String, List<T>> m) {
-    Map<String, scala.collection.Seq<T>> out = new LinkedHashMap<>();
-    m.forEach((k, v) -> out.put(k, seq(v)));
-    return scala.collection.JavaConverters.mapAsScalaMap(out);
+  private static UTF8String utf8(String s) {
+    return s == null ? null : UTF8String.fromString(s);
+  }
+
+  private static ArrayData array(List<?> values) {
+    return new GenericArrayData(values.toArray());
+  }
+
+  private static ArrayData strings(List<String> values) {
+    Object[] out = new Object[values.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = utf8(values.get(i));
+    }
+    return new GenericArrayData(out);
+  }
+
+  /** A map of INFO keys to their values as Spark map data (values: numbers as they are, strings as UTF-8). */
+  private static <T> ArrayBasedMapData map(Map<String, List<T>> m, boolean stringValues) {
+    Object[] keys = new Object[m.size()];
+    Object[] values = new Object[m.size()];
+    int i = 0;
+    for (Map.Entry<String, List<T>> e : m.entrySet()) {
+      keys[i] = utf8(e.getKey());
+      @SuppressWarnings("unchecked")
+      ArrayData v = stringValues ? strings((List<String>) e.getValue()) : array(e.getValue());
+      values[i++] = v;
+    }
+    return new ArrayBasedMapData(new GenericArrayData(keys), new GenericArrayData(values));
   }
 
   private static int indexOf(List<Allele> alleles, Allele allele) {

@@ -79,6 +79,21 @@ class FhirIncrementalTest {
   }
 
   @Test
+  void versionsAndCopiesOfOneResourceInOneInputLeaveOneSilverRow(SparkSession spark, @TempDir Path dir) throws IOException {
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    // one export holding version 9 twice (identical) and version 10 of p1, and p2 once
+    FhirIngestResult r = ingest(spark, lakehouse, dir, "Patient.ndjson", List.of(
+        patient("p1", "9", "2024-06-01T00:00:00Z", "female"), patient("p1", "10", "2024-05-01T00:00:00Z", "male"),
+        patient("p1", "9", "2024-06-01T00:00:00Z", "female"), patient("p2", "1", "2024-06-01T00:00:00Z", "other")));
+    assertThat(r.read()).isEqualTo(4);
+    assertThat(lakehouse.read(spark, PatientSchema.TABLE).count()).isEqualTo(2);
+    assertThat(gender(spark, lakehouse, "p1")).isEqualTo("male");
+    assertThat(gender(spark, lakehouse, "p2")).isEqualTo("other");
+    // bronze keeps each distinct content once: the identical copy is stored once
+    assertThat(lakehouse.read(spark, BronzeResourceSchema.TABLE).count()).isEqualTo(3);
+  }
+
+  @Test
   void bundleDeletesAndBulkDeletedFilesRemoveFromSilverAndLeaveBronzeTombstones(SparkSession spark, @TempDir Path dir)
       throws IOException {
     Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
