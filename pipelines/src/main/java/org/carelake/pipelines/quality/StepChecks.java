@@ -61,7 +61,10 @@ public final class StepChecks {
    * transaction roll back.
    */
   public QualityResult run(SparkSession spark, Lakehouse lakehouse, LakehouseTransaction tx, String step, Progress progress) {
+    // Only tables some suite checks are looked at (each look reads the Delta log, and a new table's emptiness starts a Spark job).
+    Set<TableId> suited = suites.stream().map(SuiteFile::table).collect(Collectors.toSet());
     Set<TableId> changed = tx.touched().entrySet().stream()
+        .filter(e -> suited.contains(e.getKey()))
         .filter(e -> changed(spark, lakehouse, e.getKey(), e.getValue()))
         .filter(e -> !checked.contains(e.getKey().qualifiedName() + "@" + lakehouse.version(spark, e.getKey()).orElse(-1L)))
         .map(Map.Entry::getKey).collect(Collectors.toSet());
