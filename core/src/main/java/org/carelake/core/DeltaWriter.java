@@ -237,8 +237,8 @@ public final class DeltaWriter {
 
   private TableWrite lastWrite(TableId table, long before) {
     // The commit's own log entry, read from the Delta log on the driver: history(1) would start a Spark job per write.
+    long version = lakehouse.version(spark, table).orElseThrow();
     org.apache.spark.sql.delta.DeltaLog log = org.apache.spark.sql.delta.DeltaLog.forTable(spark, lakehouse.tablePath(table).toString());
-    long version = log.update(false, scala.Option.empty(), scala.Option.empty()).version();
     Map<String, String> metrics = new HashMap<>();
     scala.collection.Iterator<scala.Tuple2<Object, scala.collection.Seq<org.apache.spark.sql.delta.actions.Action>>> changes =
         log.getChanges(version, false);

@@ -11,8 +11,8 @@ public final class SparkSessions {
    * dictionary within a page, which Parquet then throws away after hashing every value into it
    * (about 5% of a wearable ingest's CPU; for raw JSON, hashes and compares of kilobyte strings).
    * Parquet's per-column setting ({@code parquet.enable.dictionary#column}); the session's
-   * settings reach every write's Hadoop configuration, Delta writes included. The files are the
-   * no larger: with unique values those columns ended up plain anyway.
+   * settings reach every write's Hadoop configuration, Delta writes included. The files are no
+   * larger: with unique values those columns ended up plain anyway.
    */
   public static final java.util.List<String> PLAIN_COLUMNS =
       java.util.List.of("start_time", "end_time", "source_position", "raw_json", "content_hash", "resource_id");

@@ -10,6 +10,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.spark.util.CollectionAccumulator;
@@ -28,13 +30,34 @@ import org.apache.spark.util.CollectionAccumulator;
 final class KeyRanges {
 
   private static final UTF8String MEASUREMENT = UTF8String.fromString(ParsedMeasurement.KIND_MEASUREMENT);
-  private static final int KIND = 0;
-  private static final int DEVICE = 3;
-  private static final int METRIC = 4;
-  private static final int START = 5;
-  private static final int END = 6;
+  private static final int KIND = ParsedMeasurement.SCHEMA.fieldIndex(ParsedMeasurement.KIND);
+  private static final int DEVICE = ParsedMeasurement.SCHEMA.fieldIndex(ParsedMeasurement.DEVICE_KEY);
+  private static final int METRIC = ParsedMeasurement.SCHEMA.fieldIndex(ParsedMeasurement.METRIC);
+  private static final int START = ParsedMeasurement.SCHEMA.fieldIndex(ParsedMeasurement.START_TIME);
+  private static final int END = ParsedMeasurement.SCHEMA.fieldIndex(ParsedMeasurement.END_TIME);
 
   private KeyRanges() {}
+
+  /** A parse's rows wrapped so that each task reports its spans (driver side; ask once the parse has run). */
+  static final class Tracked {
+    private final JavaRDD<InternalRow> rows;
+    private final CollectionAccumulator<Span> spans;
+
+    Tracked(SparkContext sc, JavaRDD<InternalRow> parsed) {
+      CollectionAccumulator<Span> out = sc.collectionAccumulator("wearable key spans");
+      this.spans = out;
+      this.rows = parsed.mapPartitionsWithIndex((task, it) -> track(task, it, out), true);
+    }
+
+    JavaRDD<InternalRow> rows() {
+      return rows;
+    }
+
+    /** See {@link KeyRanges#provesUnique(Collection, int)}. */
+    boolean provesUnique() {
+      return KeyRanges.provesUnique(spans.value(), rows.getNumPartitions());
+    }
+  }
 
   /** What one task saw of one device and metric; {@code device} null marks a task that saw no measurement. */
   record Span(int task, String device, String metric, long minStart, long maxStart, boolean increasing) implements Serializable {}
@@ -72,10 +95,9 @@ final class KeyRanges {
         }
         UTF8String device = row.getUTF8String(DEVICE);
         UTF8String metric = row.getUTF8String(METRIC);
-        if (device == null || metric == null) {
-          device = UTF8String.EMPTY_UTF8; // not expected of a measurement; proves nothing
-          metric = UTF8String.EMPTY_UTF8;
-          states.computeIfAbsent(List.of(device, metric), k -> new State()).increasing = false;
+        if (device == null || metric == null) { // not expected of a measurement; proves nothing
+          states.computeIfAbsent(List.of(UTF8String.EMPTY_UTF8, UTF8String.EMPTY_UTF8), k -> new State()).increasing = false;
+          return row;
         }
         // The parser hands out one UTF8String per distinct key string, so a reference check is the usual path.
         if (device != lastDevice || metric != lastMetric) {

@@ -83,9 +83,6 @@ public final class WearableIngestJob {
   private final Pseudonymizer keys;
   private final Progress progress;
   private org.carelake.pipelines.quality.StepChecks checks = org.carelake.pipelines.quality.StepChecks.none();
-  /** What the last parse's tasks reported of their keys (filled as the parse runs), and how many tasks it has. */
-  private org.apache.spark.util.CollectionAccumulator<KeyRanges.Span> keySpans;
-  private int parseTasks;
 
   public WearableIngestJob(SparkSession spark, Lakehouse lakehouse, Pseudonymizer keys, Progress progress) {
     this.spark = spark;
@@ -233,8 +230,9 @@ public final class WearableIngestJob {
     Dataset<Row> parsed = null;
     try {
       progress.detail("parsing " + reading.size() + " files (" + devices.size() + " devices mapped)");
-      parsed = parse(reading, new RecordParser(devices, defaultDeviceId), staging).persist(StorageLevel.MEMORY_AND_DISK());
-      return write(plan, parsed, devices, runId, reading, recorded, skipped, manifest);
+      Parse parse = parse(reading, new RecordParser(devices, defaultDeviceId), staging);
+      parsed = parse.rows().persist(StorageLevel.MEMORY_AND_DISK());
+      return write(plan, parsed, parse.keys(), devices, runId, reading, recorded, skipped, manifest);
     } finally {
       if (parsed != null) {
         parsed.unpersist();
@@ -244,7 +242,8 @@ public final class WearableIngestJob {
     }
   }
 
-  private WearableIngestResult write(WearablePlan plan, Dataset<Row> parsed, DeviceMap devices, String runId, List<PlannedFile> reading,
+  private WearableIngestResult write(WearablePlan plan, Dataset<Row> parsed, KeyRanges.Tracked keys, DeviceMap devices, String runId,
+      List<PlannedFile> reading,
       List<IngestManifest.Fingerprint> recorded, int skipped, IngestManifest manifest) {
     Map<String, Long> byFormat = new TreeMap<>();
     Map<String, Long> quarantined = new TreeMap<>();
@@ -295,7 +294,7 @@ public final class WearableIngestJob {
             .agg(countDistinct(ParsedMeasurement.DEVICE_KEY)).head().getLong(0);
 
     // Not cached: each use re-projects the cached parse, cheaper than caching these wide rows again.
-    Dataset<Row> unique = deduplicate(accepted);
+    Dataset<Row> unique = deduplicate(accepted, keys);
     Dataset<Row> silverRows = silver(unique, runId);
     {
       long distinct = unique == accepted ? measurementCount : silverRows.count();
@@ -391,9 +390,9 @@ public final class WearableIngestJob {
    * job; see {@link KeyRanges}), then from a 64-bit hash of the key (a shuffle of longs); only then
    * are whole rows shuffled (a hash collision only costs that shuffle, never a lost row).
    */
-  private Dataset<Row> deduplicate(Dataset<Row> accepted) {
-    // Read once the counts above ran the whole parse: every task has reported by then.
-    if (keySpans != null && KeyRanges.provesUnique(keySpans.value(), parseTasks)) {
+  private Dataset<Row> deduplicate(Dataset<Row> accepted, KeyRanges.Tracked keys) {
+    // Asked once the counts above ran the whole parse: every task has reported by then.
+    if (keys.provesUnique()) {
       progress.detail("no measurement key repeats (each file in time order, files apart in time): no de-duplication needed");
       return accepted;
     }
@@ -481,7 +480,10 @@ public final class WearableIngestJob {
         "left_anti").count();
   }
 
-  Dataset<Row> parse(List<PlannedFile> files, RecordParser parser, Path staging) {
+  /** The parse's rows, and what its tasks report of their measurement keys as they run. */
+  record Parse(Dataset<Row> rows, KeyRanges.Tracked keys) {}
+
+  Parse parse(List<PlannedFile> files, RecordParser parser, Path staging) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Map<String, LinePartitionParser.FileInfo> lineFiles = new HashMap<>();
     Map<String, String> jsonFiles = new HashMap<>();
@@ -518,12 +520,9 @@ public final class WearableIngestJob {
       }));
     }
     // Each task reports the spans of keys it emitted, so a parse with no repeated key needs no shuffle to show it.
-    org.apache.spark.util.CollectionAccumulator<KeyRanges.Span> spans = spark.sparkContext().collectionAccumulator("wearable key spans");
-    rows = rows.mapPartitionsWithIndex((task, it) -> KeyRanges.track(task, it, spans), true);
-    keySpans = spans;
-    parseTasks = rows.getNumPartitions();
+    KeyRanges.Tracked keys = new KeyRanges.Tracked(spark.sparkContext(), rows);
     // The parser builds Spark's internal rows itself (no per-row conversion from external Rows).
-    return spark.internalCreateDataFrame(rows.rdd(), ParsedMeasurement.SCHEMA, false);
+    return new Parse(spark.internalCreateDataFrame(keys.rows().rdd(), ParsedMeasurement.SCHEMA, false), keys);
   }
 
   /** Extracts one CSV from its archive for Spark to split (zip entries cannot be split in place). */
