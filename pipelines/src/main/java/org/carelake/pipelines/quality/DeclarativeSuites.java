@@ -206,7 +206,10 @@ public final class DeclarativeSuites {
       Dataset<Row> out = rows;
       if (patientColumn != null || lifeDates) {
         String on = patientColumn != null ? patientColumn : PatientSchema.PATIENT_KEY;
-        Dataset<Row> patients = lakehouse.read(spark, PatientSchema.TABLE).select(col(PatientSchema.PATIENT_KEY).as("_pk"),
+        // No silver.patient yet (e.g. genomic or wearable data before any EHR): no patient is known.
+        Dataset<Row> source = lakehouse.exists(PatientSchema.TABLE) ? lakehouse.read(spark, PatientSchema.TABLE)
+            : spark.createDataFrame(List.of(), PatientSchema.SCHEMA);
+        Dataset<Row> patients = source.select(col(PatientSchema.PATIENT_KEY).as("_pk"),
             col(PatientSchema.BIRTH_DATE).as("_birth"), col(PatientSchema.DECEASED_TIME).as("_death")).dropDuplicates("_pk");
         out = out.join(patients, out.col(on).equalTo(col("_pk")), "left").withColumn(SilverSuites.PATIENT_KNOWN, col("_pk").isNotNull())
             .drop("_pk");
