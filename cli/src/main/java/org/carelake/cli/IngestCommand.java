@@ -137,7 +137,7 @@ public final class IngestCommand implements Runnable {
       footer = {"", "samples.csv columns: sample_id,patient_id[,result_date] (the VCF sample name; the EHR patient's source id;",
           "when the result was known, ISO date). Calls of samples it does not list are counted and not written. Ingesting a",
           "file again with a sample replaces that sample's calls; an unchanged file is skipped (ops.ingest_manifest).", "",
-          "Example:", "  ./carelake ingest vcf --input sequencing/batch7/ --manifest samples.csv",
+          "Example:", "  ./carelake ingest vcf --input sequencing/batch7/ --manifest samples.csv --reference GRCh38.fa",
           "  ./carelake prs --score PGS000018_hmPOS_GRCh38.txt.gz"})
   static final class Vcf implements Callable<Integer> {
     @Mixin GlobalOptions global;
@@ -153,6 +153,11 @@ public final class IngestCommand implements Runnable {
     @Option(names = "--markers", paramLabel = "FILE",
         description = "Pharmacogenomic markers (gene,allele,rsid,chrom,position,ref,alt); default: the built-in list.")
     Path markers;
+
+    @Option(names = "--reference", paramLabel = "FASTA",
+        description = {"The reference genome the VCFs were called against (plain or bgzip FASTA with its .fai): indels are then",
+            "left-aligned against it, so every way of writing one is one variant. Without it variants are only trimmed."})
+    Path reference;
 
     @Option(names = "--force", description = "Re-read files already ingested with the same content (ops.ingest_manifest).")
     boolean force;
@@ -170,7 +175,7 @@ public final class IngestCommand implements Runnable {
       Progress progress = new Progress(context.progressStream(), 0);
       progress.step("ingest vcf: " + input);
       var result = QualityCommand.printingChecks(checks, out, () -> new org.carelake.pipelines.genomic.VcfIngestJob(context.spark(),
-          context.lakehouse(), keys, progress).checks(checks).dryRun(dryRun).execute(input, manifest, force));
+          context.lakehouse(), keys, progress).checks(checks).dryRun(dryRun).reference(reference).execute(input, manifest, force));
       print(result, out);
       QualityCommand.printChecks(checks, out);
       if (result.files() > 0 && result.accepted() == 0) {

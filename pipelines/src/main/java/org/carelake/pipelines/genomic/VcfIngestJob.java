@@ -63,6 +63,8 @@ import org.carelake.core.schema.GenomicSchema;
 public final class VcfIngestJob {
 
   public static final String PIPELINE = "vcf";
+  /** The manifest's entry for runs without a reference FASTA. */
+  private static final String NO_REFERENCE = "no-reference-fasta";
   /** Largest target of compressed bytes per task (smaller inputs are cut into two splits per core). */
   public static final long DEFAULT_SPLIT_BYTES = 32L << 20;
 
@@ -73,6 +75,7 @@ public final class VcfIngestJob {
   private org.carelake.pipelines.quality.StepChecks checks = org.carelake.pipelines.quality.StepChecks.none();
   private long splitBytes = -1;
   private boolean dryRun;
+  private Path reference;
 
   public VcfIngestJob(SparkSession spark, Lakehouse lakehouse, Pseudonymizer keys, Progress progress) {
     this.spark = spark;
@@ -90,6 +93,15 @@ public final class VcfIngestJob {
   /** Smaller splits (tests prove a file read by many tasks gives the same rows). */
   public VcfIngestJob splitBytes(long bytes) {
     this.splitBytes = bytes;
+    return this;
+  }
+
+  /**
+   * The reference FASTA (indexed) of the VCFs' genome build: indels are then left-aligned against it
+   * (ingest vcf --reference); without one, variants are only trimmed.
+   */
+  public VcfIngestJob reference(Path fasta) {
+    this.reference = fasta;
     return this;
   }
 
@@ -124,13 +136,21 @@ public final class VcfIngestJob {
       throw CareLakeException.badInput("No VCF file under " + input + ".", "VCF files end in .vcf, .vcf.gz, .vcf.bgz or .bgz.");
     }
     SampleManifest samples = SampleManifest.load(samplesFile, keys);
+    if (reference != null) {
+      ReferenceGenome.check(reference); // readable and indexed, before any file is hashed
+    }
     String runId = UUID.randomUUID().toString();
     IngestManifest manifest = new IngestManifest(spark, lakehouse, PIPELINE);
     List<IngestManifest.Fingerprint> prints = IngestManifest.fingerprint(files, progress);
     IngestManifest.Fingerprint samplesPrint = IngestManifest.fingerprint(List.of(samplesFile.toAbsolutePath()), Progress.silent()).get(0);
     // A changed manifest changes which patient each call belongs to: read every file again.
     boolean samplesChanged = !manifest.unseen(List.of(samplesPrint)).isEmpty();
-    List<IngestManifest.Fingerprint> todo = force || samplesChanged ? prints : manifest.unseen(prints);
+    // So does another reference FASTA (or none): it moves indels. Its index (names, lengths) stands for it.
+    IngestManifest.Fingerprint referencePrint = reference == null ? new IngestManifest.Fingerprint(Path.of(NO_REFERENCE), 0, NO_REFERENCE)
+        : IngestManifest.fingerprint(List.of(htsjdk.samtools.reference.ReferenceSequenceFileFactory.getFastaIndexFileName(
+            reference.toAbsolutePath())), Progress.silent()).get(0);
+    boolean referenceChanged = !manifest.unseen(List.of(referencePrint)).isEmpty();
+    List<IngestManifest.Fingerprint> todo = force || samplesChanged || referenceChanged ? prints : manifest.unseen(prints);
     int skipped = prints.size() - todo.size();
     if (todo.isEmpty()) {
       progress.detail("all " + skipped + " files were already ingested with the same content and sample manifest (ops.ingest_manifest)");
@@ -151,6 +171,7 @@ public final class VcfIngestJob {
     }
     List<IngestManifest.Fingerprint> recorded = new ArrayList<>(todo);
     recorded.add(samplesPrint);
+    recorded.add(referencePrint);
     Linking linking = link(planned, samples);
     spark.sparkContext().setJobGroup("ingest-vcf-" + runId, "VCF ingest " + runId, false);
     Dataset<Row> parsed = null;
@@ -227,7 +248,7 @@ public final class VcfIngestJob {
 
   private Dataset<Row> parse(List<VcfFile> files) {
     List<VcfFile.Split> splits = files.stream().flatMap(f -> f.splits().stream()).toList();
-    VcfRecordParser parser = new VcfRecordParser(files);
+    VcfRecordParser parser = new VcfRecordParser(files, reference);
     List<String> names = files.stream().map(VcfFile::displayName).toList();
     JavaRDD<org.apache.spark.sql.catalyst.InternalRow> rows = JavaSparkContext.fromSparkContext(spark.sparkContext())
         .parallelize(splits, splits.size()).mapPartitions(it -> new SplitRows(files, parser, it));

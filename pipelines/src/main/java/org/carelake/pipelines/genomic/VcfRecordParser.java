@@ -78,10 +78,27 @@ final class VcfRecordParser implements Serializable {
   }
 
   private final List<VcfFile> files;
+  /** The reference FASTA indels are left-aligned against; null: trimming only. */
+  private final String referencePath;
   private transient Map<Integer, FileCodec> codecs;
+  private transient ReferenceGenome reference;
 
-  VcfRecordParser(List<VcfFile> files) {
+  VcfRecordParser(List<VcfFile> files, java.nio.file.Path reference) {
     this.files = files;
+    this.referencePath = reference == null ? null : reference.toAbsolutePath().toString();
+  }
+
+  /** The task's reader of the reference FASTA, opened on first use and closed when the task ends. */
+  private ReferenceGenome reference() {
+    if (reference == null && referencePath != null) {
+      reference = ReferenceGenome.open(java.nio.file.Path.of(referencePath));
+      org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+      if (task != null) {
+        ReferenceGenome opened = reference;
+        task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) context -> opened.close());
+      }
+    }
+    return reference;
   }
 
   /** The header as htsjdk reads it; a header htsjdk rejects fails here, naming the file. */
@@ -129,7 +146,7 @@ final class VcfRecordParser implements Serializable {
       if (!fc.contigs().isEmpty() && !fc.contigs().contains(vc.getContig())) {
         warnings.add("contig not declared in the header: " + vc.getContig());
       }
-      ArrayData variants = array(variants(vc, fc, warnings));
+      ArrayData variants = array(variants(vc, fc, reference(), warnings));
       return row(fileIndex, line.position(), lineNumber, null, null, null, variants, strings(warnings));
     } catch (InfoTypeException e) {
       return rejected(fileIndex, line, lineNumber, Reason.INFO_TYPE, e.getMessage());
@@ -145,7 +162,7 @@ final class VcfRecordParser implements Serializable {
         array(List.of()), array(List.of()));
   }
 
-  private static List<InternalRow> variants(VariantContext vc, FileCodec fc, List<String> warnings) {
+  private static List<InternalRow> variants(VariantContext vc, FileCodec fc, ReferenceGenome reference, List<String> warnings) {
     List<Allele> alleles = vc.getAlleles();
     int altCount = alleles.size() - 1;
     String ref = vc.getReference().getDisplayString();
@@ -168,6 +185,14 @@ final class VcfRecordParser implements Serializable {
       }
       calls[s] = idx;
     }
+    // Left-alignment needs the record's contig in the FASTA and its REF matching the FASTA there.
+    String fastaContig = reference == null ? null : reference.contig(vc.getContig());
+    if (reference != null && fastaContig == null) {
+      warnings.add("contig not in the reference FASTA, indels not left-aligned: " + vc.getContig());
+    } else if (fastaContig != null && !reference.matches(fastaContig, vc.getStart(), ref)) {
+      warnings.add("REF differs from the reference FASTA (another genome build?), indels not left-aligned");
+      fastaContig = null;
+    }
     List<InternalRow> rows = new ArrayList<>(Math.max(1, altCount));
     UTF8String contig = utf8(vc.getContig());
     UTF8String originalAltsUtf8 = utf8(originalAlts);
@@ -181,6 +206,9 @@ final class VcfRecordParser implements Serializable {
     for (int k = altCount == 0 ? 0 : 1; k <= altCount; k++) {
       String alt = k == 0 ? "." : alleles.get(k).getDisplayString();
       String[] norm = trim(ref, alt, vc.getStart());
+      if (fastaContig != null && !unchangeable(alt)) {
+        norm = reference.leftAlign(fastaContig, norm[0], norm[1], Integer.parseInt(norm[2]));
+      }
       int position = Integer.parseInt(norm[2]);
       Info info = info(vc, fc, altCount, k, warnings);
       Object[] sampleCalls = new Object[samples];
@@ -267,7 +295,7 @@ final class VcfRecordParser implements Serializable {
    * sequence. Symbolic, breakend and spanning-deletion alleles are left as written.
    */
   static String[] trim(String ref, String alt, int position) {
-    if (alt.equals(".") || alt.equals("*") || alt.startsWith("<") || alt.contains("[") || alt.contains("]") || ref.equals(alt)) {
+    if (unchangeable(alt) || ref.equals(alt)) {
       return new String[] {ref, alt, Integer.toString(position)};
     }
     int r = ref.length();
@@ -281,6 +309,11 @@ final class VcfRecordParser implements Serializable {
       start++;
     }
     return new String[] {ref.substring(start, r), alt.substring(start, a), Integer.toString(position + start)};
+  }
+
+  /** No ALT (.), a spanning deletion (*), a symbolic or breakend allele: written as it is, never trimmed or moved. */
+  private static boolean unchangeable(String alt) {
+    return alt.equals(".") || alt.equals("*") || alt.startsWith("<") || alt.contains("[") || alt.contains("]");
   }
 
   private static final class Info {

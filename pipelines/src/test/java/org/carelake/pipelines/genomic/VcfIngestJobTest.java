@@ -171,6 +171,62 @@ class VcfIngestJobTest {
   }
 
   @Test
+  void withAReferenceFastaIndelsAreLeftAlignedSoEveryWayOfWritingOneIsOneVariant() throws IOException {
+    Path fasta = ReferenceGenomeTest.reference(dir.resolve("ref/genome.fa"));
+    int m = ReferenceGenomeTest.MOTIF; // chr1 holds G CACACA G here; the VCF calls the contig 1
+    Path vcf = write(dir.resolve("in/indels.vcf"), HEADER,
+        tab("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", "S1", "S2"),
+        tab("1", Integer.toString(m + 2), ".", "ACA", "A", "50", "PASS", "DP=5", "GT", "0/1", "0/0"),
+        tab("1", Integer.toString(m + 4), ".", "ACA", "A", "50", "PASS", "DP=5", "GT", "1/1", "0/0"),
+        tab("1", Integer.toString(m + 6), ".", "A", "ACA,G", "50", "PASS", "DP=5", "GT", "0/1", "0/2"),
+        tab("1", Integer.toString(m + 7), ".", "C", "CA", "50", "PASS", "DP=5", "GT", "0/1", "0/0"),
+        tab("X", "300", ".", "GT", "G", "50", "PASS", "DP=5", "GT", "1", "0"));
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    Path samples = samples("S1,p1,2023-05-01", "S2,p2,2023-06-01");
+    VcfIngestResult r = job(lakehouse).reference(fasta).execute(vcf, samples, false);
+
+    String deletion = "1:" + m + ":GCA:G";
+    String insertion = "1:" + m + ":G:GCA";
+    assertThat(r.reconciles()).isTrue();
+    assertThat(r.duplicateVariants()).as("the CA deletion written twice is one variant").isEqualTo(1);
+    Map<String, Row> variants = lakehouse.read(SparkExtension.spark(), GenomicSchema.VARIANT).collectAsList().stream()
+        .collect(Collectors.toMap(v -> v.getAs(GenomicSchema.VARIANT_KEY), v -> v));
+    // The SNV of the multi-allelic site stays; a REF that is not the FASTA's, or a contig it lacks, is only trimmed.
+    assertThat(variants).containsOnlyKeys(deletion, insertion, "1:" + (m + 6) + ":A:G", "1:" + (m + 7) + ":C:CA", "X:300:GT:G");
+    assertThat(variants.get(deletion).<Integer>getAs(GenomicSchema.ORIGINAL_POSITION)).as("the first record counts").isEqualTo(m + 2);
+    assertThat(variants.get(insertion).<Integer>getAs(GenomicSchema.ORIGINAL_POSITION)).isEqualTo(m + 6);
+    assertThat(variants.get(insertion).<Integer>getAs(GenomicSchema.ALLELE_INDEX)).isEqualTo(1);
+    assertThat(r.warnings()).containsEntry("REF differs from the reference FASTA (another genome build?), indels not left-aligned", 1L)
+        .containsEntry("contig not in the reference FASTA, indels not left-aligned: X", 1L);
+    assertThat(genotypes(lakehouse, "S1").get(deletion).<Integer>getAs(GenomicSchema.ALT_DOSAGE)).isEqualTo(1);
+
+    // The same file without the FASTA is read again (the reference changed) and only trimmed.
+    VcfIngestResult trimmed = job(lakehouse).execute(vcf, samples, false);
+    assertThat(trimmed.files()).as("a run without the reference re-reads the file").isEqualTo(1);
+    assertThat(trimmed.duplicateVariants()).isZero();
+    assertThat(lakehouse.read(SparkExtension.spark(), GenomicSchema.VARIANT).where(col(GenomicSchema.INGEST_RUN_ID).equalTo(trimmed.runId()))
+        .collectAsList()).extracting(v -> (String) v.getAs(GenomicSchema.VARIANT_KEY))
+        .contains("1:" + (m + 2) + ":ACA:A", "1:" + (m + 4) + ":ACA:A", "1:" + (m + 6) + ":A:ACA");
+  }
+
+  @Test
+  void genotypesIngestedBeforeAnyEhrDataAreCommittedWithAWarningThatTheirPatientsAreUnknown() throws IOException {
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    Path vcf = syntheticVcf(dir.resolve("in/a.vcf"), 20, 2, 5);
+    org.carelake.pipelines.quality.StepChecks checks = org.carelake.pipelines.quality.StepChecks.of(null); // the built-in suites
+    VcfIngestResult r = job(lakehouse).checks(checks).execute(vcf, samples("A0,pa,2024-01-01", "A1,pb,2024-01-01"), false);
+
+    assertThat(lakehouse.exists(org.carelake.core.schema.PatientSchema.TABLE)).isFalse();
+    assertThat(r.callsWritten()).isEqualTo(40);
+    assertThat(lakehouse.read(SparkExtension.spark(), GenomicSchema.GENOTYPE).count()).isEqualTo(40);
+    assertThat(checks.results()).flatExtracting(q -> q.tables()).filteredOn(t -> t.table().equals("silver.genotype")).singleElement()
+        .satisfies(t -> {
+          assertThat(t.verdict()).isEqualTo("WARN");
+          assertThat(t.constraints()).filteredOn(c -> !c.passed()).extracting(c -> c.check()).containsOnly("[major] patients known to the EHR");
+        });
+  }
+
+  @Test
   void aFileReadByManyTasksGivesTheSameRowsAsOneTaskPlainAndBgzip() throws IOException {
     int records = 6000;
     Path plain = syntheticVcf(dir.resolve("many/cohort.vcf"), records, 4, 11);
