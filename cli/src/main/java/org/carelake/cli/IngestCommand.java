@@ -185,8 +185,14 @@ public final class IngestCommand implements Runnable {
       if (result.files() > 0 && !dryRun) {
         progress.detail("updating gold.pgx_marker (" + markerList.size() + " markers)");
         int before = checks.results().size();
-        print(QualityCommand.printingChecks(checks, out, () -> new org.carelake.pipelines.genomic.PgxMarkers(context.spark(),
-            context.lakehouse()).checks(checks).compute(markerList)), out);
+        try {
+          print(QualityCommand.printingChecks(checks, out, () -> new org.carelake.pipelines.genomic.PgxMarkers(context.spark(),
+              context.lakehouse()).checks(checks).compute(markerList)), out);
+        } catch (CareLakeException e) {
+          // The ingest itself is committed by now; only the gold step that follows it was rolled back.
+          throw new CareLakeException(e.kind(), "The VCF ingest above was committed; updating gold.pgx_marker after it failed: "
+              + e.problem(), (e.fix() == null || e.fix().isBlank() ? "" : e.fix() + " ") + "Then run ./carelake pgx to update gold.pgx_marker.", e);
+        }
         checks.results().subList(before, checks.results().size()).forEach(r -> QualityCommand.print(r, out));
       }
       return 0;

@@ -14,6 +14,12 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(SparkExtension.class)
 class ExitCodesTest {
 
+  /** The commands read the build's test key (as the demo test leaves it): create it when this class runs alone. */
+  @org.junit.jupiter.api.BeforeAll
+  static void testKey() {
+    org.carelake.core.KeyProvider.fromEnvironment().createLocalKeyIfMissing();
+  }
+
   @Test
   void badUsageAndUnreadableInputExitTwoWithAFix(@TempDir Path dir) throws Exception {
     CliRunner.Result unknownOption = CliRunner.run("tables", "--no-such-option");
@@ -47,6 +53,28 @@ class ExitCodesTest {
   }
 
   @Test
+  void genotypesOfPatientsTheEhrDoesNotKnowAreCommittedAndTheGoldStepSaysWhatToIngestFirst(@TempDir Path dir) throws Exception {
+    Path vcf = Files.writeString(dir.resolve("calls.vcf"), String.join("\n", "##fileformat=VCFv4.2", "##contig=<ID=1,length=1000>",
+        "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">",
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1", "1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1") + "\n");
+    Path samples = Files.writeString(dir.resolve("samples.csv"), "sample_id,patient_id\nS1,p1\n");
+    String lakehouse = dir.resolve("lh").toString();
+    Path unindexed = Files.writeString(dir.resolve("ref.fa"), ">1\nACGT\n");
+    CliRunner.Result noIndex = CliRunner.run("ingest", "vcf", "--lakehouse", lakehouse, "--master", "local[2]", "--input", vcf.toString(),
+        "--manifest", samples.toString(), "--reference", unindexed.toString());
+    assertThat(noIndex.exitCode()).isEqualTo(2);
+    assertThat(noIndex.err()).contains("ref.fa has no index").contains("samtools faidx");
+
+    CliRunner.Result r = CliRunner.run("ingest", "vcf", "--lakehouse", lakehouse, "--master", "local[2]", "--input", vcf.toString(),
+        "--manifest", samples.toString());
+    assertThat(r.exitCode()).as(r.err()).isEqualTo(1);
+    assertThat(r.out()).contains("calls 1 = written 1");
+    assertThat(r.err()).contains("The VCF ingest above was committed").contains("every patient_key exists in silver.patient")
+        .contains("(./carelake ingest fhir) first").contains("./carelake pgx");
+    assertThat(new org.carelake.core.Lakehouse(Path.of(lakehouse)).exists(org.carelake.core.TableId.silver("genotype"))).isTrue();
+  }
+
+  @Test
   void failedQualityGateExitsOneAndTrainingRefusesUncheckedData(@TempDir Path dir) throws Exception {
     String patient = "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\",\"birthDate\":\"1950-02-03\"}";
     String heartRate = "{\"resourceType\":\"Observation\",\"id\":\"o1\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":"
@@ -60,7 +88,7 @@ class ExitCodesTest {
     CliRunner.Result failed = CliRunner.run("ingest", "fhir", "--lakehouse", lakehouse, "--master", "local[2]", "--input", bad.toString());
     assertThat(failed.exitCode()).isEqualTo(1);
     assertThat(failed.out()).containsPattern("silver.observation +v\\d+ +FAIL");
-    assertThat(failed.err()).contains("ingest fhir stopped by its quality checks").contains("Nothing was committed");
+    assertThat(failed.err()).contains("ingest fhir stopped by its quality checks").contains("Nothing this step wrote was committed");
     assertThat(new org.carelake.core.Lakehouse(Path.of(lakehouse)).exists(org.carelake.core.TableId.silver("observation"))).isFalse();
 
     Path good = Files.createDirectories(dir.resolve("good"));

@@ -25,6 +25,7 @@ public class CareLakeException extends RuntimeException {
   }
 
   private final Kind kind;
+  private final String problem;
   private final String fix;
 
   public CareLakeException(Kind kind, String problem, String fix) {
@@ -34,6 +35,7 @@ public class CareLakeException extends RuntimeException {
   public CareLakeException(Kind kind, String problem, String fix, Throwable cause) {
     super(problem + (fix == null || fix.isBlank() ? "" : " Fix: " + fix), cause);
     this.kind = kind;
+    this.problem = problem;
     this.fix = fix;
   }
 
@@ -47,6 +49,11 @@ public class CareLakeException extends RuntimeException {
 
   public Kind kind() {
     return kind;
+  }
+
+  /** The message without its fix. */
+  public String problem() {
+    return problem;
   }
 
   public String fix() {

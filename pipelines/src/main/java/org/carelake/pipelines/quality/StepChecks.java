@@ -13,6 +13,7 @@ import org.carelake.core.Lakehouse;
 import org.carelake.core.LakehouseTransaction;
 import org.carelake.core.Progress;
 import org.carelake.core.TableId;
+import org.carelake.core.schema.PatientSchema;
 
 /**
  * The checks every pipeline step runs on the tables it wrote, before it commits: each changed table
@@ -77,13 +78,28 @@ public final class StepChecks {
     results.add(result);
     result.tables().forEach(t -> checked.add(t.table() + "@" + t.deltaVersion()));
     if (!result.passed()) {
+      List<String> failed = result.tables().stream().filter(t -> !t.passed())
+          .flatMap(t -> t.constraints().stream().filter(c -> !c.passed() && c.severity() == Severity.ERROR)
+              .map(c -> t.table() + " " + c.check() + ": " + rule(c.constraint()) + (c.message() == null ? "" : " (" + c.message() + ")")))
+          .distinct().toList();
+      boolean unknownPatients = failed.stream().anyMatch(f -> f.contains("exists in " + PatientSchema.TABLE.qualifiedName()));
       throw CareLakeException.gateFailed(step + " stopped by its quality checks: " + result.failedErrors()
               + " error-level constraints failed on " + result.tables().stream().filter(t -> !t.passed())
               .map(t -> t.table() + " v" + t.deltaVersion()).collect(Collectors.joining(", "))
-              + ". Nothing was committed: every table is at its last good version.",
-          "see " + result.htmlReport() + " for the failed rules; fix the source data (or the suite, if the rule is wrong) and run the step again.");
+              + " (" + String.join("; ", failed.subList(0, Math.min(5, failed.size()))) + (failed.size() > 5 ? "; ..." : "")
+              + "). Nothing this step wrote was committed: every table it changed is at its last good version.",
+          (unknownPatients ? "gold tables only take patients that silver.patient knows: ingest the EHR export that holds them"
+              + " (./carelake ingest fhir) first. " : "")
+              + "See " + result.htmlReport() + " for the failed rules; fix the source data (or the suite, if the rule is wrong) and run"
+              + " the step again.");
     }
     return result;
+  }
+
+  /** A rule as its suite names it (Deequ's compliance rules carry that name), else Deequ's description. */
+  static String rule(String constraint) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^ComplianceConstraint\\(Compliance\\(([^,]+),").matcher(constraint);
+    return m.find() ? m.group(1) : constraint;
   }
 
   /**

@@ -224,6 +224,14 @@ class VcfIngestJobTest {
           assertThat(t.verdict()).isEqualTo("WARN");
           assertThat(t.constraints()).filteredOn(c -> !c.passed()).extracting(c -> c.check()).containsOnly("[major] patients known to the EHR");
         });
+
+    // gold.pgx_marker requires its patients in silver.patient: the step stops, saying which rule failed and what to do.
+    org.carelake.core.CareLakeException gate = org.assertj.core.api.Assertions.catchThrowableOfType(() -> new PgxMarkers(
+        SparkExtension.spark(), lakehouse).checks(checks).compute(PgxMarkers.load(null)), org.carelake.core.CareLakeException.class);
+    assertThat(gate.kind()).isEqualTo(org.carelake.core.CareLakeException.Kind.GATE_FAILED);
+    assertThat(gate.getMessage()).contains("gold.pgx_marker [critical] keys and patient references: every patient_key exists in silver.patient")
+        .contains("ingest the EHR export that holds them (./carelake ingest fhir) first");
+    assertThat(lakehouse.exists(org.carelake.core.schema.GenomicResultSchema.PGX_MARKER)).isFalse();
   }
 
   @Test

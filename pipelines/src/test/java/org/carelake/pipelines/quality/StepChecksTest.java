@@ -69,7 +69,7 @@ class StepChecksTest {
     CareLakeException failure = catchThrowableOfType(() -> ingest(spark, lakehouse, second, checks), CareLakeException.class);
     assertThat(failure.kind()).isEqualTo(CareLakeException.Kind.GATE_FAILED);
     assertThat(failure.getMessage()).contains("ingest fhir stopped by its quality checks").contains("silver.observation")
-        .contains("Nothing was committed");
+        .contains("[critical] at most 2 observations").contains("Nothing this step wrote was committed").doesNotContain("ingest fhir) first");
 
     // Silver, bronze and the quality quarantine are as before the failed step; its FAIL stays on record.
     assertThat(lakehouse.read(spark, ObservationSchema.TABLE).count()).isEqualTo(1);
