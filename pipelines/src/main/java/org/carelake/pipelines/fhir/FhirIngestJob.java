@@ -179,7 +179,9 @@ public final class FhirIngestJob {
         // Tables are independent Delta tables: writing several at once overlaps one table's commit
         // and log work with another's tasks. The transaction still restores all of them on failure.
         List<java.util.concurrent.Callable<List<TableWrite>>> tasks = new ArrayList<>();
-        tasks.add(() -> List.of(writer.upsert(bronze(parsed, runId, duplicated.contains(BRONZE_KEYS)), BronzeResourceSchema.TABLE,
+        long bronzeRows = read - quarantined.values().stream().mapToLong(Long::longValue).sum();
+        tasks.add(() -> List.of(writer.upsert(sized(bronze(parsed, runId, duplicated.contains(BRONZE_KEYS)), bronzeRows),
+            BronzeResourceSchema.TABLE,
             List.of(BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH),
             BronzeResourceSchema.CONTENT_HASH, null)));
         tasks.add(() -> List.of(writer.upsert(quarantine(parsed, runId), QuarantineSchema.TABLE,
@@ -193,7 +195,7 @@ public final class FhirIngestJob {
             // A type absent from this input has nothing to merge (its table is still created on the first run).
             if (present || !lakehouse.exists(mapper.table())) {
               progress.detail("merging " + mapper.table());
-              Dataset<Row> rows = silver(parsed, mapper);
+              Dataset<Row> rows = sized(silver(parsed, mapper), accepted.getOrDefault(mapper.resourceType(), 0L));
               done.add(writer.upsert(duplicated.contains(mapper.table().name()) ? latestPerKey(rows, mapper.keyColumn()) : rows,
                   mapper.table(), List.of(mapper.keyColumn()), Lineage.CONTENT_HASH, NEWER));
             }
@@ -403,10 +405,29 @@ public final class FhirIngestJob {
     return firstPerKey(rows, QuarantineSchema.SOURCE_FILE, QuarantineSchema.SOURCE_POSITION, QuarantineSchema.CONTENT_HASH);
   }
 
+  /**
+   * A type's rows. The filter on the parse's own resource_type column comes first: Spark evaluates
+   * it below the reference check's projection (so that check runs on this type's rows only, not on
+   * every row once per table) and skips cached batches that hold no row of the type.
+   */
   private static Dataset<Row> silver(Dataset<Row> parsed, ResourceMapper mapper) {
     String struct = mapper.table().name();
-    return parsed.filter(col(struct).isNotNull()).select(col(struct + ".*"));
+    return parsed.filter(col(ParsedSchema.RESOURCE_TYPE).equalTo(mapper.resourceType())).filter(col(struct).isNotNull())
+        .select(col(struct + ".*"));
   }
+
+  /**
+   * About {@link #ROWS_PER_WRITE_TASK} rows per write task, at most the parse's partitions: a table
+   * of a few hundred rows is written by one task as one file, not by every parse partition (each
+   * task of a Delta write sets up a Parquet writer and generates Delta's statistics code).
+   */
+  static Dataset<Row> sized(Dataset<Row> rows, long count) {
+    int partitions = rows.rdd().getNumPartitions();
+    int wanted = (int) Math.max(1, Math.min(partitions, (count + ROWS_PER_WRITE_TASK - 1) / ROWS_PER_WRITE_TASK));
+    return wanted < partitions ? rows.coalesce(wanted) : rows;
+  }
+
+  static final long ROWS_PER_WRITE_TASK = 50_000;
 
   /** One row per key: the newest by numeric versionId, then lastUpdated, then content hash (deterministic). */
   private static Dataset<Row> latestPerKey(Dataset<Row> rows, String key) {

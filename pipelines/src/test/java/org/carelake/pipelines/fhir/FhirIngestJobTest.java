@@ -81,6 +81,17 @@ class FhirIngestJobTest {
   }
 
   @Test
+  void eachTableIsWrittenAsFilesOfAboutFiftyThousandRowsNotOneFilePerParseTask(SparkSession spark) {
+    Lakehouse lakehouse = new Lakehouse(lakehouseDir);
+    for (ResourceMapper mapper : Mappers.ALL) {
+      long rows = linesPerType.getOrDefault(mapper.resourceType(), 0L);
+      long files = lakehouse.read(spark, mapper.table()).inputFiles().length;
+      assertThat(files).as("data files of " + mapper.table() + " (" + rows + " rows)")
+          .isLessThanOrEqualTo(Math.max(1, (rows + FhirIngestJob.ROWS_PER_WRITE_TASK - 1) / FhirIngestJob.ROWS_PER_WRITE_TASK));
+    }
+  }
+
+  @Test
   void quarantineKeepsEachBadRecordWithReasonAndSourceLocation(SparkSession spark) {
     List<Row> rows = new Lakehouse(lakehouseDir).read(spark, QuarantineSchema.TABLE)
         .orderBy(QuarantineSchema.SOURCE_POSITION).collectAsList();
