@@ -252,14 +252,16 @@ public final class FhirIngestJob {
    * duplicated, which costs that table the de-duplicating shuffle, never a row.
    */
   private static java.util.Set<String> tablesWithDuplicateKeys(Dataset<Row> parsed) {
+    // A silver row's key is a keyed hash of its type and id, so keys repeat exactly where (type, id)
+    // does among accepted resources: read from the parse's flat columns, not from each type's struct
+    // (which the in-memory cache would decode for every row).
     Column silverTable = lit(null).cast("string");
-    Column silverKey = lit(null).cast("long");
     for (ResourceMapper mapper : Mappers.ALL) {
-      String struct = mapper.table().name();
-      silverTable = when(col(struct).isNotNull(), lit(struct)).otherwise(silverTable);
-      Column key = col(struct + "." + mapper.keyColumn());
-      silverKey = when(col(struct).isNotNull(), when(key.isNotNull(), org.apache.spark.sql.functions.xxhash64(key))).otherwise(silverKey);
+      silverTable = when(col(ParsedSchema.RESOURCE_TYPE).equalTo(mapper.resourceType()), lit(mapper.table().name())).otherwise(silverTable);
     }
+    Column accepted = col(ParsedSchema.KIND).equalTo(ParsedSchema.KIND_RESOURCE);
+    silverTable = when(accepted, silverTable);
+    Column silverKey = when(accepted, org.apache.spark.sql.functions.xxhash64(col(ParsedSchema.RESOURCE_TYPE), col(ParsedSchema.RESOURCE_ID)));
     Column bronzeKey = when(col(ParsedSchema.KIND).isin(ParsedSchema.KIND_RESOURCE, ParsedSchema.KIND_DELETE),
         org.apache.spark.sql.functions.xxhash64(col(ParsedSchema.RESOURCE_TYPE), col(ParsedSchema.RESOURCE_ID),
             col(ParsedSchema.CONTENT_HASH)));
@@ -267,7 +269,7 @@ public final class FhirIngestJob {
         org.apache.spark.sql.functions.struct(lit(BRONZE_KEYS).as("t"), bronzeKey.as("k")),
         org.apache.spark.sql.functions.struct(silverTable.as("t"), silverKey.as("k")))).as("e"))
         .select(col("e.t").as("t"), col("e.k").as("k"))
-        .filter(col("k").isNotNull());
+        .filter(col("t").isNotNull().and(col("k").isNotNull()));
     java.util.Set<String> out = new java.util.HashSet<>();
     keys.groupBy("t", "k").count().filter(col("count").gt(1)).select("t").distinct().collectAsList()
         .forEach(r -> out.add(r.getString(0)));
