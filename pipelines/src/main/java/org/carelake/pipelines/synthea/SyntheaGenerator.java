@@ -24,8 +24,11 @@ import org.carelake.core.io.MoreFiles;
  * it prints every generated patient's name and town. The child gets its own heap, and its output is
  * read here and reduced to a patient count: no generated name ever reaches our logs.
  *
- * <p>Synthea generates patients in parallel, so line order in its files varies between runs while
- * content does not; lines are sorted after generation, making a seed's files byte-identical.
+ * <p>Same options, same bytes: the simulation ends at the reference date ({@code -e}; without it
+ * Synthea simulates up to the wall clock, so every run differed and records reached past the
+ * reference date), patients are simulated on one thread (with several, Synthea 3.3.0 fills some
+ * lists, e.g. CarePlan activities and allergy reaction severities, from state the threads share),
+ * and lines are sorted after generation.
  */
 public final class SyntheaGenerator {
 
@@ -79,8 +82,10 @@ public final class SyntheaGenerator {
         "-s", Long.toString(options.seed()),
         "-cs", Long.toString(options.seed()),
         "-r", options.referenceDate().format(DateTimeFormatter.BASIC_ISO_DATE),
+        "-e", options.referenceDate().format(DateTimeFormatter.BASIC_ISO_DATE),
         "-p", Integer.toString(options.patients()),
         "--exporter.baseDirectory=" + work.toAbsolutePath() + "/",
+        "--generate.thread_pool_size=1",
         "--exporter.fhir.bulk_data=true",
         "--exporter.fhir.included_resources=" + String.join(",", options.resourceTypes()),
         "--exporter.hospital.fhir.export=false",

@@ -30,6 +30,13 @@ public record SyntheaOptions(int patients, long seed, LocalDate referenceDate, S
   /** A folder name that identifies this population, so a re-run reuses it. */
   public String cacheKey() {
     return "synthea-" + state.replace(' ', '_') + "-p" + patients + "-s" + seed + "-r"
-        + referenceDate.format(DateTimeFormatter.BASIC_ISO_DATE) + "-" + Integer.toHexString(String.join(",", resourceTypes).hashCode());
+        + referenceDate.format(DateTimeFormatter.BASIC_ISO_DATE) + "-" + Integer.toHexString(String.join(",", resourceTypes).hashCode())
+        + "-v" + GENERATION;
   }
+
+  /**
+   * How populations are generated; a change makes earlier cached populations unused. 2: the
+   * simulation ends at the reference date, on one thread (byte-identical runs).
+   */
+  static final int GENERATION = 2;
 }
