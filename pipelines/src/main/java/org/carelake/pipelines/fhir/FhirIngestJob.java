@@ -144,6 +144,7 @@ public final class FhirIngestJob {
 
     spark.sparkContext().setJobGroup("ingest-fhir-" + runId, "FHIR ingest " + runId, false);
     Dataset<Row> raw = parse(reading, runId).persist(StorageLevel.MEMORY_AND_DISK());
+    int parsePartitions = raw.rdd().getNumPartitions(); // a scan of the cache: planning only, no job
     try {
       progress.detail("parsing " + reading.fileCount() + " files with HAPI FHIR R4");
       Dataset<Row> parsed = withReferencesChecked(raw);
@@ -180,7 +181,7 @@ public final class FhirIngestJob {
         // and log work with another's tasks. The transaction still restores all of them on failure.
         List<java.util.concurrent.Callable<List<TableWrite>>> tasks = new ArrayList<>();
         long bronzeRows = read - quarantined.values().stream().mapToLong(Long::longValue).sum();
-        tasks.add(() -> List.of(writer.upsert(sized(bronze(parsed, runId, duplicated.contains(BRONZE_KEYS)), bronzeRows),
+        tasks.add(() -> List.of(writer.upsert(sized(bronze(parsed, runId, duplicated.contains(BRONZE_KEYS)), bronzeRows, parsePartitions),
             BronzeResourceSchema.TABLE,
             List.of(BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH),
             BronzeResourceSchema.CONTENT_HASH, null)));
@@ -195,7 +196,7 @@ public final class FhirIngestJob {
             // A type absent from this input has nothing to merge (its table is still created on the first run).
             if (present || !lakehouse.exists(mapper.table())) {
               progress.detail("merging " + mapper.table());
-              Dataset<Row> rows = sized(silver(parsed, mapper), accepted.getOrDefault(mapper.resourceType(), 0L));
+              Dataset<Row> rows = sized(silver(parsed, mapper), accepted.getOrDefault(mapper.resourceType(), 0L), parsePartitions);
               done.add(writer.upsert(duplicated.contains(mapper.table().name()) ? latestPerKey(rows, mapper.keyColumn()) : rows,
                   mapper.table(), List.of(mapper.keyColumn()), Lineage.CONTENT_HASH, NEWER));
             }
@@ -423,10 +424,11 @@ public final class FhirIngestJob {
    * of a few hundred rows is written by one task as one file, not by every parse partition (each
    * task of a Delta write sets up a Parquet writer and generates Delta's statistics code).
    */
-  static Dataset<Row> sized(Dataset<Row> rows, long count) {
-    int partitions = rows.rdd().getNumPartitions();
-    int wanted = (int) Math.max(1, Math.min(partitions, (count + ROWS_PER_WRITE_TASK - 1) / ROWS_PER_WRITE_TASK));
-    return wanted < partitions ? rows.coalesce(wanted) : rows;
+  static Dataset<Row> sized(Dataset<Row> rows, long count, int parsePartitions) {
+    // The parse's partition count, not rows.rdd(): on a plan with a shuffle (de-duplicated bronze)
+    // that would run the shuffle's stages once just to count them. A coalesce never adds partitions.
+    long wanted = Math.max(1, (count + ROWS_PER_WRITE_TASK - 1) / ROWS_PER_WRITE_TASK);
+    return wanted < parsePartitions ? rows.coalesce((int) wanted) : rows;
   }
 
   static final long ROWS_PER_WRITE_TASK = 50_000;
