@@ -18,13 +18,22 @@ import org.carelake.core.CareLakeException;
  * One VCF input as planned on the driver: its compression, header lines and the byte ranges
  * ({@link Split}s) its data lines are read in, so one large file is read by many tasks.
  *
- * <p>BGZF files (bgzip, {@code .vcf.gz} / {@code .bgz}) are split at block boundaries found by
- * walking the block headers (18 bytes each; the blocks are not decompressed), which also proves the
- * file is not truncated before any Spark job runs. Plain text splits at any byte. A plain gzip file
- * (not BGZF) cannot be split and is read by one task.
+ * <p>BGZF files (bgzip, {@code .vcf.gz} / {@code .bgz}) are split at block boundaries. With a tabix
+ * index beside the file ({@code .tbi}, as {@code tabix -p vcf} or {@code bcftools index -t} write
+ * it), the boundaries come from the index: the blocks its linear index and chunks point at, each
+ * checked to be a block header, and the file's end-of-file block checked; the rest of the file is
+ * not touched on the driver. Without one (or with an index older than the file, or pointing at
+ * something that is not a block) every block header is walked (18 bytes each; the blocks are not
+ * decompressed), which also proves the file is not truncated before any Spark job runs. Plain text
+ * splits at any byte. A plain gzip file (not BGZF) cannot be split and is read by one task.
+ *
+ * @param splitSource how the file was split, for the progress log (e.g. "tabix index")
  */
 public record VcfFile(String path, String displayName, Compression compression, List<String> headerLines, long dataStart,
-    List<Split> splits) implements Serializable {
+    List<Split> splits, String splitSource) implements Serializable {
+
+  /** File name suffix of a tabix index. */
+  static final String TABIX_SUFFIX = ".tbi";
 
   public enum Compression { PLAIN, BGZF, GZIP }
 
@@ -41,11 +50,25 @@ public record VcfFile(String path, String displayName, Compression compression, 
     long dataStart;
     try {
       if (compression == Compression.BGZF) {
-        List<Long> blocks = bgzfBlocks(file, displayName);
+        Path index = file.resolveSibling(file.getFileName() + TABIX_SUFFIX);
+        List<Long> blocks = null;
+        String source = "bgzip blocks";
+        if (Files.isRegularFile(index)) {
+          try {
+            blocks = indexedBlocks(file, index, displayName, splitBytes);
+            source = "tabix index";
+          } catch (IndexMismatch e) {
+            source = "bgzip blocks (" + e.getMessage() + ")";
+          }
+        }
+        if (blocks == null) {
+          blocks = bgzfBlocks(file, displayName);
+        }
         try (BlockCompressedInputStream in = new BlockCompressedInputStream(file.toFile())) {
           dataStart = readHeader(new BgzfLines(in), header, displayName);
         }
-        return new VcfFile(file.toString(), displayName, compression, header, dataStart, bgzfSplits(fileIndex, blocks, splitBytes));
+        return new VcfFile(file.toString(), displayName, compression, header, dataStart, bgzfSplits(fileIndex, blocks, splitBytes),
+            source);
       }
       try (InputStream raw = Files.newInputStream(file);
           InputStream in = compression == Compression.GZIP ? new GZIPInputStream(raw, 1 << 16) : raw) {
@@ -53,6 +76,7 @@ public record VcfFile(String path, String displayName, Compression compression, 
       }
       long size = Files.size(file);
       List<Split> splits = new ArrayList<>();
+      String source = compression == Compression.GZIP ? "one task (plain gzip cannot be split; bgzip can)" : "byte ranges";
       if (compression == Compression.GZIP || size - dataStart <= splitBytes) {
         splits.add(new Split(fileIndex, dataStart, Long.MAX_VALUE, true, true));
       } else {
@@ -61,7 +85,7 @@ public record VcfFile(String path, String displayName, Compression compression, 
           splits.add(new Split(fileIndex, s, last ? Long.MAX_VALUE : s + splitBytes, s == dataStart, last));
         }
       }
-      return new VcfFile(file.toString(), displayName, compression, header, dataStart, splits);
+      return new VcfFile(file.toString(), displayName, compression, header, dataStart, splits, source);
     } catch (java.io.EOFException | java.util.zip.ZipException e) {
       throw CareLakeException.badInput(displayName + " is truncated or corrupt: " + e.getMessage() + ".",
           "copy the file again from its source; a complete gzip/bgzip file ends with its end-of-file block.");
@@ -156,6 +180,88 @@ public record VcfFile(String path, String displayName, Compression compression, 
       }
     }
     return blocks;
+  }
+
+  /** Why a file's tabix index is not used (the blocks are walked instead). */
+  private static final class IndexMismatch extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    IndexMismatch(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Candidate block addresses from a tabix index: where its linear index (the first record of each
+   * 16 kb window of each contig) and its bins' chunks start. Only the addresses a split will start
+   * at are checked against the file (a BGZF block header must be there), plus the end-of-file
+   * block, so planning reads a few hundred bytes instead of every block header.
+   */
+  static List<Long> indexedBlocks(Path file, Path index, String displayName, long splitBytes) throws IOException, IndexMismatch {
+    if (Files.getLastModifiedTime(index).compareTo(Files.getLastModifiedTime(file)) < 0) {
+      throw new IndexMismatch("its tabix index is older than the file");
+    }
+    if (BlockCompressedInputStream.checkTermination(file) != BlockCompressedInputStream.FileTermination.HAS_TERMINATOR_BLOCK) {
+      throw CareLakeException.badInput(displayName + " is truncated: it does not end with the bgzip end-of-file block.",
+          "copy the file again from its source (bgzip always writes the end-of-file block).");
+    }
+    htsjdk.tribble.index.tabix.TabixIndex tabix;
+    try {
+      tabix = new htsjdk.tribble.index.tabix.TabixIndex(index);
+    } catch (IOException | RuntimeException e) { // htsjdk reports a foreign or broken index with TribbleException
+      throw new IndexMismatch("its tabix index cannot be read: " + e.getMessage());
+    }
+    long size = Files.size(file);
+    java.util.TreeSet<Long> candidates = new java.util.TreeSet<>();
+    candidates.add(0L);
+    for (htsjdk.samtools.BinningIndexContent contig : tabix.getIndices()) {
+      if (contig == null) {
+        continue;
+      }
+      if (contig.getLinearIndex() != null) {
+        for (long offset : contig.getLinearIndex().getIndexEntries()) {
+          candidates.add(offset >>> 16);
+        }
+      }
+      for (htsjdk.samtools.Chunk chunk : contig.getAllChunks()) {
+        candidates.add(chunk.getChunkStart() >>> 16);
+      }
+    }
+    if (candidates.last() >= size) {
+      throw new IndexMismatch("its tabix index points past the end of the file");
+    }
+    // A sparse index (a small region has few 16 kb windows) may leave gaps far wider than a split; walking
+    // the blocks can cut anywhere a block starts (at most 64 KB apart).
+    long widest = size - candidates.last();
+    long previous = 0;
+    for (long address : candidates) {
+      widest = Math.max(widest, address - previous);
+      previous = address;
+    }
+    if (widest > Math.max(2 * splitBytes, BlockCompressedStreamConstants.MAX_COMPRESSED_BLOCK_SIZE)) {
+      throw new IndexMismatch("its tabix index has entries up to " + widest + " bytes apart, too few for splits of " + splitBytes
+          + " bytes");
+    }
+    // Keep the addresses a split starts at, and check each is a block.
+    List<Long> starts = new ArrayList<>();
+    byte[] header = new byte[BlockCompressedStreamConstants.BLOCK_HEADER_LENGTH];
+    try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
+      long start = 0;
+      starts.add(0L);
+      for (long address : candidates) {
+        if (address - start < splitBytes) {
+          continue;
+        }
+        in.seek(address);
+        if (in.read(header) < header.length || (header[0] & 0xff) != 0x1f || (header[1] & 0xff) != 0x8b || header[12] != 'B'
+            || header[13] != 'C') {
+          throw new IndexMismatch("its tabix index does not match the file: no bgzip block at byte " + address);
+        }
+        starts.add(address);
+        start = address;
+      }
+    }
+    return starts;
   }
 
   private static List<Split> bgzfSplits(int fileIndex, List<Long> blocks, long splitBytes) {

@@ -177,7 +177,9 @@ public final class VcfIngestJob {
     Dataset<Row> parsed = null;
     try {
       int tasks = planned.stream().mapToInt(f -> f.splits().size()).sum();
-      progress.detail("parsing " + planned.size() + " files in " + tasks + " tasks (" + linking.linked.size() + " samples linked to patients)");
+      String splitBy = String.join(", ", planned.stream().map(VcfFile::splitSource).distinct().sorted().toList());
+      progress.detail("parsing " + planned.size() + " files in " + tasks + " tasks, split by " + splitBy + " (" + linking.linked.size()
+          + " samples linked to patients)");
       parsed = parse(planned).persist(StorageLevel.MEMORY_AND_DISK());
       return write(planned, parsed, linking, samples, runId, skipped, recorded, manifest);
     } catch (Exception e) { // Spark rethrows task failures as (undeclared) SparkException

@@ -82,13 +82,21 @@ class SharedVcfConformanceTest {
   }
 
   @Test
-  void thousandGenomesRegionInManyTasksMatchesRecordAltAndSampleCountsAndTheFilesOwnAlleleCounts() throws IOException {
+  void thousandGenomesRegionSplitByItsTabixIndexMatchesRecordAltAndSampleCountsAndTheFilesOwnAlleleCounts() throws IOException {
     Path vcf = SharedData.require("vcf/1000g_phase3_chr1_region/1kgp3_chr1_11697036-11836540.vcf.gz");
     List<String> lines = lines(vcf);
     int samples = lines.stream().filter(l -> l.startsWith("#CHROM")).findFirst().orElseThrow().split("\t").length - 9;
     long records = lines.stream().filter(l -> !l.startsWith("#") && !l.isEmpty()).count();
     long altRows = lines.stream().filter(l -> !l.startsWith("#") && !l.isEmpty()).mapToLong(l -> l.split("\t", 6)[4].split(",").length).sum();
 
+    // The file comes with the tabix index 1000 Genomes published: its entries give the splits.
+    VcfFile planned = VcfFile.plan(vcf, "1kgp3.vcf.gz", 0, 128 << 10);
+    assertThat(planned.splitSource()).isEqualTo("tabix index");
+    assertThat(planned.splits()).hasSizeGreaterThan(3);
+    // It has an entry per 16 kb window of a 140 kb region, too coarse for 16 KB splits: the blocks are walked instead.
+    VcfFile fine = VcfFile.plan(vcf, "1kgp3.vcf.gz", 0, 16 << 10);
+    assertThat(fine.splitSource()).startsWith("bgzip blocks (its tabix index has entries up to");
+    assertThat(fine.splits().size()).isGreaterThan(planned.splits().size() * 4);
     Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
     VcfIngestResult r = job(lakehouse).splitBytes(128 << 10).execute(vcf, manifestFor(vcf, 4), false);
     assertThat(samples).isEqualTo(2504);

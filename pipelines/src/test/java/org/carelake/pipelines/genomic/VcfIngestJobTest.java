@@ -253,6 +253,47 @@ class VcfIngestJobTest {
   }
 
   @Test
+  void aTabixIndexBesideTheFileGivesTheSplitsAndAStaleOrForeignIndexIsNotTrusted() throws IOException {
+    int records = 6000;
+    // 20 kb apart: about one record per 16 kb window of the index, so it has entries all along the file.
+    Path plain = syntheticVcf(dir.resolve("tbx/cohort.vcf"), records, 4, 11, 20_000);
+    Path bgz = bgzip(plain, dir.resolve("tbx/cohort.vcf.gz"));
+    Path tbi = dir.resolve("tbx/cohort.vcf.gz.tbi");
+    htsjdk.tribble.index.tabix.TabixIndex index = htsjdk.tribble.index.IndexFactory.createTabixIndex(bgz.toFile(),
+        new htsjdk.variant.vcf.VCFCodec(), htsjdk.tribble.index.tabix.TabixFormat.VCF, null);
+    index.write(tbi);
+    Set<Long> indexed = new HashSet<>();
+    for (long offset : index.getIndices()[0].getLinearIndex().getIndexEntries()) {
+      indexed.add(offset >>> 16);
+    }
+    long splitBytes = 4096;
+
+    VcfFile planned = VcfFile.plan(bgz, "cohort.vcf.gz", 0, splitBytes);
+    assertThat(planned.splitSource()).isEqualTo("tabix index");
+    assertThat(planned.splits()).hasSizeGreaterThan(3);
+    assertThat(planned.splits()).allSatisfy(s -> assertThat(s.start() == 0 || indexed.contains(s.start())).as("split at " + s.start()).isTrue());
+    Path samples = samples("A0,pa,2024-01-01", "A1,pb,2024-01-01", "A2,pc,2024-01-01", "A3,pd,2024-01-01");
+    Set<String> one = callSet(new Lakehouse(dir.resolve("tbx-one")), plain, samples, Long.MAX_VALUE / 4, records);
+    assertThat(callSet(new Lakehouse(dir.resolve("tbx-split")), bgz, samples, splitBytes, records)).hasSize(records * 4).isEqualTo(one);
+
+    // An index older than the file (the file was rewritten after indexing): the blocks are walked instead.
+    Files.setLastModifiedTime(tbi, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(bgz).toMillis() - 60_000));
+    VcfFile stale = VcfFile.plan(bgz, "cohort.vcf.gz", 0, splitBytes);
+    assertThat(stale.splitSource()).isEqualTo("bgzip blocks (its tabix index is older than the file)");
+    assertThat(stale.splits()).hasSizeGreaterThan(3);
+    // Something else under the index's name: not trusted either.
+    Files.write(tbi, new byte[] {1, 2, 3, 4});
+    assertThat(VcfFile.plan(bgz, "cohort.vcf.gz", 0, splitBytes).splitSource()).startsWith("bgzip blocks (its tabix index cannot be read");
+    // A file cut short beside its index: refused before any task runs, naming the file.
+    Path truncated = dir.resolve("tbx/cut.vcf.gz");
+    byte[] bytes = Files.readAllBytes(bgz);
+    Files.write(truncated, Arrays.copyOf(bytes, bytes.length / 2));
+    index.write(dir.resolve("tbx/cut.vcf.gz.tbi"));
+    assertThatThrownBy(() -> VcfFile.plan(truncated, "cut.vcf.gz", 0, splitBytes)).isInstanceOf(CareLakeException.class)
+        .hasMessageContaining("cut.vcf.gz is truncated");
+  }
+
+  @Test
   void reRunsAreIdempotentANewerFileReplacesASamplesCallsAndBrokenFilesCommitNothing() throws IOException {
     Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
     Path samples = samples("A0,pa,2024-01-01", "A1,pb,2024-01-01", "A2,pc,2024-01-01", "A3,pd,2024-01-01");
@@ -311,8 +352,13 @@ class VcfIngestJobTest {
         .drop(GenomicSchema.SOURCE_FILE, GenomicSchema.INGEST_RUN_ID).collectAsList().stream().map(Row::toString).toList());
   }
 
-  /** A multi-sample VCF with seeded genotypes (0/0, 0/1, 1/1, ./.), one SNV per record. */
+  /** A multi-sample VCF with seeded genotypes (0/0, 0/1, 1/1, ./.), one SNV per record, every 7 bases. */
   static Path syntheticVcf(Path file, int records, int samples, long seed) throws IOException {
+    return syntheticVcf(file, records, samples, seed, 7);
+  }
+
+  /** As above, records {@code spacing} bases apart on contig 1. */
+  static Path syntheticVcf(Path file, int records, int samples, long seed, int spacing) throws IOException {
     Random random = new Random(seed);
     StringBuilder sb = new StringBuilder(HEADER).append('\n');
     List<String> header = new ArrayList<>(List.of("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"));
@@ -324,7 +370,7 @@ class VcfIngestJobTest {
     String[] calls = {"0/0", "0/1", "1/1", "./.", "0|1"};
     for (int i = 0; i < records; i++) {
       int b = random.nextInt(4);
-      sb.append("1\t").append(1000 + i * 7).append("\trs").append(i).append('\t').append(bases[b]).append('\t').append(bases[(b + 1) % 4])
+      sb.append("1\t").append(1000 + i * spacing).append("\trs").append(i).append('\t').append(bases[b]).append('\t').append(bases[(b + 1) % 4])
           .append("\t50\tPASS\tDP=").append(random.nextInt(100)).append(";AF=0.").append(random.nextInt(9) + 1).append("\tGT:DP");
       for (int s = 0; s < samples; s++) {
         sb.append('\t').append(calls[random.nextInt(calls.length)]).append(':').append(random.nextInt(60));
