@@ -22,8 +22,8 @@ import org.carelake.core.CareLakeException;
  * index beside the file ({@code .tbi}, as {@code tabix -p vcf} or {@code bcftools index -t} write
  * it), the boundaries come from the index: the blocks its linear index and chunks point at, each
  * checked to be a block header, and the file's end-of-file block checked; the rest of the file is
- * not touched on the driver. Without one (or with an index older than the file, or pointing at
- * something that is not a block) every block header is walked (18 bytes each; the blocks are not
+ * not touched on the driver. Without one (or with an index that is older than the file, unreadable,
+ * pointing at something that is not a block, or too sparse for the split size) every block header is walked (18 bytes each; the blocks are not
  * decompressed), which also proves the file is not truncated before any Spark job runs. Plain text
  * splits at any byte. A plain gzip file (not BGZF) cannot be split and is read by one task.
  *
@@ -160,7 +160,7 @@ public record VcfFile(String path, String displayName, Compression compression, 
       while (address < size) {
         in.seek(address);
         int n = in.read(header);
-        if (n < header.length || (header[0] & 0xff) != 0x1f || (header[1] & 0xff) != 0x8b || header[12] != 'B' || header[13] != 'C') {
+        if (!isBlockHeader(header, n)) {
           throw CareLakeException.badInput(displayName + " is not valid bgzip (BGZF) at byte " + address
                   + (n < header.length ? ": the file ends inside a block header (truncated)" : "") + ".",
               "copy the file again; if it was compressed with plain gzip, re-compress it with bgzip so it can be read in parallel.");
@@ -175,11 +175,20 @@ public record VcfFile(String path, String displayName, Compression compression, 
         address += blockSize;
       }
       if (lastBlockSize != BlockCompressedStreamConstants.EMPTY_GZIP_BLOCK.length) {
-        throw CareLakeException.badInput(displayName + " is truncated: it does not end with the bgzip end-of-file block.",
-            "copy the file again from its source (bgzip always writes the end-of-file block).");
+        throw withoutEndOfFileBlock(displayName);
       }
     }
     return blocks;
+  }
+
+  private static CareLakeException withoutEndOfFileBlock(String displayName) {
+    return CareLakeException.badInput(displayName + " is truncated: it does not end with the bgzip end-of-file block.",
+        "copy the file again from its source (bgzip always writes the end-of-file block).");
+  }
+
+  /** Whether the {@code read} bytes read into {@code header} are a BGZF block header (gzip magic, the BC extra subfield). */
+  private static boolean isBlockHeader(byte[] header, int read) {
+    return read == header.length && (header[0] & 0xff) == 0x1f && (header[1] & 0xff) == 0x8b && header[12] == 'B' && header[13] == 'C';
   }
 
   /** Why a file's tabix index is not used (the blocks are walked instead). */
@@ -202,8 +211,7 @@ public record VcfFile(String path, String displayName, Compression compression, 
       throw new IndexMismatch("its tabix index is older than the file");
     }
     if (BlockCompressedInputStream.checkTermination(file) != BlockCompressedInputStream.FileTermination.HAS_TERMINATOR_BLOCK) {
-      throw CareLakeException.badInput(displayName + " is truncated: it does not end with the bgzip end-of-file block.",
-          "copy the file again from its source (bgzip always writes the end-of-file block).");
+      throw withoutEndOfFileBlock(displayName);
     }
     htsjdk.tribble.index.tabix.TabixIndex tabix;
     try {
@@ -253,8 +261,7 @@ public record VcfFile(String path, String displayName, Compression compression, 
           continue;
         }
         in.seek(address);
-        if (in.read(header) < header.length || (header[0] & 0xff) != 0x1f || (header[1] & 0xff) != 0x8b || header[12] != 'B'
-            || header[13] != 'C') {
+        if (!isBlockHeader(header, in.read(header))) {
           throw new IndexMismatch("its tabix index does not match the file: no bgzip block at byte " + address);
         }
         starts.add(address);
