@@ -18,9 +18,9 @@ import org.carelake.core.CareLakeException;
  * One VCF input as planned on the driver: its compression, header lines and the byte ranges
  * ({@link Split}s) its data lines are read in, so one large file is read by many tasks.
  *
- * <p>BGZF files (bgzip, {@code .vcf.gz} / {@code .bgz}) are split at block boundaries. With a tabix
- * index beside the file ({@code .tbi}, as {@code tabix -p vcf} or {@code bcftools index -t} write
- * it), the boundaries come from the index: the blocks its linear index and chunks point at, each
+ * <p>BGZF files (bgzip, {@code .vcf.gz} / {@code .bgz}) are split at block boundaries. With an
+ * index beside the file (tabix {@code .tbi}, as {@code tabix -p vcf} or {@code bcftools index -t}
+ * write it, else CSI {@code .csi}, as {@code bcftools index} does), the boundaries come from the index: the blocks its linear index and chunks point at, each
  * checked to be a block header, and the file's end-of-file block checked; the rest of the file is
  * not touched on the driver. Without one (or with an index that is older than the file, unreadable,
  * pointing at something that is not a block, or too sparse for the split size) every block header is walked (18 bytes each; the blocks are not
@@ -34,6 +34,8 @@ public record VcfFile(String path, String displayName, Compression compression, 
 
   /** File name suffix of a tabix index. */
   static final String TABIX_SUFFIX = ".tbi";
+  /** File name suffix of a CSI index ({@code bcftools index} writes one by default). */
+  static final String CSI_SUFFIX = ".csi";
 
   public enum Compression { PLAIN, BGZF, GZIP }
 
@@ -50,15 +52,18 @@ public record VcfFile(String path, String displayName, Compression compression, 
     long dataStart;
     try {
       if (compression == Compression.BGZF) {
-        Path index = file.resolveSibling(file.getFileName() + TABIX_SUFFIX);
+        Path tabix = file.resolveSibling(file.getFileName() + TABIX_SUFFIX);
+        Path csi = file.resolveSibling(file.getFileName() + CSI_SUFFIX);
+        Path index = Files.isRegularFile(tabix) ? tabix : Files.isRegularFile(csi) ? csi : null;
         List<Long> blocks = null;
         String source = "bgzip blocks";
-        if (Files.isRegularFile(index)) {
+        if (index != null) {
+          String kind = index == tabix ? "tabix" : "CSI";
           try {
-            blocks = indexedBlocks(file, index, displayName, splitBytes);
-            source = "tabix index";
+            blocks = indexedBlocks(file, index, kind, displayName, splitBytes);
+            source = kind + " index";
           } catch (IndexMismatch e) {
-            source = "bgzip blocks (" + e.getMessage() + ")";
+            source = "bgzip blocks (its " + kind + " index " + e.getMessage() + ")";
           }
         }
         if (blocks == null) {
@@ -201,42 +206,41 @@ public record VcfFile(String path, String displayName, Compression compression, 
   }
 
   /**
-   * Candidate block addresses from a tabix index: where its linear index (the first record of each
-   * 16 kb window of each contig) and its bins' chunks start. Only the addresses a split will start
-   * at are checked against the file (a BGZF block header must be there), plus the end-of-file
-   * block, so planning reads a few hundred bytes instead of every block header.
+   * Split start addresses from a tabix or CSI index ({@code kind}), picked among the blocks its
+   * entries point at ({@link #addBlocks}). Only the addresses a split will start at are checked
+   * against the file (a BGZF block header must be there), plus the end-of-file block, so planning
+   * reads a few hundred bytes instead of every block header.
    */
-  static List<Long> indexedBlocks(Path file, Path index, String displayName, long splitBytes) throws IOException, IndexMismatch {
-    if (Files.getLastModifiedTime(index).compareTo(Files.getLastModifiedTime(file)) < 0) {
-      throw new IndexMismatch("its tabix index is older than the file");
+  static List<Long> indexedBlocks(Path file, Path index, String kind, String displayName, long splitBytes)
+      throws IOException, IndexMismatch {
+    // Whole seconds, as htslib compares them: a copy that writes both files within a second is not stale.
+    if (Files.getLastModifiedTime(index).to(java.util.concurrent.TimeUnit.SECONDS)
+        < Files.getLastModifiedTime(file).to(java.util.concurrent.TimeUnit.SECONDS)) {
+      throw new IndexMismatch("is older than the file");
     }
     if (BlockCompressedInputStream.checkTermination(file) != BlockCompressedInputStream.FileTermination.HAS_TERMINATOR_BLOCK) {
       throw withoutEndOfFileBlock(displayName);
     }
-    htsjdk.tribble.index.tabix.TabixIndex tabix;
-    try {
-      tabix = new htsjdk.tribble.index.tabix.TabixIndex(index);
-    } catch (IOException | RuntimeException e) { // htsjdk reports a foreign or broken index with TribbleException
-      throw new IndexMismatch("its tabix index cannot be read: " + e.getMessage());
-    }
     long size = Files.size(file);
     java.util.TreeSet<Long> candidates = new java.util.TreeSet<>();
     candidates.add(0L);
-    for (htsjdk.samtools.BinningIndexContent contig : tabix.getIndices()) {
-      if (contig == null) {
-        continue;
-      }
-      if (contig.getLinearIndex() != null) {
-        for (long offset : contig.getLinearIndex().getIndexEntries()) {
-          candidates.add(offset >>> 16);
+    try {
+      if (kind.equals("tabix")) {
+        for (htsjdk.samtools.BinningIndexContent contig : new htsjdk.tribble.index.tabix.TabixIndex(index).getIndices()) {
+          addBlocks(contig, candidates);
+        }
+      } else {
+        try (htsjdk.samtools.CSIIndex csi = new htsjdk.samtools.CSIIndex(index, null)) {
+          for (int contig = 0; contig < csi.getNumberOfReferences(); contig++) {
+            addBlocks(csi.getQueryResults(contig), candidates);
+          }
         }
       }
-      for (htsjdk.samtools.Chunk chunk : contig.getAllChunks()) {
-        candidates.add(chunk.getChunkStart() >>> 16);
-      }
+    } catch (IOException | RuntimeException e) { // htsjdk reports a foreign or broken index with unchecked exceptions
+      throw new IndexMismatch("cannot be read: " + e.getMessage());
     }
     if (candidates.last() >= size) {
-      throw new IndexMismatch("its tabix index points past the end of the file");
+      throw new IndexMismatch("points past the end of the file");
     }
     // A sparse index (a small region has few 16 kb windows) may leave gaps far wider than a split; walking
     // the blocks can cut anywhere a block starts (at most 64 KB apart).
@@ -247,8 +251,7 @@ public record VcfFile(String path, String displayName, Compression compression, 
       previous = address;
     }
     if (widest > Math.max(2 * splitBytes, BlockCompressedStreamConstants.MAX_COMPRESSED_BLOCK_SIZE)) {
-      throw new IndexMismatch("its tabix index has entries up to " + widest + " bytes apart, too few for splits of " + splitBytes
-          + " bytes");
+      throw new IndexMismatch("has entries up to " + widest + " bytes apart, too few for splits of " + splitBytes + " bytes");
     }
     // Keep the addresses a split starts at, and check each is a block.
     List<Long> starts = new ArrayList<>();
@@ -262,13 +265,36 @@ public record VcfFile(String path, String displayName, Compression compression, 
         }
         in.seek(address);
         if (!isBlockHeader(header, in.read(header))) {
-          throw new IndexMismatch("its tabix index does not match the file: no bgzip block at byte " + address);
+          throw new IndexMismatch("does not match the file: no bgzip block at byte " + address);
         }
         starts.add(address);
         start = address;
       }
     }
     return starts;
+  }
+
+  /**
+   * The blocks one contig's index entries point at: the linear index (tabix: the first record of
+   * each 16 kb window), each bin's first record (CSI) and every chunk's start.
+   */
+  private static void addBlocks(htsjdk.samtools.BinningIndexContent contig, java.util.Set<Long> blocks) {
+    if (contig == null) {
+      return;
+    }
+    if (contig.getLinearIndex() != null) {
+      for (long offset : contig.getLinearIndex().getIndexEntries()) {
+        blocks.add(offset >>> 16);
+      }
+    }
+    for (htsjdk.samtools.Bin bin : contig.getBins()) {
+      if (bin instanceof htsjdk.samtools.BinWithOffset b) {
+        blocks.add(b.getlOffset() >>> 16);
+      }
+    }
+    for (htsjdk.samtools.Chunk chunk : contig.getAllChunks()) {
+      blocks.add(chunk.getChunkStart() >>> 16);
+    }
   }
 
   private static List<Split> bgzfSplits(int fileIndex, List<Long> blocks, long splitBytes) {

@@ -97,6 +97,17 @@ class SharedVcfConformanceTest {
     VcfFile fine = VcfFile.plan(vcf, "1kgp3.vcf.gz", 0, 16 << 10);
     assertThat(fine.splitSource()).startsWith("bgzip blocks (its tabix index has entries up to");
     assertThat(fine.splits().size()).isGreaterThan(planned.splits().size() * 4);
+    // The CSI index beside it (bcftools index's default) serves alone too: the file and it linked into a folder without the .tbi.
+    Path linked = Files.createDirectories(dir.resolve("csi")).resolve(vcf.getFileName());
+    Files.createSymbolicLink(linked, vcf);
+    Files.createSymbolicLink(dir.resolve("csi").resolve(vcf.getFileName() + ".csi"), vcf.resolveSibling(vcf.getFileName() + ".csi"));
+    VcfFile byCsi = VcfFile.plan(linked, "1kgp3.vcf.gz", 0, 128 << 10);
+    assertThat(byCsi.splitSource()).isEqualTo("CSI index");
+    assertThat(byCsi.splits()).hasSizeGreaterThan(3);
+    VcfIngestResult csiRead = job(new Lakehouse(dir.resolve("csi-lh"))).dryRun(true).splitBytes(128 << 10).execute(linked,
+        manifestFor(vcf, 4), false);
+    assertThat(csiRead.records()).isEqualTo(records);
+    assertThat(csiRead.variantRows()).isEqualTo(altRows);
     Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
     VcfIngestResult r = job(lakehouse).splitBytes(128 << 10).execute(vcf, manifestFor(vcf, 4), false);
     assertThat(samples).isEqualTo(2504);
