@@ -43,6 +43,15 @@ public final class BenchCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
+  /** The machine line of a report: cores, heap, garbage collector, Java, Spark master (the peer runs in the same JVM). */
+  static String machine(String master) {
+    String gc = String.join(" + ", java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+        .map(java.lang.management.GarbageCollectorMXBean::getName).toList());
+    return String.format(Locale.ROOT, "%d cores, JVM max heap %d MB, garbage collectors %s, Java %s, `--master %s`",
+        Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20, gc, System.getProperty("java.version"),
+        master);
+  }
+
   @Command(name = "fhir", mixinStandardHelpOptions = true,
       description = {"FHIR Bulk NDJSON to bronze+silver Delta (CareLake) vs spark.read.json with a schema written to Parquet (peer).",
           "Both read the same seeded Synthea files; each path runs --repeat times, alternating, best time reported."})
@@ -122,7 +131,7 @@ public final class BenchCommand implements Runnable {
       return String.format(Locale.ROOT, """
           ## FHIR ingest (`./carelake bench fhir --patients %d --seed %d --repeat %d`)
 
-          Machine: %d cores, JVM max heap %d MB, Java %s, `--master %s`. Input: %d Synthea Bulk NDJSON files, %.1f MB, \
+          Machine: %s. Input: %d Synthea Bulk NDJSON files, %.1f MB, \
           %,d resources. Best of %d runs per path, alternating.
 
           | path | time (s) | resources/s | MB/s |
@@ -131,8 +140,7 @@ public final class BenchCommand implements Runnable {
           | CareLake: HAPI R4 parse -> bronze + quarantine + silver Delta MERGE | %.1f | %,.0f | %.1f |
 
           Ratio CareLake / peer: **%.2fx** (target: at most 1.3x).
-          """, patients, seed, bench.repeat, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() / (1024 * 1024),
-          System.getProperty("java.version"), global.master, files, mb, resources, bench.repeat, plain, resources / plain, mb / plain,
+          """, patients, seed, bench.repeat, machine(global.master), files, mb, resources, bench.repeat, plain, resources / plain, mb / plain,
           care, resources / care, mb / care, care / plain);
     }
   }
@@ -196,7 +204,7 @@ public final class BenchCommand implements Runnable {
         String block = String.format(Locale.ROOT, """
             ## Point-in-time join (`./carelake bench pit --events %d --entities %d --repeat %d`)
 
-            Machine: %d cores, JVM max heap %d MB, Java %s, `--master %s`, %s shuffle partitions. Data: %,d events (patient_key, event_time, value) over ten years and %,d (patient_key, as_of) rows, generated and written to Parquet before timing; every path reads the Parquet and runs to Spark's no-op sink. Best of %d runs, alternating.
+            Machine: %s, %s shuffle partitions. Data: %,d events (patient_key, event_time, value) over ten years and %,d (patient_key, as_of) rows, generated and written to Parquet before timing; every path reads the Parquet and runs to Spark's no-op sink. Best of %d runs, alternating.
 
             | path | time (s) | events/s |
             | --- | ---: | ---: |
@@ -205,8 +213,7 @@ public final class BenchCommand implements Runnable {
             | CareLake: point-in-time LAST in a 365-day window before as_of | %.1f | %,.0f |
 
             %,d of %,d entity rows have a value in their window. Ratio CareLake / peer: **%.2fx** (target: at most 2x).
-            """, events, entities, bench.repeat, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() / (1024 * 1024),
-            System.getProperty("java.version"), global.master, spark.conf().get("spark.sql.shuffle.partitions"), events, entities, bench.repeat,
+            """, events, entities, bench.repeat, machine(global.master), spark.conf().get("spark.sql.shuffle.partitions"), events, entities, bench.repeat,
             best.get("join") / 1e9, events / (best.get("join") / 1e9), best.get("join+agg") / 1e9, events / (best.get("join+agg") / 1e9),
             best.get("pit") / 1e9, events / (best.get("pit") / 1e9), joinedRows, entities, (double) best.get("pit") / best.get("join"));
         spec.commandLine().getOut().println(block);
@@ -298,7 +305,7 @@ public final class BenchCommand implements Runnable {
         String block = String.format(Locale.ROOT, """
             ## Wearable ingest (`./carelake bench wearables --devices %d --days %d --hr-seconds %d --repeat %d`)
 
-            Machine: %d cores, JVM max heap %d MB, Java %s, `--master %s`, %s shuffle partitions. Input: Fitabase-layout `heartrate_seconds_merged.csv` (a sample every %d s) and `minuteStepsNarrow_merged.csv`, %,d rows, %.1f MB, US local times in %s. Best of %d runs per path, alternating.
+            Machine: %s, %s shuffle partitions. Input: Fitabase-layout `heartrate_seconds_merged.csv` (a sample every %d s) and `minuteStepsNarrow_merged.csv`, %,d rows, %.1f MB, US local times in %s. Best of %d runs per path, alternating.
 
             | path | time (s) | measurements/s |
             | --- | ---: | ---: |
@@ -308,8 +315,7 @@ public final class BenchCommand implements Runnable {
             | CareLake: rebuild gold.wearable_daily from silver | %.1f | |
 
             %,d measurements, %,d patient-days. Ratio CareLake / peer: ingest **%.2fx**, daily rebuild **%.2fx** (target: within 1.5x).
-            """, devices, days, hrSeconds, bench.repeat, Runtime.getRuntime().availableProcessors(),
-            Runtime.getRuntime().maxMemory() / (1024 * 1024), System.getProperty("java.version"), global.master,
+            """, devices, days, hrSeconds, bench.repeat, machine(global.master),
             spark.conf().get("spark.sql.shuffle.partitions"), hrSeconds, rows, bytes / 1e6, ZONE, bench.repeat, peerIngest,
             rows / peerIngest, careIngest, measurements / careIngest, peerRebuild, careRebuild, measurements, patientDays,
             careIngest / peerIngest, careRebuild / peerRebuild);
@@ -448,7 +454,7 @@ public final class BenchCommand implements Runnable {
         String block = String.format(Locale.ROOT, """
             ## VCF ingest (`./carelake bench vcf --samples %d --sites %d --repeat %d`)
 
-            Machine: %d cores, JVM max heap %d MB, Java %s, `--master %s`. Input: one bgzip VCF written with htsjdk, %d samples x %,d \
+            Machine: %s. Input: one bgzip VCF written with htsjdk, %d samples x %,d \
             records (%,d biallelic rows after splitting multi-allelic sites), %.1f MB, %,d genotypes. Best of %d runs per path, alternating.
 
             | path | time (s) | genotypes/s | genotypes/s per core |
@@ -459,8 +465,7 @@ public final class BenchCommand implements Runnable {
 
             Per core, CareLake runs at **%s** bcftools' decode (target: at least 0.25x); its wall time is **%.2fx** the single-threaded \
             htsjdk loop's (target: below 1x, i.e. faster).
-            """, samples, sites, bench.repeat, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
-            System.getProperty("java.version"), global.master, samples, generated.sites(), genotypes / Math.max(1, samples),
+            """, samples, sites, bench.repeat, machine(global.master), samples, generated.sites(), genotypes / Math.max(1, samples),
             bytes / 1e6, genotypes, bench.repeat, bcfRow, hts, htsjdkGenotypes / hts, htsjdkGenotypes / hts, cores, care, genotypes / care,
             carePerCore, bcf == null ? "n/a (no bcftools)" : String.format(Locale.ROOT, "%.2fx", carePerCore / (htsjdkGenotypes / bcf)),
             care / hts);
@@ -589,7 +594,7 @@ public final class BenchCommand implements Runnable {
         String block = String.format(Locale.ROOT, """
             ## Quality suite (`./carelake bench quality --rows %d --repeat %d`)
 
-            Machine: %d cores, JVM max heap %d MB, Java %s, `--master %s`. Data: a generated observation Delta table of %,d rows \
+            Machine: %s. Data: a generated observation Delta table of %,d rows \
             (8 LOINC codes, 2%% missing values, sex and race columns). Suite: %d checks declared in YAML (completeness of 7 columns, \
             completeness of the value per sex and per race group, allowed values, a global range and a range per LOINC code, not in the \
             future, freshness, row count; the whole suite adds uniqueness of the key). Peer: one hand-written `agg` computing the same \
@@ -603,8 +608,7 @@ public final class BenchCommand implements Runnable {
             | CareLake: the whole suite | %.1f | %d |
 
             Ratio CareLake / peer: scan-shareable part **%.2fx** (target: at most 1.2x), whole suite **%.2fx** (target: at most 2x).
-            """, rows, bench.repeat, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
-            System.getProperty("java.version"), global.master, rows, checks, bench.repeat, best.get("peer scan") / 1e9, jobs.get("peer scan"),
+            """, rows, bench.repeat, machine(global.master), rows, checks, bench.repeat, best.get("peer scan") / 1e9, jobs.get("peer scan"),
             best.get("carelake scan") / 1e9, jobs.get("carelake scan"), best.get("peer whole") / 1e9, jobs.get("peer whole"),
             best.get("carelake whole") / 1e9, jobs.get("carelake whole"), (double) best.get("carelake scan") / best.get("peer scan"),
             (double) best.get("carelake whole") / best.get("peer whole"));
