@@ -143,8 +143,11 @@ public final class FhirIngestJob {
         plan.jsonFiles().stream().filter(wanted::contains).toList());
 
     spark.sparkContext().setJobGroup("ingest-fhir-" + runId, "FHIR ingest " + runId, false);
-    Dataset<Row> raw = parse(reading, runId).persist(StorageLevel.MEMORY_AND_DISK());
-    int parsePartitions = raw.rdd().getNumPartitions(); // a scan of the cache: planning only, no job
+    Dataset<Row> parse = parse(reading, runId);
+    // Counted before the cache: rdd() of the cached plan is adaptive and would build the cache (run the
+    // whole parse) right here; of the plain parse it only lists the input splits.
+    int parsePartitions = parse.rdd().getNumPartitions();
+    Dataset<Row> raw = parse.persist(StorageLevel.MEMORY_AND_DISK());
     try {
       progress.detail("parsing " + reading.fileCount() + " files with HAPI FHIR R4");
       Dataset<Row> parsed = withReferencesChecked(raw);

@@ -32,10 +32,24 @@ import org.carelake.core.CareLakeException;
 public record VcfFile(String path, String displayName, Compression compression, List<String> headerLines, long dataStart,
     List<Split> splits, String splitSource) implements Serializable {
 
-  /** File name suffix of a tabix index. */
-  static final String TABIX_SUFFIX = ".tbi";
-  /** File name suffix of a CSI index ({@code bcftools index} writes one by default). */
-  static final String CSI_SUFFIX = ".csi";
+  /** The indexes a bgzip VCF's splits can come from, in the order they are looked for beside it. */
+  enum Index {
+    TABIX(".tbi", "tabix"),
+    /** {@code bcftools index} writes one by default. */
+    CSI(".csi", "CSI");
+
+    final String suffix;
+    final String label;
+
+    Index(String suffix, String label) {
+      this.suffix = suffix;
+      this.label = label;
+    }
+
+    Path of(Path file) {
+      return file.resolveSibling(file.getFileName() + suffix);
+    }
+  }
 
   public enum Compression { PLAIN, BGZF, GZIP }
 
@@ -52,18 +66,15 @@ public record VcfFile(String path, String displayName, Compression compression, 
     long dataStart;
     try {
       if (compression == Compression.BGZF) {
-        Path tabix = file.resolveSibling(file.getFileName() + TABIX_SUFFIX);
-        Path csi = file.resolveSibling(file.getFileName() + CSI_SUFFIX);
-        Path index = Files.isRegularFile(tabix) ? tabix : Files.isRegularFile(csi) ? csi : null;
+        Index index = java.util.Arrays.stream(Index.values()).filter(i -> Files.isRegularFile(i.of(file))).findFirst().orElse(null);
         List<Long> blocks = null;
         String source = "bgzip blocks";
         if (index != null) {
-          String kind = index == tabix ? "tabix" : "CSI";
           try {
-            blocks = indexedBlocks(file, index, kind, displayName, splitBytes);
-            source = kind + " index";
+            blocks = indexedBlocks(file, index, displayName, splitBytes);
+            source = index.label + " index";
           } catch (IndexMismatch e) {
-            source = "bgzip blocks (its " + kind + " index " + e.getMessage() + ")";
+            source = "bgzip blocks (its " + index.label + " index " + e.getMessage() + ")";
           }
         }
         if (blocks == null) {
@@ -206,15 +217,16 @@ public record VcfFile(String path, String displayName, Compression compression, 
   }
 
   /**
-   * Split start addresses from a tabix or CSI index ({@code kind}), picked among the blocks its
+   * Split start addresses from the file's tabix or CSI index, picked among the blocks its
    * entries point at ({@link #addBlocks}). Only the addresses a split will start at are checked
    * against the file (a BGZF block header must be there), plus the end-of-file block, so planning
    * reads a few hundred bytes instead of every block header.
    */
-  static List<Long> indexedBlocks(Path file, Path index, String kind, String displayName, long splitBytes)
+  static List<Long> indexedBlocks(Path file, Index index, String displayName, long splitBytes)
       throws IOException, IndexMismatch {
+    Path path = index.of(file);
     // Whole seconds, as htslib compares them: a copy that writes both files within a second is not stale.
-    if (Files.getLastModifiedTime(index).to(java.util.concurrent.TimeUnit.SECONDS)
+    if (Files.getLastModifiedTime(path).to(java.util.concurrent.TimeUnit.SECONDS)
         < Files.getLastModifiedTime(file).to(java.util.concurrent.TimeUnit.SECONDS)) {
       throw new IndexMismatch("is older than the file");
     }
@@ -225,12 +237,12 @@ public record VcfFile(String path, String displayName, Compression compression, 
     java.util.TreeSet<Long> candidates = new java.util.TreeSet<>();
     candidates.add(0L);
     try {
-      if (kind.equals("tabix")) {
-        for (htsjdk.samtools.BinningIndexContent contig : new htsjdk.tribble.index.tabix.TabixIndex(index).getIndices()) {
+      if (index == Index.TABIX) {
+        for (htsjdk.samtools.BinningIndexContent contig : new htsjdk.tribble.index.tabix.TabixIndex(path).getIndices()) {
           addBlocks(contig, candidates);
         }
       } else {
-        try (htsjdk.samtools.CSIIndex csi = new htsjdk.samtools.CSIIndex(index, null)) {
+        try (htsjdk.samtools.CSIIndex csi = new htsjdk.samtools.CSIIndex(path, null)) {
           for (int contig = 0; contig < csi.getNumberOfReferences(); contig++) {
             addBlocks(csi.getQueryResults(contig), candidates);
           }
