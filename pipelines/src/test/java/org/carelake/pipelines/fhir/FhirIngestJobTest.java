@@ -168,6 +168,41 @@ class FhirIngestJobTest {
   }
 
   @Test
+  void aTruncatedGzipFileIsABadInputErrorNamingItAndNothingIsCommitted(SparkSession spark, @TempDir Path dir) throws IOException {
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    FhirIngestJob job = new FhirIngestJob(spark, lakehouse, TestKeys.pseudonymizer(), Progress.silent());
+    Path good = Files.createDirectories(dir.resolve("good"));
+    List<String> patients = Files.readAllLines(input.resolve("Patient.ndjson"));
+    Files.write(good.resolve("Patient.ndjson"), patients.subList(0, 2));
+    job.execute(FhirIngestJob.plan(good));
+    long bronzeVersion = lakehouse.version(spark, BronzeResourceSchema.TABLE).orElseThrow();
+
+    byte[] ndjson = (String.join("\n", patients) + "\n").getBytes(StandardCharsets.UTF_8);
+    byte[] bundle = ("{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":["
+        + String.join(",", patients.stream().map(r -> "{\"resource\":" + r + "}").toList()) + "]}").getBytes(StandardCharsets.UTF_8);
+    for (String name : List.of("Patient.001.ndjson.gz", "patients.json.gz")) {
+      Path bad = Files.createDirectories(dir.resolve("bad-" + name));
+      byte[] gz = gzip(name.endsWith(".ndjson.gz") ? ndjson : bundle);
+      Files.write(bad.resolve(name), java.util.Arrays.copyOf(gz, gz.length / 2));
+      Files.write(bad.resolve("Patient.002.ndjson"), patients.subList(2, 4)); // a readable file beside it commits nothing either
+      assertThatThrownBy(() -> job.execute(FhirIngestJob.plan(bad))).isInstanceOf(CareLakeException.class)
+          .satisfies(e -> assertThat(((CareLakeException) e).kind()).isEqualTo(CareLakeException.Kind.BAD_INPUT))
+          .hasMessageContaining(bad.resolve(name).toString()).hasMessageContaining("truncated or corrupt")
+          .hasMessageContaining("nothing was committed");
+      assertThat(lakehouse.version(spark, BronzeResourceSchema.TABLE).orElseThrow()).as(name).isEqualTo(bronzeVersion);
+      assertThat(lakehouse.read(spark, PatientSchema.TABLE).count()).as(name).isEqualTo(2);
+    }
+  }
+
+  private static byte[] gzip(byte[] data) throws IOException {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (var out = new java.util.zip.GZIPOutputStream(bytes)) {
+      out.write(data);
+    }
+    return bytes.toByteArray();
+  }
+
+  @Test
   void unreadableInputIsABadInputError() {
     assertThatThrownBy(() -> FhirIngestJob.plan(input.resolve("nope"))).isInstanceOf(CareLakeException.class)
         .hasMessageContaining("Cannot read FHIR input").hasMessageContaining("nope");

@@ -2,7 +2,6 @@ package org.carelake.pipelines.fhir.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
@@ -38,7 +37,8 @@ public final class WholeFileParser implements FlatMapFunction<Tuple2<String, Por
       String json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       return parser.parse(json, path, 0L, ParsedSchema.POSITION_FILE).iterator();
     } catch (IOException e) {
-      throw new UncheckedIOException("Could not read " + path + ": " + e.getMessage(), e);
+      throw new FhirReadException("Cannot read " + path + ": " + e.getMessage()
+          + (path.toLowerCase(java.util.Locale.ROOT).endsWith(".gz") ? " (the gzip file is truncated or corrupt)" : ""), e);
     }
   }
 }

@@ -1,0 +1,243 @@
+package org.carelake.pipelines.fhir.internal;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.io.LongWritable;
+import org.apache.hadoop.io.Text;
+import org.apache.hadoop.io.compress.CompressionCodecFactory;
+import org.apache.hadoop.io.compress.GzipCodec;
+import org.apache.hadoop.mapreduce.InputSplit;
+import org.apache.hadoop.mapreduce.JobContext;
+import org.apache.hadoop.mapreduce.RecordReader;
+import org.apache.hadoop.mapreduce.TaskAttemptContext;
+import org.apache.hadoop.mapreduce.lib.input.FileSplit;
+import org.apache.hadoop.mapreduce.lib.input.LineRecordReader;
+import org.apache.hadoop.mapreduce.lib.input.TextInputFormat;
+
+/**
+ * Hadoop's {@link TextInputFormat} for NDJSON, with two additions: a gzip file is read by several
+ * tasks, and a file that cannot be read fails with {@link FhirReadException} naming it.
+ *
+ * <p>Gzip cannot be entered mid-stream, so each of a gzip file's splits decompresses it from the
+ * start and keeps the lines that begin in its share of the decompressed bytes (the split's start
+ * and length are decompressed offsets). Every task sees the same decompressed stream, so each line
+ * goes to exactly one split and its position is its decompressed byte offset, as when one task
+ * reads the whole file. The shares are sized from the size the gzip trailer records (modulo 4 GiB;
+ * a concatenated gzip records only its last member's), and the last split reads to the end of the
+ * data, so a wrong size only makes the splits uneven, never loses or repeats a line. The price is
+ * decompression: n splits decompress the file about (n + 1) / 2 times in all, which is why n is
+ * capped ({@link #MAX_GZIP_SPLITS}); decompressing runs tens of times faster than parsing the
+ * resources with HAPI.
+ */
+public final class NdjsonInputFormat extends TextInputFormat {
+
+  /** Configuration key: the most splits of one gzip file (default 1: one task per gzip file). */
+  public static final String MAX_GZIP_SPLITS = "carelake.ndjson.gzip.max-splits";
+
+  /** Configuration key: the decompressed bytes one split of a gzip file should hold at least. */
+  public static final String GZIP_SPLIT_BYTES = "carelake.ndjson.gzip.split-bytes";
+
+  @Override
+  public List<InputSplit> getSplits(JobContext job) throws IOException {
+    Configuration conf = job.getConfiguration();
+    int maxSplits = Math.max(1, conf.getInt(MAX_GZIP_SPLITS, 1));
+    long splitBytes = Math.max(1, conf.getLong(GZIP_SPLIT_BYTES, 16L * 1024 * 1024));
+    CompressionCodecFactory codecs = new CompressionCodecFactory(conf);
+    List<InputSplit> splits = new ArrayList<>();
+    for (InputSplit split : super.getSplits(job)) {
+      FileSplit file = (FileSplit) split;
+      if (maxSplits == 1 || !(codecs.getCodec(file.getPath()) instanceof GzipCodec)) {
+        splits.add(split);
+        continue;
+      }
+      long size = decompressedSize(file.getPath(), conf);
+      int n = (int) Math.max(1, Math.min(maxSplits, size / splitBytes));
+      if (n == 1) {
+        splits.add(split);
+        continue;
+      }
+      long share = (size + n - 1) / n;
+      for (int i = 0; i < n; i++) {
+        splits.add(new GzipRangeSplit(file.getPath(), i * share, share, file.getLocations(), i == n - 1));
+      }
+    }
+    return splits;
+  }
+
+  /**
+   * The decompressed size the gzip trailer records (ISIZE, the size modulo 4 GiB), or the compressed
+   * size when the trailer's is smaller (a concatenated gzip, or a wrapped size): only the splits'
+   * balance depends on it.
+   */
+  static long decompressedSize(Path path, Configuration conf) throws IOException {
+    FileSystem fs = path.getFileSystem(conf);
+    long length = fs.getFileStatus(path).getLen();
+    if (length < 18) { // header and trailer alone take 18 bytes: let the reader report the file
+      return length;
+    }
+    byte[] trailer = new byte[4];
+    try (FSDataInputStream in = fs.open(path)) {
+      in.readFully(length - 4, trailer);
+    }
+    long size = (trailer[0] & 0xFFL) | (trailer[1] & 0xFFL) << 8 | (trailer[2] & 0xFFL) << 16 | (trailer[3] & 0xFFL) << 24;
+    return Math.max(size, length);
+  }
+
+  @Override
+  public RecordReader<LongWritable, Text> createRecordReader(InputSplit split, TaskAttemptContext context) {
+    return new Naming(split instanceof GzipRangeSplit range ? new GzipRangeReader(range) : new LineRecordReader());
+  }
+
+  /** One share of a gzip file: lines that begin at decompressed offsets in [start, start + length), or to the end. */
+  public static final class GzipRangeSplit extends FileSplit {
+    private boolean last;
+
+    /** For Hadoop's reflection ({@code readFields} fills it). */
+    public GzipRangeSplit() {
+      super();
+    }
+
+    GzipRangeSplit(Path file, long start, long length, String[] hosts, boolean last) {
+      super(file, start, length, hosts);
+      this.last = last;
+    }
+
+    /** The last split reads to the end of the data, whatever the trailer said. */
+    public boolean last() {
+      return last;
+    }
+
+    @Override
+    public void write(DataOutput out) throws IOException {
+      super.write(out);
+      out.writeBoolean(last);
+    }
+
+    @Override
+    public void readFields(DataInput in) throws IOException {
+      super.readFields(in);
+      last = in.readBoolean();
+    }
+  }
+
+  /** Reads the whole gzip file with Hadoop's line reader and keeps the lines of its share. */
+  private static final class GzipRangeReader extends RecordReader<LongWritable, Text> {
+    private final GzipRangeSplit split;
+    private final LineRecordReader lines = new LineRecordReader();
+    private final long end;
+
+    GzipRangeReader(GzipRangeSplit split) {
+      this.split = split;
+      this.end = split.last() ? Long.MAX_VALUE : split.getStart() + split.getLength();
+    }
+
+    @Override
+    public void initialize(InputSplit ignored, TaskAttemptContext context) throws IOException {
+      Path path = split.getPath();
+      long length = path.getFileSystem(context.getConfiguration()).getFileStatus(path).getLen();
+      lines.initialize(new FileSplit(path, 0, length, split.getLocations()), context);
+    }
+
+    @Override
+    public boolean nextKeyValue() throws IOException {
+      while (lines.nextKeyValue()) {
+        long offset = lines.getCurrentKey().get();
+        if (offset >= end) {
+          return false;
+        }
+        if (offset >= split.getStart()) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    @Override
+    public LongWritable getCurrentKey() {
+      return lines.getCurrentKey();
+    }
+
+    @Override
+    public Text getCurrentValue() {
+      return lines.getCurrentValue();
+    }
+
+    @Override
+    public float getProgress() throws IOException {
+      return lines.getProgress();
+    }
+
+    @Override
+    public void close() throws IOException {
+      lines.close();
+    }
+  }
+
+  /** Turns a read failure (a truncated or corrupt gzip, an I/O error) into one that names the file. */
+  private static final class Naming extends RecordReader<LongWritable, Text> {
+    private final RecordReader<LongWritable, Text> reader;
+    private String file = "an NDJSON file";
+    private long lastOffset = -1;
+
+    Naming(RecordReader<LongWritable, Text> reader) {
+      this.reader = reader;
+    }
+
+    @Override
+    public void initialize(InputSplit split, TaskAttemptContext context) throws IOException, InterruptedException {
+      file = ((FileSplit) split).getPath().toUri().getPath();
+      try {
+        reader.initialize(split, context);
+      } catch (IOException e) {
+        throw failure(e);
+      }
+    }
+
+    @Override
+    public boolean nextKeyValue() throws IOException, InterruptedException {
+      try {
+        boolean more = reader.nextKeyValue();
+        if (more) {
+          lastOffset = reader.getCurrentKey().get();
+        }
+        return more;
+      } catch (IOException e) {
+        throw failure(e);
+      }
+    }
+
+    private FhirReadException failure(IOException e) {
+      boolean gzip = file.toLowerCase(java.util.Locale.ROOT).endsWith(".gz");
+      String after = lastOffset < 0 ? "" : " after the line at " + (gzip ? "decompressed " : "") + "byte offset " + lastOffset;
+      return new FhirReadException("Cannot read " + file + after + ": " + e.getMessage()
+          + (gzip ? " (the gzip file is truncated or corrupt)" : ""), e);
+    }
+
+    @Override
+    public LongWritable getCurrentKey() throws IOException, InterruptedException {
+      return reader.getCurrentKey();
+    }
+
+    @Override
+    public Text getCurrentValue() throws IOException, InterruptedException {
+      return reader.getCurrentValue();
+    }
+
+    @Override
+    public float getProgress() throws IOException, InterruptedException {
+      return reader.getProgress();
+    }
+
+    @Override
+    public void close() throws IOException {
+      reader.close();
+    }
+  }
+}
