@@ -42,9 +42,9 @@ import org.carelake.core.schema.Lineage;
 import org.carelake.core.schema.PatientSchema;
 import org.carelake.core.spark.Seqs;
 import org.carelake.core.schema.QuarantineSchema;
-import org.carelake.pipelines.fhir.internal.FhirReadException;
+import org.carelake.pipelines.io.InputReadException;
 import org.carelake.pipelines.fhir.internal.Mappers;
-import org.carelake.pipelines.fhir.internal.NdjsonInputFormat;
+import org.carelake.pipelines.io.LineInputFormat;
 import org.carelake.pipelines.fhir.internal.NdjsonPartitionParser;
 import org.carelake.pipelines.fhir.internal.ParsedSchema;
 import org.carelake.pipelines.fhir.internal.ResourceMapper;
@@ -55,7 +55,7 @@ import org.carelake.pipelines.fhir.internal.WholeFileParser;
  * {@code bronze.fhir_resource}, {@code bronze.fhir_quarantine} and the typed silver tables.
  *
  * <p>Each record is parsed once with HAPI inside Spark tasks; large NDJSON files, plain or gzip, are
- * split across tasks ({@link NdjsonInputFormat}), and a file that cannot be read (e.g. a truncated
+ * split across tasks ({@link LineInputFormat}), and a file that cannot be read (e.g. a truncated
  * gzip) fails the run with its name before anything is written. All writes are MERGEs on natural keys that skip unchanged rows, inside one
  * {@link LakehouseTransaction}: re-running the same input changes nothing, and a failed run leaves
  * every table at its last good version.
@@ -229,34 +229,12 @@ public final class FhirIngestJob {
       return new FhirIngestResult(runId, reading.fileCount(), skipped, read, unchanged, deleted, deletedRows(writes), accepted,
           quarantined, writes);
     } catch (Exception e) { // Spark rethrows task failures as (undeclared) SparkException
-      throw readFailure(e);
+      throw InputReadException.asBadInput(e);
     } finally {
       raw.unpersist();
       spark.sparkContext().clearJobGroup();
     }
   }
-
-  /** A task's failure to read an input file as the clear error it carries (the file and what is wrong with it). */
-  private static RuntimeException readFailure(Exception e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof FhirReadException r) {
-        return CareLakeException.badInput(r.getMessage() + ".", FIX_UNREADABLE);
-      }
-      if (t instanceof CareLakeException c) {
-        return c;
-      }
-    }
-    // A task's exception that Spark could not hand back whole survives in the message only.
-    String m = String.valueOf(e.getMessage());
-    String marker = FhirReadException.class.getSimpleName() + ": ";
-    int at = m.indexOf(marker);
-    if (at >= 0) {
-      return CareLakeException.badInput(m.substring(at + marker.length()).lines().findFirst().orElse(m) + ".", FIX_UNREADABLE);
-    }
-    return e instanceof RuntimeException r ? r : new IllegalStateException(e);
-  }
-
-  private static final String FIX_UNREADABLE = "nothing was committed; replace the file (e.g. download or export it again) and run again.";
 
   /** Parallel table writers: enough to overlap Delta's per-table driver work with tasks on a small machine. */
   private static final int WRITERS = 3;
@@ -386,11 +364,11 @@ public final class FhirIngestJob {
       conf.set("mapreduce.input.fileinputformat.inputdir", join(plan.ndjsonFiles()));
       // A gzip file is read by up to as many tasks as Spark's default parallelism, each decompressing it up to the end
       // of its share: more tasks would spend more on repeated decompression than they gain.
-      conf.setInt(NdjsonInputFormat.MAX_GZIP_SPLITS, jsc.defaultParallelism());
-      conf.setLong(NdjsonInputFormat.GZIP_SPLIT_BYTES, MAX_SPLIT_BYTES);
+      conf.setInt(LineInputFormat.MAX_GZIP_SPLITS, jsc.defaultParallelism());
+      conf.setLong(LineInputFormat.GZIP_SPLIT_BYTES, MAX_SPLIT_BYTES);
       @SuppressWarnings("unchecked")
       JavaNewHadoopRDD<LongWritable, Text> lines = (JavaNewHadoopRDD<LongWritable, Text>) jsc.newAPIHadoopRDD(
-          conf, NdjsonInputFormat.class, LongWritable.class, Text.class);
+          conf, LineInputFormat.class, LongWritable.class, Text.class);
       rows = rows.union(lines.mapPartitionsWithInputSplit(new NdjsonPartitionParser(keys, runId), false));
     }
     if (!plan.jsonFiles().isEmpty()) {

@@ -35,7 +35,6 @@ import java.util.zip.ZipFile;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.io.LongWritable;
 import org.apache.hadoop.io.Text;
-import org.apache.hadoop.mapreduce.lib.input.TextInputFormat;
 import org.apache.spark.api.java.JavaNewHadoopRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -61,6 +60,8 @@ import org.carelake.core.schema.WearableDailySchema;
 import org.carelake.core.schema.WearableMeasurementSchema;
 import org.carelake.core.schema.WearableMeasurementSchema.Metric;
 import org.carelake.core.spark.Seqs;
+import org.carelake.pipelines.io.InputReadException;
+import org.carelake.pipelines.io.LineInputFormat;
 
 /**
  * Ingests wearable exports (Fitabase Fitbit CSVs, Open mHealth JSON, the generic long CSV; plain,
@@ -233,6 +234,8 @@ public final class WearableIngestJob {
       Parse parse = parse(reading, new RecordParser(devices, defaultDeviceId), staging);
       parsed = parse.rows().persist(StorageLevel.MEMORY_AND_DISK());
       return write(plan, parsed, parse.keys(), devices, runId, reading, recorded, skipped, manifest);
+    } catch (Exception e) { // Spark rethrows task failures as (undeclared) SparkException
+      throw InputReadException.asBadInput(e);
     } finally {
       if (parsed != null) {
         parsed.unpersist();
@@ -504,19 +507,25 @@ public final class WearableIngestJob {
       Configuration conf = new Configuration(jsc.hadoopConfiguration());
       conf.setLong("mapreduce.input.fileinputformat.split.maxsize", MAX_SPLIT_BYTES);
       conf.set("mapreduce.input.fileinputformat.inputdir", join(lineFiles.keySet()));
+      // A gzip file is read by up to as many tasks as Spark's default parallelism (see LineInputFormat).
+      conf.setInt(LineInputFormat.MAX_GZIP_SPLITS, jsc.defaultParallelism());
+      conf.setLong(LineInputFormat.GZIP_SPLIT_BYTES, MAX_SPLIT_BYTES);
       @SuppressWarnings("unchecked")
       JavaNewHadoopRDD<LongWritable, Text> lines = (JavaNewHadoopRDD<LongWritable, Text>) jsc.newAPIHadoopRDD(
-          conf, TextInputFormat.class, LongWritable.class, Text.class);
+          conf, LineInputFormat.class, LongWritable.class, Text.class);
       rows = rows.union(lines.mapPartitionsWithInputSplit(new LinePartitionParser(parser, lineFiles), false));
     }
     if (!jsonFiles.isEmpty()) {
       rows = rows.union(jsc.binaryFiles(join(jsonFiles.keySet())).flatMap(file -> {
         String path = URI.create(file._1()).getPath();
+        byte[] bytes;
         try (InputStream raw = file._2().open();
             InputStream in = path.endsWith(".gz") ? new GZIPInputStream(raw) : raw) {
-          return parser.openMHealthFile(new String(in.readAllBytes(), StandardCharsets.UTF_8), jsonFiles.getOrDefault(path, path))
-              .iterator();
+          bytes = in.readAllBytes();
+        } catch (IOException e) {
+          throw InputReadException.of(jsonFiles.getOrDefault(path, path), "", e);
         }
+        return parser.openMHealthFile(new String(bytes, StandardCharsets.UTF_8), jsonFiles.getOrDefault(path, path)).iterator();
       }));
     }
     // Each task reports the spans of keys it emitted, so a parse with no repeated key needs no shuffle to show it.

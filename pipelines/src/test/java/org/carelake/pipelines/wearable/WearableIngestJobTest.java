@@ -315,6 +315,47 @@ class WearableIngestJobTest {
     }
   }
 
+  @Test
+  void aTruncatedGzipFileIsABadInputErrorNamingItAndNothingIsCommitted() throws IOException {
+    Path devices = devices("1001,p1,America/Chicago");
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh-gz"));
+    job(lakehouse).execute(WearableIngestJob.plan(write(dir.resolve("gz-good"), "minuteStepsNarrow_merged.csv", "Id,ActivityMinute,Steps",
+        "1001,5/1/2016 9:00:00 AM,5")), devices, null, false);
+    Map<String, List<String>> before = new HashMap<>();
+    for (var t : lakehouse.tables()) {
+      before.put(t.qualifiedName(), contents(lakehouse, t));
+    }
+    StringBuilder csv = new StringBuilder("Id,Time,Value\r\n");
+    StringBuilder json = new StringBuilder("[");
+    for (int i = 0; i < 5_000; i++) {
+      csv.append("1001,5/2/2016 ").append(1 + i / 3600 % 12).append(':').append(String.format("%02d:%02d", i / 60 % 60, i % 60))
+          .append(" AM,").append(60 + i % 37).append("\r\n");
+      json.append(i == 0 ? "" : ",").append("{\"header\":{\"user_id\":\"1001\",\"schema_id\":{\"namespace\":\"omh\",")
+          .append("\"name\":\"heart-rate\",\"version\":\"1.0\"}},\"body\":{\"heart_rate\":{\"value\":").append(60 + i % 37)
+          .append(",\"unit\":\"beats/min\"},\"effective_time_frame\":{\"date_time\":\"2016-05-02T10:").append(String.format("%02d:%02d", i / 60 % 60, i % 60))
+          .append("Z\"}}}");
+    }
+    json.append("]");
+    Map<String, String> files = Map.of("heartrate_seconds_merged.csv.gz", csv.toString(), "heart-rate.json.gz", json.toString());
+    for (var file : files.entrySet()) {
+      Path in = Files.createDirectories(dir.resolve("gz-bad-" + file.getKey()));
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      try (var out = new java.util.zip.GZIPOutputStream(bytes)) {
+        out.write(file.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+      Path cut = in.resolve(file.getKey());
+      Files.write(cut, java.util.Arrays.copyOf(bytes.toByteArray(), bytes.size() / 2));
+      write(in, "minuteStepsNarrow_merged.csv", "Id,ActivityMinute,Steps", "1001,5/3/2016 9:00:00 AM,5"); // readable, not committed either
+      assertThatThrownBy(() -> job(lakehouse).execute(WearableIngestJob.plan(in), devices, null, false))
+          .isInstanceOf(CareLakeException.class).hasMessageContaining(cut.toString()).hasMessageContaining("truncated or corrupt")
+          .hasMessageContaining("nothing was committed")
+          .extracting(e -> ((CareLakeException) e).kind()).isEqualTo(CareLakeException.Kind.BAD_INPUT);
+      for (var t : lakehouse.tables()) {
+        assertThat(contents(lakehouse, t)).as(file.getKey() + ": " + t.qualifiedName()).isEqualTo(before.get(t.qualifiedName()));
+      }
+    }
+  }
+
   private static List<String> contents(Lakehouse lakehouse, org.carelake.core.TableId table) {
     return lakehouse.read(SparkExtension.spark(), table).collectAsList().stream().map(Row::toString).sorted().toList();
   }

@@ -10,6 +10,7 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.input.PortableDataStream;
 import org.apache.spark.sql.Row;
 import org.carelake.core.Pseudonymizer;
+import org.carelake.pipelines.io.InputReadException;
 import scala.Tuple2;
 
 /** Parses whole-file JSON inputs: a Bundle (one per patient, as Synthea writes) or a single resource. */
@@ -37,8 +38,7 @@ public final class WholeFileParser implements FlatMapFunction<Tuple2<String, Por
       String json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       return parser.parse(json, path, 0L, ParsedSchema.POSITION_FILE).iterator();
     } catch (IOException e) {
-      throw new FhirReadException("Cannot read " + path + ": " + e.getMessage()
-          + (path.toLowerCase(java.util.Locale.ROOT).endsWith(".gz") ? " (the gzip file is truncated or corrupt)" : ""), e);
+      throw InputReadException.of(path, "", e);
     }
   }
 }

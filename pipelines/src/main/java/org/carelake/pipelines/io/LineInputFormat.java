@@ -1,4 +1,4 @@
-package org.carelake.pipelines.fhir.internal;
+package org.carelake.pipelines.io;
 
 import java.io.DataInput;
 import java.io.DataOutput;
@@ -22,8 +22,9 @@ import org.apache.hadoop.mapreduce.lib.input.LineRecordReader;
 import org.apache.hadoop.mapreduce.lib.input.TextInputFormat;
 
 /**
- * Hadoop's {@link TextInputFormat} for NDJSON, with two additions: a gzip file is read by several
- * tasks, and a file that cannot be read fails with {@link FhirReadException} naming it.
+ * Hadoop's {@link TextInputFormat} for files of one record per line (NDJSON, CSV), with two
+ * additions: a gzip file is read by several tasks, and a file that cannot be read fails with
+ * {@link InputReadException} naming it.
  *
  * <p>Gzip cannot be entered mid-stream, so each of a gzip file's splits decompresses it from the
  * start and keeps the lines that begin in its share of the decompressed bytes (the split's start
@@ -36,13 +37,13 @@ import org.apache.hadoop.mapreduce.lib.input.TextInputFormat;
  * capped ({@link #MAX_GZIP_SPLITS}); decompressing runs tens of times faster than parsing the
  * resources with HAPI.
  */
-public final class NdjsonInputFormat extends TextInputFormat {
+public final class LineInputFormat extends TextInputFormat {
 
   /** Configuration key: the most splits of one gzip file (default 1: one task per gzip file). */
-  public static final String MAX_GZIP_SPLITS = "carelake.ndjson.gzip.max-splits";
+  public static final String MAX_GZIP_SPLITS = "carelake.lines.gzip.max-splits";
 
   /** Configuration key: the decompressed bytes one split of a gzip file should hold at least. */
-  public static final String GZIP_SPLIT_BYTES = "carelake.ndjson.gzip.split-bytes";
+  public static final String GZIP_SPLIT_BYTES = "carelake.lines.gzip.split-bytes";
 
   @Override
   public List<InputSplit> getSplits(JobContext job) throws IOException {
@@ -132,6 +133,7 @@ public final class NdjsonInputFormat extends TextInputFormat {
     private final GzipRangeSplit split;
     private final LineRecordReader lines = new LineRecordReader();
     private final long end;
+    private long lastLineRead = -1;
 
     GzipRangeReader(GzipRangeSplit split) {
       this.split = split;
@@ -145,10 +147,16 @@ public final class NdjsonInputFormat extends TextInputFormat {
       lines.initialize(new FileSplit(path, 0, length, split.getLocations()), context);
     }
 
+    /** The position of the last line read, kept or not (-1 before the first). */
+    long lastLineRead() {
+      return lastLineRead;
+    }
+
     @Override
     public boolean nextKeyValue() throws IOException {
       while (lines.nextKeyValue()) {
         long offset = lines.getCurrentKey().get();
+        lastLineRead = offset;
         if (offset >= end) {
           return false;
         }
@@ -183,7 +191,7 @@ public final class NdjsonInputFormat extends TextInputFormat {
   /** Turns a read failure (a truncated or corrupt gzip, an I/O error) into one that names the file. */
   private static final class Naming extends RecordReader<LongWritable, Text> {
     private final RecordReader<LongWritable, Text> reader;
-    private String file = "an NDJSON file";
+    private String file = "an input file";
     private long lastOffset = -1;
 
     Naming(RecordReader<LongWritable, Text> reader) {
@@ -213,11 +221,12 @@ public final class NdjsonInputFormat extends TextInputFormat {
       }
     }
 
-    private FhirReadException failure(IOException e) {
+    private InputReadException failure(IOException e) {
       boolean gzip = file.toLowerCase(java.util.Locale.ROOT).endsWith(".gz");
-      String after = lastOffset < 0 ? "" : " after the line at " + (gzip ? "decompressed " : "") + "byte offset " + lastOffset;
-      return new FhirReadException("Cannot read " + file + after + ": " + e.getMessage()
-          + (gzip ? " (the gzip file is truncated or corrupt)" : ""), e);
+      // A gzip share's reader also reads the lines before its share: every task that fails names the same line.
+      long last = reader instanceof GzipRangeReader range ? range.lastLineRead() : lastOffset;
+      return InputReadException.of(file, last < 0 ? ""
+          : " after the line at " + (gzip ? "decompressed " : "") + "byte offset " + last, e);
     }
 
     @Override

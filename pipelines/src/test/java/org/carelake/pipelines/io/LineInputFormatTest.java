@@ -1,4 +1,4 @@
-package org.carelake.pipelines.fhir.internal;
+package org.carelake.pipelines.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 @ExtendWith(SparkExtension.class)
-class NdjsonInputFormatTest {
+class LineInputFormatTest {
 
   /** A line as a task read it: its split, its position and its text. */
   record Line(int split, long offset, String text) implements java.io.Serializable {}
@@ -37,7 +37,7 @@ class NdjsonInputFormatTest {
     Files.write(file, gzip(data));
 
     List<Line> oneTask = read(spark, TextInputFormat.class, file, 1, 1);
-    List<Line> split = read(spark, NdjsonInputFormat.class, file, 4, 16 * 1024);
+    List<Line> split = read(spark, LineInputFormat.class, file, 4, 16 * 1024);
 
     assertThat(oneTask).extracting(Line::split).containsOnly(0);
     assertThat(split).extracting(Line::split).as("every one of the 4 tasks kept lines").containsOnly(0, 1, 2, 3).contains(0, 1, 2, 3);
@@ -60,10 +60,10 @@ class NdjsonInputFormatTest {
     byte[] whole = new byte[first.length + last.length];
     System.arraycopy(first, 0, whole, 0, first.length);
     System.arraycopy(last, 0, whole, first.length, last.length);
-    assertThat(NdjsonInputFormat.decompressedSize(new org.apache.hadoop.fs.Path(file.toUri()), new Configuration()))
+    assertThat(LineInputFormat.decompressedSize(new org.apache.hadoop.fs.Path(file.toUri()), new Configuration()))
         .isEqualTo(Files.size(file));
 
-    List<Line> split = read(spark, NdjsonInputFormat.class, file, 4, 1024);
+    List<Line> split = read(spark, LineInputFormat.class, file, 4, 1024);
 
     assertThat(split.stream().map(Line::split).distinct().count()).isGreaterThan(1);
     assertThat(split).extracting(Line::offset).containsExactlyElementsOf(lineStarts(whole));
@@ -74,9 +74,9 @@ class NdjsonInputFormatTest {
   void aSmallGzipFileAndPlainFilesKeepHadoopsSplits(SparkSession spark, @TempDir Path dir) throws IOException {
     byte[] data = ndjson(200);
     Path gz = Files.write(dir.resolve("small.ndjson.gz"), gzip(data));
-    assertThat(read(spark, NdjsonInputFormat.class, gz, 4, data.length + 1)).extracting(Line::split).containsOnly(0);
+    assertThat(read(spark, LineInputFormat.class, gz, 4, data.length + 1)).extracting(Line::split).containsOnly(0);
     Path plain = Files.write(dir.resolve("plain.ndjson"), data);
-    assertThat(read(spark, NdjsonInputFormat.class, plain, 4, 1024)).extracting(Line::offset)
+    assertThat(read(spark, LineInputFormat.class, plain, 4, 1024)).extracting(Line::offset)
         .containsExactlyElementsOf(lineStarts(data));
   }
 
@@ -85,8 +85,8 @@ class NdjsonInputFormatTest {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration conf = new Configuration(jsc.hadoopConfiguration());
     conf.set("mapreduce.input.fileinputformat.inputdir", file.toString());
-    conf.setInt(NdjsonInputFormat.MAX_GZIP_SPLITS, maxSplits);
-    conf.setLong(NdjsonInputFormat.GZIP_SPLIT_BYTES, splitBytes);
+    conf.setInt(LineInputFormat.MAX_GZIP_SPLITS, maxSplits);
+    conf.setLong(LineInputFormat.GZIP_SPLIT_BYTES, splitBytes);
     return jsc.newAPIHadoopRDD(conf, format, LongWritable.class, Text.class)
         .mapPartitionsWithIndex((index, lines) -> {
           List<Line> out = new ArrayList<>();
