@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
+import org.carelake.pipelines.io.GzipSize;
 import org.carelake.core.CareLakeException;
 
 /**
@@ -25,7 +26,10 @@ import org.carelake.core.CareLakeException;
  * not touched on the driver. Without one (or with an index that is older than the file, unreadable,
  * pointing at something that is not a block, or too sparse for the split size) every block header is walked (18 bytes each; the blocks are not
  * decompressed), which also proves the file is not truncated before any Spark job runs. Plain text
- * splits at any byte. A plain gzip file (not BGZF) cannot be split and is read by one task.
+ * splits at any byte. A plain gzip file (not BGZF) cannot be entered mid-stream: it is read in
+ * shares of its decompressed bytes (sized from the gzip trailer, at most {@code maxGzipShares}),
+ * each task decompressing it from the start and skipping the lines before its share, so every task
+ * also knows its lines' numbers.
  *
  * @param splitSource how the file was split, for the progress log (e.g. "tabix index")
  */
@@ -61,6 +65,14 @@ public record VcfFile(String path, String displayName, Compression compression, 
 
   /** Plans one file, reading its header; {@code splitBytes} is the target split size (compressed bytes). */
   public static VcfFile plan(Path file, String displayName, int fileIndex, long splitBytes) {
+    return plan(file, displayName, fileIndex, splitBytes, 1);
+  }
+
+  /**
+   * As above; a plain gzip file is read in up to {@code maxGzipShares} shares (each share's task
+   * decompresses the file up to the end of its share, so more shares cost more decompression).
+   */
+  public static VcfFile plan(Path file, String displayName, int fileIndex, long splitBytes, int maxGzipShares) {
     Compression compression = compression(file);
     List<String> header = new ArrayList<>();
     long dataStart;
@@ -92,8 +104,19 @@ public record VcfFile(String path, String displayName, Compression compression, 
       }
       long size = Files.size(file);
       List<Split> splits = new ArrayList<>();
-      String source = compression == Compression.GZIP ? "one task (plain gzip cannot be split; bgzip can)" : "byte ranges";
-      if (compression == Compression.GZIP || size - dataStart <= splitBytes) {
+      if (compression == Compression.GZIP) {
+        // Shares of the decompressed data, as many as the compressed size holds splits (at most maxGzipShares).
+        int n = (int) Math.max(1, Math.min(maxGzipShares, size / Math.max(1, splitBytes)));
+        long share = Math.max(1, (GzipSize.estimate(file) - dataStart + n - 1) / n);
+        for (int i = 0; i < n; i++) {
+          long s = dataStart + i * share;
+          splits.add(new Split(fileIndex, s, i == n - 1 ? Long.MAX_VALUE : s + share, i == 0, i == n - 1));
+        }
+        return new VcfFile(file.toString(), displayName, compression, header, dataStart, splits, n == 1
+            ? "one task (a small plain gzip)" : "shares of the decompressed plain gzip (each task decompresses from the start)");
+      }
+      String source = "byte ranges";
+      if (size - dataStart <= splitBytes) {
         splits.add(new Split(fileIndex, dataStart, Long.MAX_VALUE, true, true));
       } else {
         for (long s = dataStart; s < size; s += splitBytes) {
@@ -328,6 +351,11 @@ public record VcfFile(String path, String displayName, Compression compression, 
 
     /** The next line without its terminator, or null at the end. */
     String next() throws IOException;
+
+    /** Passes over the next line without decoding it; false at the end. */
+    default boolean skip() throws IOException {
+      return next() != null;
+    }
   }
 
   /** BGZF lines; positions are virtual offsets (block address << 16 | offset in block). */
@@ -372,6 +400,32 @@ public record VcfFile(String path, String displayName, Compression compression, 
     @Override
     public long position() {
       return offset;
+    }
+
+    @Override
+    public boolean skip() throws IOException {
+      boolean any = false;
+      while (true) {
+        if (index == length) {
+          length = in.read(buffer);
+          index = 0;
+          if (length <= 0) {
+            length = 0;
+            return any;
+          }
+        }
+        any = true;
+        int start = index;
+        while (index < length && buffer[index] != '\n') {
+          index++;
+        }
+        offset += index - start;
+        if (index < length) { // at '\n'
+          index++;
+          offset++;
+          return true;
+        }
+      }
     }
 
     @Override

@@ -165,7 +165,8 @@ public final class VcfIngestJob {
         : Math.min(DEFAULT_SPLIT_BYTES, Math.max(1L << 20, total / (2L * spark.sparkContext().defaultParallelism())));
     List<VcfFile> planned = new ArrayList<>();
     for (IngestManifest.Fingerprint f : todo) {
-      VcfFile file = VcfFile.plan(f.path(), displayName(input, f.path()), planned.size(), perSplit);
+      VcfFile file = VcfFile.plan(f.path(), displayName(input, f.path()), planned.size(), perSplit,
+          spark.sparkContext().defaultParallelism());
       VcfRecordParser.codec(file); // header errors now, before any Spark job
       planned.add(file);
     }

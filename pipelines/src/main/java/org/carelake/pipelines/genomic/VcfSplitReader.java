@@ -26,6 +26,7 @@ final class VcfSplitReader implements Iterator<VcfSplitReader.Line>, AutoCloseab
   private final VcfFile.Lines lines;
   private final long end;
   private long lineNumber;
+  private long skipTo = -1;
   private Line next;
   private boolean done;
 
@@ -34,23 +35,26 @@ final class VcfSplitReader implements Iterator<VcfSplitReader.Line>, AutoCloseab
     boolean bgzf = file.compression() == VcfFile.Compression.BGZF;
     long start = bgzf ? split.start() << 16 : split.start();
     this.end = split.last() ? Long.MAX_VALUE : (bgzf ? split.end() << 16 : split.end());
-    this.lineNumber = split.first() && split.last() ? file.headerLines().size() : Long.MIN_VALUE;
+    boolean gzip = file.compression() == VcfFile.Compression.GZIP;
+    // Line numbers are known when the task reads from the file's start: one split, or a plain gzip's share.
+    this.lineNumber = gzip || split.first() && split.last() ? file.headerLines().size() : Long.MIN_VALUE;
     try {
       if (bgzf) {
         BlockCompressedInputStream in = new BlockCompressedInputStream(new SeekableFileStream(new File(file.path())));
         in.seek(Math.max(start, file.dataStart()));
         lines = new VcfFile.BgzfLines(in);
-      } else if (file.compression() == VcfFile.Compression.GZIP) {
+      } else if (gzip) {
         InputStream in = new GZIPInputStream(new FileInputStream(file.path()), 1 << 16);
         in.skipNBytes(file.dataStart());
         lines = new VcfFile.PlainLines(in, file.dataStart());
+        skipTo = split.first() ? -1 : start; // passed over in hasNext(), where a read failure is reported as such
       } else {
         FileInputStream in = new FileInputStream(file.path());
         long from = Math.max(start, file.dataStart());
         in.getChannel().position(from);
         lines = new VcfFile.PlainLines(in, from);
       }
-      if (start >= file.dataStart() && !split.first()) {
+      if (!gzip && start >= file.dataStart() && !split.first()) {
         lines.next(); // the line under the boundary belongs to the split before
       }
     } catch (IOException e) {
@@ -67,6 +71,12 @@ final class VcfSplitReader implements Iterator<VcfSplitReader.Line>, AutoCloseab
       return false;
     }
     try {
+      // A gzip share after the first passes over the lines that begin at or before its start (the
+      // split before reads every line that begins at or before its end), counting them.
+      while (skipTo >= 0 && lines.position() <= skipTo && lines.skip()) {
+        lineNumber++;
+      }
+      skipTo = -1;
       while (true) {
         long position = lines.position();
         if (position > end) {

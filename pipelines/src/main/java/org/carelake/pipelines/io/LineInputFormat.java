@@ -73,23 +73,17 @@ public final class LineInputFormat extends TextInputFormat {
     return splits;
   }
 
-  /**
-   * The decompressed size the gzip trailer records (ISIZE, the size modulo 4 GiB), or the compressed
-   * size when the trailer's is smaller (a concatenated gzip, or a wrapped size): only the splits'
-   * balance depends on it.
-   */
+  /** The decompressed size {@link GzipSize} reads from the file's trailer. */
   static long decompressedSize(Path path, Configuration conf) throws IOException {
     FileSystem fs = path.getFileSystem(conf);
     long length = fs.getFileStatus(path).getLen();
-    if (length < 18) { // header and trailer alone take 18 bytes: let the reader report the file
-      return length;
-    }
     byte[] trailer = new byte[4];
-    try (FSDataInputStream in = fs.open(path)) {
-      in.readFully(length - 4, trailer);
+    if (length >= GzipSize.MIN_GZIP_BYTES) {
+      try (FSDataInputStream in = fs.open(path)) {
+        in.readFully(length - 4, trailer);
+      }
     }
-    long size = (trailer[0] & 0xFFL) | (trailer[1] & 0xFFL) << 8 | (trailer[2] & 0xFFL) << 16 | (trailer[3] & 0xFFL) << 24;
-    return Math.max(size, length);
+    return GzipSize.estimate(length, trailer);
   }
 
   @Override

@@ -253,6 +253,41 @@ class VcfIngestJobTest {
   }
 
   @Test
+  void aPlainGzipFileIsReadInSharesWithTheRowsAndLineNumbersOfOneTask() throws IOException {
+    int records = 6000;
+    Path plain = syntheticVcf(dir.resolve("gz-src/cohort.vcf"), records, 4, 13);
+    Path samples = samples("A0,pa,2024-01-01", "A1,pb,2024-01-01", "A2,pc,2024-01-01", "A3,pd,2024-01-01");
+    Path gz = Files.createDirectories(dir.resolve("gz")).resolve("cohort.vcf.gz");
+    try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz))) {
+      Files.copy(plain, out);
+    }
+    VcfFile planned = VcfFile.plan(gz, "cohort.vcf.gz", 0, 4096, 4);
+    assertThat(planned.compression()).isEqualTo(VcfFile.Compression.GZIP);
+    assertThat(planned.splits()).hasSize(4);
+    assertThat(planned.splitSource()).startsWith("shares of the decompressed plain gzip");
+    assertThat(VcfFile.plan(gz, "cohort.vcf.gz", 0, 4096, 1).splits()).hasSize(1);
+
+    Set<String> one = callSet(new Lakehouse(dir.resolve("gz-one")), plain, samples, Long.MAX_VALUE / 4, records);
+    assertThat(callSet(new Lakehouse(dir.resolve("gz-shares")), gz, samples, 4096, records)).isEqualTo(one);
+
+    // A malformed line near the end, in the last share: quarantined with its line number, as one task would give it.
+    List<String> lines = new ArrayList<>(Files.readAllLines(plain));
+    int bad = lines.size() - 3; // 0-based index
+    lines.set(bad, lines.get(bad).replace("\t", " "));
+    Path broken = Files.createDirectories(dir.resolve("gz-bad")).resolve("cohort.vcf.gz");
+    try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(broken))) {
+      out.write((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("gz-bad-lh"));
+    VcfIngestResult r = new VcfIngestJob(SparkExtension.spark(), lakehouse, KEYS, Progress.silent()).splitBytes(4096)
+        .execute(broken, samples, false);
+    assertThat(r.quarantined()).isEqualTo(1);
+    assertThat(r.reconciles()).isTrue();
+    assertThat(lakehouse.read(SparkExtension.spark(), GenomicSchema.QUARANTINE).head().<Long>getAs(GenomicSchema.LINE_NUMBER))
+        .isEqualTo(bad + 1L);
+  }
+
+  @Test
   void aTabixIndexBesideTheFileGivesTheSplitsAndAStaleOrForeignIndexIsNotTrusted() throws IOException {
     int records = 6000;
     // 20 kb apart: about one record per 16 kb window of the index, so it has entries all along the file.
