@@ -42,13 +42,13 @@ import org.carelake.core.schema.Lineage;
 import org.carelake.core.schema.PatientSchema;
 import org.carelake.core.spark.Seqs;
 import org.carelake.core.schema.QuarantineSchema;
-import org.carelake.pipelines.io.InputReadException;
 import org.carelake.pipelines.fhir.internal.Mappers;
-import org.carelake.pipelines.io.LineInputFormat;
 import org.carelake.pipelines.fhir.internal.NdjsonPartitionParser;
 import org.carelake.pipelines.fhir.internal.ParsedSchema;
 import org.carelake.pipelines.fhir.internal.ResourceMapper;
 import org.carelake.pipelines.fhir.internal.WholeFileParser;
+import org.carelake.pipelines.io.InputReadException;
+import org.carelake.pipelines.io.LineInputFormat;
 
 /**
  * Ingests FHIR R4 exports (Bulk Data NDJSON and per-patient Bundles, plain or gzip) into
@@ -56,9 +56,9 @@ import org.carelake.pipelines.fhir.internal.WholeFileParser;
  *
  * <p>Each record is parsed once with HAPI inside Spark tasks; large NDJSON files, plain or gzip, are
  * split across tasks ({@link LineInputFormat}), and a file that cannot be read (e.g. a truncated
- * gzip) fails the run with its name before anything is written. All writes are MERGEs on natural keys that skip unchanged rows, inside one
- * {@link LakehouseTransaction}: re-running the same input changes nothing, and a failed run leaves
- * every table at its last good version.
+ * gzip) fails the run with its name before anything is written. All writes are MERGEs on natural
+ * keys that skip unchanged rows, inside one {@link LakehouseTransaction}: re-running the same input
+ * changes nothing, and a failed run leaves every table at its last good version.
  */
 public final class FhirIngestJob {
 
@@ -363,7 +363,7 @@ public final class FhirIngestJob {
       conf.setLong("mapreduce.input.fileinputformat.split.maxsize", MAX_SPLIT_BYTES);
       conf.set("mapreduce.input.fileinputformat.inputdir", join(plan.ndjsonFiles()));
       // A gzip file is read by up to as many tasks as Spark's default parallelism, each decompressing it up to the end
-      // of its share: more tasks would spend more on repeated decompression than they gain.
+      // of its share (so every extra share costs another partial decompression).
       conf.setInt(LineInputFormat.MAX_GZIP_SPLITS, jsc.defaultParallelism());
       conf.setLong(LineInputFormat.GZIP_SPLIT_BYTES, MAX_SPLIT_BYTES);
       @SuppressWarnings("unchecked")

@@ -12,8 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
-import org.carelake.pipelines.io.GzipSize;
 import org.carelake.core.CareLakeException;
+import org.carelake.pipelines.io.GzipSize;
 
 /**
  * One VCF input as planned on the driver: its compression, header lines and the byte ranges
