@@ -391,6 +391,8 @@ public record VcfFile(String path, String displayName, Compression compression, 
     private int index;
     private long offset;
     private byte[] line = new byte[1 << 12];
+    private int lineLength;
+    private boolean terminated;
 
     PlainLines(InputStream in, long startOffset) {
       this.in = in;
@@ -404,6 +406,25 @@ public record VcfFile(String path, String displayName, Compression compression, 
 
     @Override
     public boolean skip() throws IOException {
+      return advance(false);
+    }
+
+    @Override
+    public String next() throws IOException {
+      if (!advance(true)) {
+        return null;
+      }
+      int end = terminated && lineLength > 0 && line[lineLength - 1] == '\r' ? lineLength - 1 : lineLength;
+      return new String(line, 0, end, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Moves past the next line, copying its bytes into {@code line} when {@code keep}; false at the
+     * end of the stream with no line left.
+     */
+    private boolean advance(boolean keep) throws IOException {
+      lineLength = 0;
+      terminated = false;
       boolean any = false;
       while (true) {
         if (index == length) {
@@ -419,45 +440,20 @@ public record VcfFile(String path, String displayName, Compression compression, 
         while (index < length && buffer[index] != '\n') {
           index++;
         }
-        offset += index - start;
-        if (index < length) { // at '\n'
-          index++;
-          offset++;
-          return true;
-        }
-      }
-    }
-
-    @Override
-    public String next() throws IOException {
-      int n = 0;
-      boolean any = false;
-      while (true) {
-        if (index == length) {
-          length = in.read(buffer);
-          index = 0;
-          if (length <= 0) {
-            length = 0;
-            return any ? new String(line, 0, n, StandardCharsets.UTF_8) : null;
-          }
-        }
-        any = true;
-        int start = index;
-        while (index < length && buffer[index] != '\n') {
-          index++;
-        }
         int chunk = index - start;
-        if (n + chunk > line.length) {
-          line = java.util.Arrays.copyOf(line, Math.max(line.length * 2, n + chunk));
+        if (keep) {
+          if (lineLength + chunk > line.length) {
+            line = java.util.Arrays.copyOf(line, Math.max(line.length * 2, lineLength + chunk));
+          }
+          System.arraycopy(buffer, start, line, lineLength, chunk);
+          lineLength += chunk;
         }
-        System.arraycopy(buffer, start, line, n, chunk);
-        n += chunk;
         offset += chunk;
         if (index < length) { // at '\n'
           index++;
           offset++;
-          int end = n > 0 && line[n - 1] == '\r' ? n - 1 : n;
-          return new String(line, 0, end, StandardCharsets.UTF_8);
+          terminated = true;
+          return true;
         }
       }
     }
