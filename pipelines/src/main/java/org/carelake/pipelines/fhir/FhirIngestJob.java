@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Stream;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.io.LongWritable;
 import org.apache.hadoop.io.Text;
 import org.apache.spark.api.java.JavaNewHadoopRDD;
@@ -359,16 +358,7 @@ public final class FhirIngestJob {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     JavaRDD<Row> rows = jsc.emptyRDD();
     if (!plan.ndjsonFiles().isEmpty()) {
-      Configuration conf = new Configuration(jsc.hadoopConfiguration());
-      conf.setLong("mapreduce.input.fileinputformat.split.maxsize", MAX_SPLIT_BYTES);
-      conf.set("mapreduce.input.fileinputformat.inputdir", join(plan.ndjsonFiles()));
-      // A gzip file is read by up to as many tasks as Spark's default parallelism, each decompressing it up to the end
-      // of its share (so every extra share costs another partial decompression).
-      conf.setInt(LineInputFormat.MAX_GZIP_SPLITS, jsc.defaultParallelism());
-      conf.setLong(LineInputFormat.GZIP_SPLIT_BYTES, MAX_SPLIT_BYTES);
-      @SuppressWarnings("unchecked")
-      JavaNewHadoopRDD<LongWritable, Text> lines = (JavaNewHadoopRDD<LongWritable, Text>) jsc.newAPIHadoopRDD(
-          conf, LineInputFormat.class, LongWritable.class, Text.class);
+      JavaNewHadoopRDD<LongWritable, Text> lines = LineInputFormat.read(jsc, join(plan.ndjsonFiles()), MAX_SPLIT_BYTES);
       rows = rows.union(lines.mapPartitionsWithInputSplit(new NdjsonPartitionParser(keys, runId), false));
     }
     if (!plan.jsonFiles().isEmpty()) {

@@ -21,11 +21,12 @@ import org.carelake.pipelines.io.GzipSize;
  *
  * <p>BGZF files (bgzip, {@code .vcf.gz} / {@code .bgz}) are split at block boundaries. With an
  * index beside the file (tabix {@code .tbi}, as {@code tabix -p vcf} or {@code bcftools index -t}
- * write it, else CSI {@code .csi}, as {@code bcftools index} does), the boundaries come from the index: the blocks its linear index and chunks point at, each
- * checked to be a block header, and the file's end-of-file block checked; the rest of the file is
- * not touched on the driver. Without one (or with an index that is older than the file, unreadable,
- * pointing at something that is not a block, or too sparse for the split size) every block header is walked (18 bytes each; the blocks are not
- * decompressed), which also proves the file is not truncated before any Spark job runs. Plain text
+ * write it, else CSI {@code .csi}, as {@code bcftools index} does), the boundaries come from the
+ * index: the blocks its entries point at, each checked to be a block header, and the file's
+ * end-of-file block checked; the rest of the file is not touched on the driver. Without one (or
+ * with an index that is older than the file, unreadable, pointing at something that is not a
+ * block, or too sparse for the split size) every block header is walked (18 bytes each; the blocks
+ * are not decompressed), which also proves the file is not truncated before any Spark job runs. Plain text
  * splits at any byte. A plain gzip file (not BGZF) cannot be entered mid-stream: it is read in
  * shares of its decompressed bytes (sized from the gzip trailer, at most {@code maxGzipShares}),
  * each task decompressing it from the start and skipping the lines before its share, so every task
@@ -230,7 +231,7 @@ public record VcfFile(String path, String displayName, Compression compression, 
     return read == header.length && (header[0] & 0xff) == 0x1f && (header[1] & 0xff) == 0x8b && header[12] == 'B' && header[13] == 'C';
   }
 
-  /** Why a file's tabix index is not used (the blocks are walked instead). */
+  /** Why a file's tabix or CSI index is not used (the blocks are walked instead). */
   private static final class IndexMismatch extends Exception {
     private static final long serialVersionUID = 1L;
 

@@ -44,6 +44,7 @@ import org.carelake.core.Progress;
 import org.carelake.core.Pseudonymizer;
 import org.carelake.core.TableWrite;
 import org.carelake.core.schema.GenomicSchema;
+import org.carelake.pipelines.io.InputReadException;
 
 /**
  * {@code ingest vcf}: VCF files (4.1 to 4.3; plain, bgzip or gzip; single- or multi-sample) into
@@ -184,7 +185,7 @@ public final class VcfIngestJob {
       parsed = parse(planned).persist(StorageLevel.MEMORY_AND_DISK());
       return write(planned, parsed, linking, samples, runId, skipped, recorded, manifest);
     } catch (Exception e) { // Spark rethrows task failures as (undeclared) SparkException
-      throw readFailure(e);
+      throw InputReadException.asBadInput(e);
     } finally {
       if (parsed != null) {
         parsed.unpersist();
@@ -463,24 +464,5 @@ public final class VcfIngestJob {
         variantsWritten, variantRows - duplicates - inSeveralFiles - variantsWritten, duplicates, inSeveralFiles, callsParsed, callsWritten, callsUnmapped,
         callsSuperseded, callsDuplicate, linking.linked.size(), linking.unmapped, samples.patientsNamedTwice(), withoutResultDate,
         warnings, writes);
-  }
-
-  /** A task's read failure as the clear error it carries (file, position, fix). */
-  private static RuntimeException readFailure(Exception e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof VcfSplitReader.VcfReadException r) {
-        return CareLakeException.badInput(r.getMessage() + ".", "nothing was committed; replace the file and run again.");
-      }
-      if (t instanceof CareLakeException c) {
-        return c;
-      }
-    }
-    String m = String.valueOf(e.getMessage());
-    int at = m.indexOf("VcfReadException: ");
-    if (at >= 0) {
-      String message = m.substring(at + "VcfReadException: ".length()).lines().findFirst().orElse(m);
-      return CareLakeException.badInput(message + ".", "nothing was committed; replace the file and run again.");
-    }
-    return e instanceof RuntimeException r ? r : new IllegalStateException(e);
   }
 }

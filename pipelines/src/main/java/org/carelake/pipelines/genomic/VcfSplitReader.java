@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.zip.GZIPInputStream;
+import org.carelake.pipelines.io.InputReadException;
 
 /**
  * The data lines of one {@link VcfFile.Split}, each with the position it starts at. A split owns
@@ -58,7 +59,7 @@ final class VcfSplitReader implements Iterator<VcfSplitReader.Line>, AutoCloseab
         lines.next(); // the line under the boundary belongs to the split before
       }
     } catch (IOException e) {
-      throw new VcfReadException(file.displayName() + ": cannot read at position " + start + ": " + e.getMessage(), e);
+      throw new InputReadException(file.displayName() + ": cannot read at position " + start + ": " + e.getMessage(), e);
     }
   }
 
@@ -96,8 +97,8 @@ final class VcfSplitReader implements Iterator<VcfSplitReader.Line>, AutoCloseab
         return true;
       }
     } catch (IOException | RuntimeException e) {
-      throw new VcfReadException(file.displayName() + " cannot be read past position " + safePosition() + " (" + e.getMessage()
-          + "): the file is truncated or corrupt; copy it again from its source", e);
+      throw new InputReadException(file.displayName() + " cannot be read past position " + safePosition() + " (" + e.getMessage()
+          + "): the file is truncated or corrupt", e);
     }
     done = true;
     close();
@@ -128,15 +129,6 @@ final class VcfSplitReader implements Iterator<VcfSplitReader.Line>, AutoCloseab
       lines.close();
     } catch (Exception e) {
       throw new UncheckedIOException(new IOException(e));
-    }
-  }
-
-  /** A file that cannot be read in a task; its message names the file and how to fix it. */
-  static final class VcfReadException extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    VcfReadException(String message, Throwable cause) {
-      super(message, cause);
     }
   }
 }

@@ -1,10 +1,8 @@
 package org.carelake.pipelines.io;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import java.io.RandomAccessFile;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * The decompressed size of a gzip file as its trailer records it (ISIZE: the size modulo 4 GiB; a
@@ -29,16 +27,13 @@ public final class GzipSize {
   }
 
   public static long estimate(Path file) throws IOException {
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      long length = channel.size();
-      if (length < MIN_GZIP_BYTES) {
-        return length;
+    try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
+      byte[] trailer = new byte[4];
+      if (in.length() >= MIN_GZIP_BYTES) {
+        in.seek(in.length() - 4);
+        in.readFully(trailer);
       }
-      ByteBuffer trailer = ByteBuffer.allocate(4);
-      while (trailer.hasRemaining() && channel.read(trailer, length - 4 + trailer.position()) > 0) {
-        // read the last four bytes
-      }
-      return estimate(length, trailer.array());
+      return estimate(in.length(), trailer);
     }
   }
 }

@@ -20,6 +20,8 @@ import org.apache.hadoop.mapreduce.TaskAttemptContext;
 import org.apache.hadoop.mapreduce.lib.input.FileSplit;
 import org.apache.hadoop.mapreduce.lib.input.LineRecordReader;
 import org.apache.hadoop.mapreduce.lib.input.TextInputFormat;
+import org.apache.spark.api.java.JavaNewHadoopRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 
 /**
  * Hadoop's {@link TextInputFormat} for files of one record per line (NDJSON, CSV), with two
@@ -45,6 +47,24 @@ public final class LineInputFormat extends TextInputFormat {
 
   /** Configuration key: the decompressed bytes one split of a gzip file should hold at least. */
   public static final String GZIP_SPLIT_BYTES = "carelake.lines.gzip.split-bytes";
+
+  /**
+   * The lines of {@code inputDir} (Hadoop's comma-separated list of files), as (byte offset, line)
+   * pairs: a plain file in splits of {@code splitBytes}, a gzip file in up to Spark's default
+   * parallelism shares of at least {@code splitBytes} decompressed bytes (each share costs another
+   * partial decompression, so no more than that).
+   */
+  public static JavaNewHadoopRDD<LongWritable, Text> read(JavaSparkContext jsc, String inputDir, long splitBytes) {
+    Configuration conf = new Configuration(jsc.hadoopConfiguration());
+    conf.setLong("mapreduce.input.fileinputformat.split.maxsize", splitBytes);
+    conf.set("mapreduce.input.fileinputformat.inputdir", inputDir);
+    conf.setInt(MAX_GZIP_SPLITS, jsc.defaultParallelism());
+    conf.setLong(GZIP_SPLIT_BYTES, splitBytes);
+    @SuppressWarnings("unchecked")
+    JavaNewHadoopRDD<LongWritable, Text> lines = (JavaNewHadoopRDD<LongWritable, Text>) jsc.newAPIHadoopRDD(
+        conf, LineInputFormat.class, LongWritable.class, Text.class);
+    return lines;
+  }
 
   @Override
   public List<InputSplit> getSplits(JobContext job) throws IOException {

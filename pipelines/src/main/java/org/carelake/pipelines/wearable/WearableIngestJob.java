@@ -32,7 +32,6 @@ import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.io.LongWritable;
 import org.apache.hadoop.io.Text;
 import org.apache.spark.api.java.JavaNewHadoopRDD;
@@ -504,15 +503,7 @@ public final class WearableIngestJob {
     }
     JavaRDD<org.apache.spark.sql.catalyst.InternalRow> rows = jsc.emptyRDD();
     if (!lineFiles.isEmpty()) {
-      Configuration conf = new Configuration(jsc.hadoopConfiguration());
-      conf.setLong("mapreduce.input.fileinputformat.split.maxsize", MAX_SPLIT_BYTES);
-      conf.set("mapreduce.input.fileinputformat.inputdir", join(lineFiles.keySet()));
-      // A gzip file is read by up to as many tasks as Spark's default parallelism (see LineInputFormat).
-      conf.setInt(LineInputFormat.MAX_GZIP_SPLITS, jsc.defaultParallelism());
-      conf.setLong(LineInputFormat.GZIP_SPLIT_BYTES, MAX_SPLIT_BYTES);
-      @SuppressWarnings("unchecked")
-      JavaNewHadoopRDD<LongWritable, Text> lines = (JavaNewHadoopRDD<LongWritable, Text>) jsc.newAPIHadoopRDD(
-          conf, LineInputFormat.class, LongWritable.class, Text.class);
+      JavaNewHadoopRDD<LongWritable, Text> lines = LineInputFormat.read(jsc, join(lineFiles.keySet()), MAX_SPLIT_BYTES);
       rows = rows.union(lines.mapPartitionsWithInputSplit(new LinePartitionParser(parser, lineFiles), false));
     }
     if (!jsonFiles.isEmpty()) {
