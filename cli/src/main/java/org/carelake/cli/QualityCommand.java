@@ -89,7 +89,7 @@ public final class QualityCommand implements Runnable {
   }
 
   @Command(name = "bias", mixinStandardHelpOptions = true,
-      description = {"Data bias on the full tables: representation of each sex, race, ethnicity, age band and payer group (and",
+      description = {"Data bias on the full tables: representation of each sex, race, ethnicity, age band and payer type (and",
           "pairwise intersections) against reference shares, coverage of key fields per group against the best-covered",
           "group, and outcome prevalence per group for --label. Writes reports/bias/data-bias.html and .json; counts under",
           "11 suppressed, small groups marked insufficient data."},

@@ -111,6 +111,15 @@ class DemoEndToEndTest {
       String shown = group.path("patientsShown").asText();
       assertThat(shown.equals("<11") || Long.parseLong(shown) >= 11).as("data bias counts suppressed: " + shown).isTrue();
     }
+    // the demo's claims give patients a payer type (Synthea's payers mapped by the built-in names)
+    List<String> payerTypes = new java.util.ArrayList<>();
+    dataBias.path("groups").forEach(g -> {
+      if (g.path("attribute").asText().equals("payer_type")) {
+        payerTypes.add(g.path("value").asText());
+      }
+    });
+    assertThat(payerTypes).as("payer types in the data bias report").contains("Medicare", "private");
+    assertThat(dataBias.path("flags").toString()).doesNotContain("every payer type is unknown");
   }
 
   @Test

@@ -69,6 +69,9 @@ class DataBiasTest {
     // the age band of everyone (55 at the as-of date) is one group; intersections pair every attribute
     assertThat(group(report, "age_band", "40-64").patientsShown()).isEqualTo("75");
     assertThat(report.intersections()).anyMatch(g -> g.attribute().equals("sex x age_band") && g.value().equals("female / 40-64"));
+    // no claims: everyone's payer type is unknown, and the report says why
+    assertThat(group(report, DataBias.PAYER_TYPE, "unknown").patientsShown()).isEqualTo("75");
+    assertThat(report.flags()).anyMatch(f -> f.startsWith("payer_type: no patient has a claim naming a payer"));
 
     var written = bias.write(report, cfg);
     String html = Files.readString(written.html());
@@ -81,6 +84,63 @@ class DataBiasTest {
     assertThat(content.dataBias()).isEqualTo(report);
     assertThat(QualityReport.html(content)).contains("Representation: share of patients").contains("Coverage: patients with hba1c")
         .contains("&lt;11").contains("No table has been checked yet");
+  }
+
+  @Test
+  void payerTypeIsTheLatestClaimsPayerByTheAsOfDateMappedByTheConfiguredNames(SparkSession spark, @TempDir Path dir) throws Exception {
+    List<String> patients = new ArrayList<>();
+    List<String> claims = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      patients.add("{\"resourceType\":\"Patient\",\"id\":\"p" + i + "\",\"gender\":\"" + (i % 2 == 0 ? "female" : "male")
+          + "\",\"birthDate\":\"1980-01-01\"}");
+      if (i < 30) { // Medicaid in 2020, then a private payer (listed nowhere) in 2024: the latest counts
+        claims.add(claim("a" + i, i, "2020-03-01T10:00:00Z", "Medicaid"));
+        claims.add(claim("b" + i, i, "2024-06-01T10:00:00Z", "Humana"));
+      } else if (i < 45) { // names compare without case or surrounding blanks
+        claims.add(claim("a" + i, i, "2023-01-01T10:00:00Z", " MEDICAID "));
+      } else if (i < 50) { // a claim after the as-of date does not count yet
+        claims.add(claim("a" + i, i, "2025-01-02T00:00:00Z", "NO_INSURANCE"));
+      } // 50-59: no claim at all
+    }
+    Path in = Files.createDirectories(dir.resolve("in"));
+    Files.write(in.resolve("Patient.ndjson"), patients, StandardCharsets.UTF_8);
+    Files.write(in.resolve("Claim.ndjson"), claims, StandardCharsets.UTF_8);
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    new FhirIngestJob(spark, lakehouse, TestKeys.pseudonymizer(), Progress.silent()).execute(FhirIngestJob.plan(in));
+    Path config = dir.resolve("bias.yaml");
+    Files.writeString(config, "min_group: 10\ncoverage: {}\n"
+        + "payer_types:\n  names: {Medicaid: public (Medicaid), NO_INSURANCE: uninsured}\n  otherwise: private\n");
+
+    DataBias.Report report = new DataBias(spark, lakehouse).compute(DataBias.config(config), LocalDate.of(2025, 1, 1), null);
+
+    assertThat(report.groups()).filteredOn(g -> g.attribute().equals(DataBias.PAYER_TYPE))
+        .extracting(DataBias.Group::value, DataBias.Group::patientsShown)
+        .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("private", "30"),
+            org.assertj.core.groups.Tuple.tuple("public (Medicaid)", "15"), org.assertj.core.groups.Tuple.tuple("unknown", "15"));
+    assertThat(report.intersections()).filteredOn(g -> g.attribute().equals("sex x payer_type") && g.value().equals("female / private"))
+        .singleElement().extracting(DataBias.Group::patientsShown).isEqualTo("15");
+    assertThat(report.flags()).noneMatch(f -> f.startsWith("payer_type"));
+
+    // The built-in names are Synthea's payers.
+    DataBias.Report builtIn = new DataBias(spark, lakehouse).compute(DataBias.config(null), LocalDate.of(2025, 1, 1), null);
+    assertThat(builtIn.groups()).filteredOn(g -> g.attribute().equals(DataBias.PAYER_TYPE)).extracting(DataBias.Group::value)
+        .containsExactlyInAnyOrder("private", "Medicaid", "unknown");
+  }
+
+  @Test
+  void aPayerTypeThatIsNotTextIsAClearConfigurationError(@TempDir Path dir) throws Exception {
+    Path config = dir.resolve("bias.yaml");
+    Files.writeString(config, "payer_types:\n  names:\n    Medicare: [public]\n");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> DataBias.config(config))
+        .isInstanceOf(org.carelake.core.CareLakeException.class)
+        .hasMessageContaining(config.toString()).hasMessageContaining("payer_types.names.Medicare");
+  }
+
+  private static String claim(String id, int patient, String created, String payer) {
+    return "{\"resourceType\":\"Claim\",\"id\":\"" + id + "\",\"status\":\"active\",\"type\":{\"coding\":[{\"system\":"
+        + "\"http://terminology.hl7.org/CodeSystem/claim-type\",\"code\":\"professional\"}]},\"use\":\"claim\","
+        + "\"patient\":{\"reference\":\"Patient/p" + patient + "\"},\"created\":\"" + created + "\","
+        + "\"insurance\":[{\"sequence\":1,\"focal\":true,\"coverage\":{\"display\":\"" + payer + "\"}}]}";
   }
 
   private static DataBias.Group group(DataBias.Report report, String attribute, String value) {

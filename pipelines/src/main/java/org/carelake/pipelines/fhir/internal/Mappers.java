@@ -50,11 +50,13 @@ public final class Mappers {
       new ClinicalMappers.DiagnosticReportMapper(), new ClinicalMappers.CarePlanMapper(), new ClinicalMappers.ClaimMapper());
 
   /**
-   * Resource types the demo generates: every silver type except DiagnosticReport and Claim, which
-   * are the bulk of a Synthea export (report text, billing lines) and feed nothing the demo trains on.
+   * Resource types the demo generates: every silver type except DiagnosticReport, whose report text
+   * is a large share of a Synthea export and feeds nothing the demo uses. Claim stays: its payer is
+   * the payer type the data bias report groups patients by. (Synthea 3.3.0 writes an
+   * ExplanationOfBenefit with every medication claim whatever the list says; those go to bronze.)
    */
   public static final List<String> DEMO_TYPES = List.of("Patient", "Encounter", "Condition", "Observation", "MedicationRequest",
-      "Procedure", "Immunization", "AllergyIntolerance", "CarePlan");
+      "Procedure", "Immunization", "AllergyIntolerance", "CarePlan", "Claim");
 
   public static final Map<String, ResourceMapper> BY_TYPE =
       ALL.stream().collect(Collectors.toUnmodifiableMap(ResourceMapper::resourceType, Function.identity()));
