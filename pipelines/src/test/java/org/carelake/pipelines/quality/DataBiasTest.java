@@ -36,11 +36,7 @@ class DataBiasTest {
             + "\"effectiveDateTime\":\"2024-01-01T00:00:00Z\",\"valueQuantity\":{\"value\":5.6,\"code\":\"%\"}}");
       }
     }
-    Path in = Files.createDirectories(dir.resolve("in"));
-    Files.write(in.resolve("Patient.ndjson"), patients, StandardCharsets.UTF_8);
-    Files.write(in.resolve("Observation.ndjson"), observations, StandardCharsets.UTF_8);
-    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
-    new FhirIngestJob(spark, lakehouse, TestKeys.pseudonymizer(), Progress.silent()).execute(FhirIngestJob.plan(in));
+    Lakehouse lakehouse = ingest(spark, dir, Map.of("Patient", patients, "Observation", observations));
     Path config = dir.resolve("bias.yaml");
     Files.writeString(config, "min_group: 20\nflag_ratio: 0.8\nreference:\n  sex: {female: 0.5, male: 0.5}\n"
         + "coverage:\n  hba1c: {table: silver.observation, where: \"code = '4548-4'\"}\n  genotype: {table: silver.genomic_sample}\n");
@@ -102,11 +98,7 @@ class DataBiasTest {
         claims.add(claim("a" + i, i, "2025-01-02T00:00:00Z", "NO_INSURANCE"));
       } // 50-59: no claim at all
     }
-    Path in = Files.createDirectories(dir.resolve("in"));
-    Files.write(in.resolve("Patient.ndjson"), patients, StandardCharsets.UTF_8);
-    Files.write(in.resolve("Claim.ndjson"), claims, StandardCharsets.UTF_8);
-    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
-    new FhirIngestJob(spark, lakehouse, TestKeys.pseudonymizer(), Progress.silent()).execute(FhirIngestJob.plan(in));
+    Lakehouse lakehouse = ingest(spark, dir, Map.of("Patient", patients, "Claim", claims));
     Path config = dir.resolve("bias.yaml");
     Files.writeString(config, "min_group: 10\ncoverage: {}\n"
         + "payer_types:\n  names: {Medicaid: public (Medicaid), NO_INSURANCE: uninsured}\n  otherwise: private\n");
@@ -134,6 +126,17 @@ class DataBiasTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> DataBias.config(config))
         .isInstanceOf(org.carelake.core.CareLakeException.class)
         .hasMessageContaining(config.toString()).hasMessageContaining("payer_types.names.Medicare");
+  }
+
+  /** Writes one NDJSON file per resource type under {@code dir/in} and ingests them into {@code dir/lh}. */
+  private static Lakehouse ingest(SparkSession spark, Path dir, Map<String, List<String>> linesByType) throws Exception {
+    Path in = Files.createDirectories(dir.resolve("in"));
+    for (Map.Entry<String, List<String>> e : linesByType.entrySet()) {
+      Files.write(in.resolve(e.getKey() + ".ndjson"), e.getValue(), StandardCharsets.UTF_8);
+    }
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    new FhirIngestJob(spark, lakehouse, TestKeys.pseudonymizer(), Progress.silent()).execute(FhirIngestJob.plan(in));
+    return lakehouse;
   }
 
   private static String claim(String id, int patient, String created, String payer) {
