@@ -45,7 +45,7 @@ class SyntheaGeneratorTest {
     for (String name : ndjson(population)) {
       for (String line : Files.readAllLines(population.resolve(name))) {
         if (name.startsWith("ExplanationOfBenefit")) {
-          // an EOB's billable period is the coverage year its claim falls in, which may end later
+          // Synthea ends an EOB's billable period one year after its claim, so it may end after the reference date
           line = COVERAGE_YEAR_END.matcher(line).replaceAll("$1");
         }
         Matcher m = DATE_TIME.matcher(line);
