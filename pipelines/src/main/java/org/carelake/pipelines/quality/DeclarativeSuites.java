@@ -45,7 +45,8 @@ public final class DeclarativeSuites {
 
   /** The shipped suites, one per table. */
   public static final List<String> BUILT_IN = List.of("silver.patient.yaml", "silver.encounter.yaml", "silver.condition.yaml",
-      "silver.medication_request.yaml", "silver.observation.yaml", "silver.wearable_measurement.yaml", "silver.genotype.yaml",
+      "silver.medication_request.yaml", "silver.observation.yaml", "silver.claim.yaml", "silver.wearable_measurement.yaml",
+      "silver.genotype.yaml",
       "gold.patient_summary.yaml", "gold.wearable_daily.yaml", "gold.prs.yaml", "gold.pgx_marker.yaml");
 
   /** The tables a suite may name, with their columns (validation needs no Spark job). */
@@ -55,6 +56,7 @@ public final class DeclarativeSuites {
       Map.entry(ConditionSchema.TABLE, ConditionSchema.SCHEMA),
       Map.entry(MedicationRequestSchema.TABLE, MedicationRequestSchema.SCHEMA),
       Map.entry(ObservationSchema.TABLE, ObservationSchema.SCHEMA),
+      Map.entry(org.carelake.core.schema.ClaimSchema.TABLE, org.carelake.core.schema.ClaimSchema.SCHEMA),
       Map.entry(WearableMeasurementSchema.TABLE, WearableMeasurementSchema.SCHEMA),
       Map.entry(GenomicSchema.GENOTYPE, GenomicSchema.GENOTYPE_SCHEMA),
       Map.entry(GenomicSchema.VARIANT, GenomicSchema.VARIANT_SCHEMA),

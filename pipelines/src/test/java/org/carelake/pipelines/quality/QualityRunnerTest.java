@@ -12,6 +12,7 @@ import org.apache.spark.sql.SparkSession;
 import org.carelake.core.CareLakeException;
 import org.carelake.core.Lakehouse;
 import org.carelake.core.Progress;
+import org.carelake.core.schema.ClaimSchema;
 import org.carelake.core.schema.ObservationSchema;
 import org.carelake.core.testing.SparkExtension;
 import org.carelake.core.testing.TestKeys;
@@ -110,6 +111,41 @@ class QualityRunnerTest {
     assertThat(failed).extracting(QualityResult.ConstraintOutcome::constraint).anyMatch(c -> c.contains("effective_time not before birth"));
     assertThat(failed).allMatch(c -> c.severity() == Severity.WARNING);
     assertThat(failed).extracting(QualityResult.ConstraintOutcome::check).anyMatch(c -> c.startsWith("[major] temporal sanity"));
+  }
+
+  @Test
+  void theClaimSuiteWarnsOfAMissingPayerAndFailsTheGateOnAClaimWhosePatientIsGone(SparkSession spark, @TempDir Path dir)
+      throws Exception {
+    String claim = "{\"resourceType\":\"Claim\",\"id\":\"%s\",\"status\":\"active\",\"use\":\"claim\","
+        + "\"patient\":{\"reference\":\"Patient/%s\"},\"created\":\"2020-01-01T00:00:00Z\"%s}";
+    String insured = ",\"insurance\":[{\"sequence\":1,\"focal\":true,\"coverage\":{\"display\":\"Medicaid\"}}]";
+    Path in = Files.createDirectories(dir.resolve("in"));
+    Files.write(in.resolve("Patient.ndjson"), List.of(patient("p1"), patient("ghost")), StandardCharsets.UTF_8);
+    Files.write(in.resolve("Claim.ndjson"), List.of(String.format(claim, "c1", "p1", insured), String.format(claim, "c2", "p1", ""),
+        String.format(claim, "c3", "ghost", insured)), StandardCharsets.UTF_8);
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    FhirIngestJob job = new FhirIngestJob(spark, lakehouse, TestKeys.pseudonymizer(), Progress.silent());
+    job.execute(FhirIngestJob.plan(in));
+    assertThat(claimSuite(spark, lakehouse)).as("a built-in suite for silver.claim").hasSize(1);
+
+    QualityResult before = new QualityRunner(spark, lakehouse, Progress.silent()).run(claimSuite(spark, lakehouse));
+    assertThat(before.passed()).as("a claim without a payer only warns").isTrue();
+    assertThat(before.tables().get(0).constraints()).filteredOn(c -> !c.passed()).singleElement()
+        .satisfies(c -> assertThat(c.check()).isEqualTo("[major] payer named"));
+
+    Path deletes = Files.createDirectories(dir.resolve("deletes"));
+    Files.writeString(deletes.resolve("Patient.deleted.ndjson"), "{\"resourceType\":\"Bundle\",\"type\":\"transaction\","
+        + "\"entry\":[{\"request\":{\"method\":\"DELETE\",\"url\":\"Patient/ghost\"}}]}\n");
+    job.execute(FhirIngestJob.plan(deletes));
+    QualityResult after = new QualityRunner(spark, lakehouse, Progress.silent()).run(claimSuite(spark, lakehouse));
+    assertThat(after.passed()).as("claim c3's patient was deleted").isFalse();
+    assertThat(after.tables().get(0).constraints()).filteredOn(c -> !c.passed())
+        .anyMatch(c -> c.severity() == Severity.ERROR && c.constraint().contains("exists in silver.patient"));
+  }
+
+  private static List<TableSuite> claimSuite(SparkSession spark, Lakehouse lakehouse) {
+    return DeclarativeSuites.build(spark, lakehouse, DeclarativeSuites.load(null)).stream()
+        .filter(s -> s.table().equals(ClaimSchema.TABLE)).toList();
   }
 
   /** Spark jobs started while {@code work} runs. */
