@@ -372,8 +372,7 @@ public final class FhirIngestJob {
    * would not decode: non-ASCII file names exist in real exports), with commas escaped.
    */
   private static String join(List<Path> files) {
-    return String.join(",", files.stream()
-        .map(p -> org.apache.hadoop.util.StringUtils.escapeString(p.toAbsolutePath().toString())).toList());
+    return LineInputFormat.inputList(files.stream().map(p -> p.toAbsolutePath().toString()).toList());
   }
 
   private static Dataset<Row> bronze(Dataset<Row> parsed, String runId, boolean deduplicate) {

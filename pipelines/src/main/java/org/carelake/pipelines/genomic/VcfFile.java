@@ -26,8 +26,8 @@ import org.carelake.pipelines.io.GzipSize;
  * end-of-file block checked; the rest of the file is not touched on the driver. Without one (or
  * with an index that is older than the file, unreadable, pointing at something that is not a
  * block, or too sparse for the split size) every block header is walked (18 bytes each; the blocks
- * are not decompressed), which also proves the file is not truncated before any Spark job runs. Plain text
- * splits at any byte. A plain gzip file (not BGZF) cannot be entered mid-stream: it is read in
+ * are not decompressed), which also proves the file is not truncated before any Spark job runs.
+ * Plain text splits at any byte. A plain gzip file (not BGZF) cannot be entered mid-stream: it is read in
  * shares of its decompressed bytes (sized from the gzip trailer, at most {@code maxGzipShares}),
  * each task decompressing it from the start and skipping the lines before its share, so every task
  * also knows its lines' numbers.

@@ -49,7 +49,15 @@ public final class LineInputFormat extends TextInputFormat {
   public static final String GZIP_SPLIT_BYTES = "carelake.lines.gzip.split-bytes";
 
   /**
-   * The lines of {@code inputDir} (Hadoop's comma-separated list of files), as (byte offset, line)
+   * Hadoop's comma-separated list of input files (each escaped, so commas in names survive), in the
+   * given order; for {@link #read} and Spark's {@code binaryFiles}.
+   */
+  public static String inputList(java.util.Collection<String> paths) {
+    return String.join(",", paths.stream().map(org.apache.hadoop.util.StringUtils::escapeString).toList());
+  }
+
+  /**
+   * The lines of {@code inputDir} ({@link #inputList} of the files), as (byte offset, line)
    * pairs: a plain file in splits of {@code splitBytes}, a gzip file in up to Spark's default
    * parallelism shares of at least {@code splitBytes} decompressed bytes (each share costs another
    * partial decompression, so no more than that).

@@ -538,6 +538,6 @@ public final class WearableIngestJob {
   }
 
   private static String join(java.util.Collection<String> paths) {
-    return String.join(",", paths.stream().sorted().map(org.apache.hadoop.util.StringUtils::escapeString).toList());
+    return LineInputFormat.inputList(paths.stream().sorted().toList());
   }
 }
