@@ -36,12 +36,15 @@ public final class CohortCommand implements Runnable {
     @Option(names = "--definition", paramLabel = "FILE", required = true, description = "Cohort definition YAML (see training/cohorts/).")
     Path definition;
 
+    @Mixin GroupsOption groups;
+
     @Override
     public Integer call() {
       CohortDefinition def = CohortDefinition.load(definition);
+      SensitiveGroups sensitiveGroups = groups.groups();
       CliContext context = new CliContext(global);
       QualityLedger ledger = new QualityLedger(context.spark(), context.lakehouse());
-      CohortJob.Result result = new CohortJob(context.spark(), context.lakehouse()).run(def, ledger::verdict, SensitiveGroups.DEFAULT);
+      CohortJob.Result result = new CohortJob(context.spark(), context.lakehouse()).run(def, ledger::verdict, sensitiveGroups);
       var out = spec.commandLine().getOut();
       printAttrition(result.cohort(), out);
       out.printf("Wrote %s (Delta version %d) from inputs %s%n", result.write().table(), result.write().versionAfter(),

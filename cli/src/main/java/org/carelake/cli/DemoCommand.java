@@ -105,7 +105,7 @@ public final class DemoCommand implements Callable<Integer> {
     long tablesChecked = checks.results().stream().flatMap(r -> r.tables().stream()).map(QualityResult.TableVerdict::table).distinct().count();
 
     progress.step("cohort, features, model, bias audit and registry: " + definition.name());
-    TrainJob.Result trained = TrainCommand.run(context, definition, 1.0, progress);
+    TrainJob.Result trained = TrainCommand.run(context, definition, org.carelake.core.SensitiveGroups.DEFAULT, 1.0, progress);
 
     progress.step("summary");
     out.println();

@@ -33,19 +33,23 @@ public final class TrainCommand implements Callable<Integer> {
       description = "Fail (exit 1) when the true-positive-rate gap between groups exceeds this (default: ${DEFAULT-VALUE}, report only).")
   double maxTprGap;
 
+  @Mixin GroupsOption groups;
+
   @Override
   public Integer call() {
-    CliContext context = new CliContext(global);
     CohortDefinition definition = CohortDefinition.load(cohort);
-    TrainJob.Result result = run(context, definition, maxTprGap, new Progress(context.progressStream(), 0));
+    SensitiveGroups sensitiveGroups = groups.groups();
+    CliContext context = new CliContext(global);
+    TrainJob.Result result = run(context, definition, sensitiveGroups, maxTprGap, new Progress(context.progressStream(), 0));
     print(result, spec.commandLine().getOut());
     return 0;
   }
 
-  static TrainJob.Result run(CliContext context, CohortDefinition definition, double maxTprGap, Progress progress) {
+  static TrainJob.Result run(CliContext context, CohortDefinition definition, SensitiveGroups groups, double maxTprGap,
+      Progress progress) {
     QualityLedger ledger = new QualityLedger(context.spark(), context.lakehouse());
     return new TrainJob(context.spark(), context.lakehouse(), progress)
-        .execute(definition, ClinicalFeatures.CARDIOMETABOLIC_V1, ledger::verdict, SensitiveGroups.DEFAULT, maxTprGap);
+        .execute(definition, ClinicalFeatures.CARDIOMETABOLIC_V1, ledger::verdict, groups, maxTprGap);
   }
 
   static void print(TrainJob.Result result, java.io.PrintWriter out) {

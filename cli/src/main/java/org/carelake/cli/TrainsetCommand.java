@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "trainset", mixinStandardHelpOptions = true,
     description = {"Join a cohort to a feature set point-in-time correctly (only values known at each index date, within each",
         "feature's TTL), write gold.trainset_<cohort>, and record it in ops.training_set with the cohort definition hash, the",
-        "feature versions and hashes, every input's Delta version, the row count and a content hash.",
+        "feature versions and hashes, every input's Delta version, the sensitive groups, the row count and a content hash.",
         "--rebuild ID rebuilds a recorded training set from those Delta versions (time travel) and compares content hashes:",
         "exit 0 when identical, 1 when not."},
     footer = {"", "Examples:", "  ./carelake trainset --cohort training/cohorts/incident-dysglycemia-3y.yaml --features cardiometabolic_v1",
@@ -52,10 +52,16 @@ public final class TrainsetCommand implements Callable<Integer> {
   @Option(names = "--output", paramLabel = "DIR", description = "With --rebuild: also write the rebuilt rows here as Parquet.")
   Path output;
 
+  @Mixin GroupsOption groups;
+
   @Override
   public Integer call() {
     var out = spec.commandLine().getOut();
     if (mode.rebuild != null) {
+      if (groups.file != null) {
+        throw CareLakeException.badInput("--bias-config does not apply to --rebuild: a rebuild uses the sensitive groups recorded with "
+            + "the training set.", "drop --bias-config.");
+      }
       CliContext context = new CliContext(global);
       TrainingSets.Rebuilt rebuilt = new TrainingSets(context.spark(), context.lakehouse(), SensitiveGroups.DEFAULT)
           .rebuild(mode.rebuild, output);
@@ -77,11 +83,12 @@ public final class TrainsetCommand implements Callable<Integer> {
     }
     CohortDefinition definition = CohortDefinition.load(mode.cohort);
     FeatureSet set = FeatureSets.byName(features);
+    SensitiveGroups sensitiveGroups = groups.groups();
     CliContext context = new CliContext(global);
     QualityLedger ledger = new QualityLedger(context.spark(), context.lakehouse());
     PinnedInputs inputs = PinnedInputs.current(context.spark(), context.lakehouse(), PinnedInputs.forFeatures(set), ledger::verdict);
     new FeatureRegistry(context.spark(), context.lakehouse()).register(List.of(set));
-    TrainingSets.Built built = new TrainingSets(context.spark(), context.lakehouse(), SensitiveGroups.DEFAULT)
+    TrainingSets.Built built = new TrainingSets(context.spark(), context.lakehouse(), sensitiveGroups)
         .create(definition, set, inputs);
     built.rows().unpersist();
     var report = CohortJob.writeReport(context.lakehouse(), built.cohort(), inputs.versions());

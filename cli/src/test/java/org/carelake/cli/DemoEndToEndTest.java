@@ -84,7 +84,10 @@ class DemoEndToEndTest {
 
     Path biasJson = lakehouseDir.resolve("reports/bias/incident-hypertension-5y-bias-report.json");
     JsonNode bias = new ObjectMapper().readTree(biasJson.toFile());
-    assertThat(bias.path("groups").size()).as("groups for sex, race, ethnicity and age band").isGreaterThanOrEqualTo(4);
+    assertThat(bias.path("groups")).extracting(g -> g.path("attribute").asText()).as("model bias report attributes")
+        .contains("sex", "race", "ethnicity", "age_band", "payer_type");
+    assertThat(bias.path("groups")).filteredOn(g -> g.path("attribute").asText().equals("payer_type"))
+        .extracting(g -> g.path("group").asText()).as("payer types at the index date").contains("private");
     for (JsonNode group : bias.path("groups")) {
       String patients = group.path("patients").asText();
       assertThat(patients.equals("<11") || Long.parseLong(patients) >= 11).as("small counts suppressed: " + patients).isTrue();

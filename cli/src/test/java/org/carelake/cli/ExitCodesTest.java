@@ -50,6 +50,16 @@ class ExitCodesTest {
     CliRunner.Result badCohort = CliRunner.run("train", "--lakehouse", dir.toString(), "--cohort", dir.resolve("none.yaml").toString());
     assertThat(badCohort.exitCode()).isEqualTo(2);
     assertThat(badCohort.err()).contains("Cannot read cohort definition");
+
+    Path badGroups = Files.writeString(dir.resolve("groups.yaml"), "age_bands: [65, 18]\n");
+    CliRunner.Result groups = CliRunner.run("cohort", "build", "--lakehouse", dir.toString(), "--definition",
+        Path.of("..", "training", "cohorts", "incident-hypertension-5y.yaml").toString(), "--bias-config", badGroups.toString());
+    assertThat(groups.exitCode()).isEqualTo(2);
+    assertThat(groups.err()).contains("groups.yaml").contains("age_bands").contains("Fix:");
+    CliRunner.Result rebuildWithGroups = CliRunner.run("trainset", "--lakehouse", dir.toString(), "--rebuild", "ts-0",
+        "--bias-config", badGroups.toString());
+    assertThat(rebuildWithGroups.exitCode()).isEqualTo(2);
+    assertThat(rebuildWithGroups.err()).contains("uses the sensitive groups recorded with the training set");
   }
 
   @Test

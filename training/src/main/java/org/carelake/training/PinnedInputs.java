@@ -9,6 +9,7 @@ import org.apache.spark.sql.SparkSession;
 import org.carelake.core.CareLakeException;
 import org.carelake.core.Lakehouse;
 import org.carelake.core.TableId;
+import org.carelake.core.schema.ClaimSchema;
 import org.carelake.core.schema.ConditionSchema;
 import org.carelake.core.schema.EncounterSchema;
 import org.carelake.core.schema.MedicationRequestSchema;
@@ -22,9 +23,9 @@ import org.carelake.core.schema.PatientSchema;
  */
 public final class PinnedInputs {
 
-  /** The silver tables cohorts and the EHR features read. */
+  /** The silver tables cohorts, the EHR features and the sensitive groups (payer type: claims) read. */
   public static final List<TableId> EHR = List.of(PatientSchema.TABLE, EncounterSchema.TABLE, ConditionSchema.TABLE,
-      ObservationSchema.TABLE, MedicationRequestSchema.TABLE);
+      ObservationSchema.TABLE, MedicationRequestSchema.TABLE, ClaimSchema.TABLE);
 
   /** Looks up whether a table version passed its quality checks (implemented by the pipelines side). */
   @FunctionalInterface

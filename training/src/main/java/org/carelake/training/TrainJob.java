@@ -65,6 +65,8 @@ public final class TrainJob {
       context.put("training set", built.record().id());
       context.put("evaluated on", "out-of-fold predictions of " + CohortModelTrainer.FOLDS + "-fold cross-validation by patient: "
           + run.outOfFoldPredictions().size() + " cohort patients, each scored by a model that never saw them");
+      context.put("groups taken at", "each patient's index date: age band from the age at index, payer type from the latest claim "
+          + "created by then (" + String.join(", ", groups.attributes()) + ")");
       context.put("AUROC (cross-validated)", String.format(java.util.Locale.ROOT, "%.3f", run.aurocCrossValidated()));
       context.put("AUROC (registered model, held-out test set)", String.format(java.util.Locale.ROOT, "%.3f", run.aurocTest()));
       Reports.Written biasReport = BiasReport.write(lakehouse.reportsDir().resolve("bias"), definition.name() + "-bias-report",

@@ -28,6 +28,7 @@ import org.carelake.core.LakehouseTransaction;
 import org.carelake.core.SensitiveGroups;
 import org.carelake.core.TableId;
 import org.carelake.core.TableWrite;
+import org.carelake.core.schema.ClaimSchema;
 import org.carelake.core.schema.PatientSchema;
 import org.carelake.features.FeatureDefinition;
 import org.carelake.features.FeatureSet;
@@ -61,12 +62,14 @@ public final class TrainingSets {
       DataTypes.createStructField("row_count", DataTypes.LongType, false),
       DataTypes.createStructField("content_hash", DataTypes.StringType, false),
       DataTypes.createStructField("table_name", DataTypes.StringType, false),
-      DataTypes.createStructField("table_version", DataTypes.LongType, false)});
+      DataTypes.createStructField("table_version", DataTypes.LongType, false),
+      // added with payer type; null in records made before, which used SensitiveGroups.BEFORE_PAYER_TYPE
+      DataTypes.createStructField("sensitive_groups", DataTypes.StringType, true)});
 
-  /** One recorded training set. */
+  /** One recorded training set, with the sensitive groups its rows carry. */
   public record Record(String id, Instant createdAt, String cohort, String cohortDefinitionHash, String cohortDefinition,
       String featureSet, Map<String, String> featureHashes, Map<String, Long> inputVersions, long rowCount, String contentHash,
-      String tableName, long tableVersion) {}
+      String tableName, long tableVersion, SensitiveGroups groups) {}
 
   /** A built training set: its record, the cohort (with attrition) and the rows (cached; unpersist when done). */
   public record Built(Record record, Cohort cohort, Dataset<Row> rows, List<String> featureColumns, boolean newlyRecorded,
@@ -88,7 +91,10 @@ public final class TrainingSets {
     this(spark, lakehouse, groups, FeatureSets::byName);
   }
 
-  /** @param featureSets resolves a recorded feature set name to its current definition */
+  /**
+   * @param groups the sensitive groups new training sets carry (a rebuild uses the recorded ones)
+   * @param featureSets resolves a recorded feature set name to its current definition
+   */
   public TrainingSets(SparkSession spark, Lakehouse lakehouse, SensitiveGroups groups, Function<String, FeatureSet> featureSets) {
     this.spark = spark;
     this.lakehouse = lakehouse;
@@ -112,10 +118,13 @@ public final class TrainingSets {
   }
 
   /**
-   * The training set as a pure function of the definition, the feature set and the tables read:
-   * cohort rows, {@code as_of} = index time, demographics, every feature, and the sensitive groups.
+   * The training set as a pure function of the definition, the feature set, the sensitive groups
+   * and the tables read: cohort rows, {@code as_of} = index time, demographics, every feature, and
+   * each patient's groups at the index date (age band from the age at index, payer type from the
+   * latest claim created by then), as the model would meet the patient.
    */
-  public Dataset<Row> assemble(Cohort cohort, FeatureSet set, Function<TableId, Dataset<Row>> read, FeatureStore store) {
+  public static Dataset<Row> assemble(Cohort cohort, FeatureSet set, SensitiveGroups groups, Function<TableId, Dataset<Row>> read,
+      FeatureStore store) {
     Dataset<Row> entities = cohort.rows().withColumn(PointInTimeJoin.AS_OF, col(CohortSchema.INDEX_TIME));
     Dataset<Row> withFeatures = store.features(entities, set);
     Dataset<Row> patientGroups = read.apply(PatientSchema.TABLE).select(
@@ -129,13 +138,13 @@ public final class TrainingSets {
       columns.add(col(c));
     }
     featureColumns(set).forEach(f -> columns.add(col(f)));
-    for (String g : List.of(SensitiveGroups.SEX, SensitiveGroups.RACE, SensitiveGroups.ETHNICITY, SensitiveGroups.AGE_BAND)) {
-      columns.add(col(g));
+    groups.attributes().forEach(g -> columns.add(col(g)));
+    Dataset<Row> rows = withFeatures.join(patientGroups, CohortSchema.PATIENT_KEY, "left")
+        .withColumn(SensitiveGroups.AGE_BAND, groups.ageBand(col(CohortSchema.AGE_AT_INDEX)));
+    if (groups.usesClaims()) {
+      rows = groups.withPayerType(rows, col(CohortSchema.INDEX_TIME), read.apply(ClaimSchema.TABLE));
     }
-    return withFeatures.join(patientGroups, CohortSchema.PATIENT_KEY, "left")
-        .withColumn(SensitiveGroups.AGE_BAND, groups.ageBand(col(CohortSchema.AGE_AT_INDEX)))
-        .select(columns.toArray(new org.apache.spark.sql.Column[0]))
-        .orderBy(CohortSchema.PATIENT_KEY);
+    return rows.select(columns.toArray(new org.apache.spark.sql.Column[0])).orderBy(CohortSchema.PATIENT_KEY);
   }
 
   /**
@@ -145,12 +154,12 @@ public final class TrainingSets {
    */
   public Built create(CohortDefinition definition, FeatureSet set, PinnedInputs inputs) {
     Cohort cohort = new CohortBuilder(inputs::read, groups).build(definition);
-    Dataset<Row> rows = materialize(cohort, set, inputs);
+    Dataset<Row> rows = materialize(cohort, set, groups, inputs);
     String contentHash = Hashes.contentHash(rows);
     long count = rows.count();
     Map<String, String> featureHashes = featureHashes(set);
     String id = "ts-" + Hashes.sha256(List.of(definition.sourceHash(), set.name(), featureHashes.toString(),
-        inputs.versions().toString())).substring(0, 16);
+        inputs.versions().toString(), groups.toJson())).substring(0, 16);
 
     Map<String, Long> outputs = new LinkedHashMap<>();
     TableWrite trainset;
@@ -171,20 +180,21 @@ public final class TrainingSets {
       return new Built(existing, cohort, rows, featureColumns(set), false, outputs);
     }
     Record record = new Record(id, Instant.now(), definition.name(), definition.sourceHash(), definition.sourceText(), set.name(),
-        featureHashes, inputs.versions(), count, contentHash, trainset.table().qualifiedName(), trainset.versionAfter());
+        featureHashes, inputs.versions(), count, contentHash, trainset.table().qualifiedName(), trainset.versionAfter(), groups);
     try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
       new DeltaWriter(spark, lakehouse, tx).append(spark.createDataFrame(List.of(RowFactory.create(record.id(),
           Timestamp.from(record.createdAt()), record.cohort(), record.cohortDefinitionHash(), record.cohortDefinition(),
           record.featureSet(), record.featureHashes(), record.inputVersions(), record.rowCount(), record.contentHash(),
-          record.tableName(), record.tableVersion())), RECORD_SCHEMA), RECORDS);
+          record.tableName(), record.tableVersion(), record.groups().toJson())), RECORD_SCHEMA), RECORDS);
       tx.commit();
     }
     return new Built(record, cohort, rows, featureColumns(set), true, outputs);
   }
 
   /**
-   * Rebuilds a recorded training set from the recorded Delta versions and definitions and compares
-   * content hashes. Refuses when a feature's definition has changed since (its hash differs).
+   * Rebuilds a recorded training set from the recorded Delta versions, definitions and sensitive
+   * groups, and compares content hashes. Refuses when a feature's definition has changed since (its
+   * hash differs).
    *
    * @param output folder to write the rebuilt rows to as Parquet, or null to only verify
    */
@@ -209,8 +219,8 @@ public final class TrainingSets {
     }
     CohortDefinition definition = CohortDefinition.parse(record.cohortDefinition(), "the definition recorded with " + id);
     PinnedInputs inputs = PinnedInputs.recorded(spark, lakehouse, record.inputVersions());
-    Cohort cohort = new CohortBuilder(inputs::read, groups).build(definition);
-    Dataset<Row> rows = materialize(cohort, set, inputs);
+    Cohort cohort = new CohortBuilder(inputs::read, record.groups()).build(definition);
+    Dataset<Row> rows = materialize(cohort, set, record.groups(), inputs);
     try {
       String hash = Hashes.contentHash(rows);
       long count = rows.count();
@@ -224,9 +234,9 @@ public final class TrainingSets {
   }
 
   /** The training set, cached and computed (the feature store's own caches are released). */
-  private Dataset<Row> materialize(Cohort cohort, FeatureSet set, PinnedInputs inputs) {
+  private static Dataset<Row> materialize(Cohort cohort, FeatureSet set, SensitiveGroups groups, PinnedInputs inputs) {
     try (FeatureStore store = new FeatureStore(inputs::read)) {
-      Dataset<Row> rows = assemble(cohort, set, inputs::read, store).cache();
+      Dataset<Row> rows = assemble(cohort, set, groups, inputs::read, store).cache();
       rows.count();
       return rows;
     }
@@ -252,7 +262,12 @@ public final class TrainingSets {
         r.getAs("cohort_definition_hash"), r.getAs("cohort_definition"), r.getAs("feature_set"),
         new TreeMap<>(r.<String, String>getJavaMap(r.fieldIndex("feature_hashes"))),
         new LinkedHashMap<>(r.<String, Long>getJavaMap(r.fieldIndex("input_versions"))), r.getAs("row_count"), r.getAs("content_hash"),
-        r.getAs("table_name"), r.getAs("table_version"));
+        r.getAs("table_name"), r.getAs("table_version"), groups(r));
+  }
+
+  private static SensitiveGroups groups(Row r) {
+    boolean recorded = List.of(r.schema().fieldNames()).contains("sensitive_groups") && !r.isNullAt(r.fieldIndex("sensitive_groups"));
+    return recorded ? SensitiveGroups.fromJson(r.getAs("sensitive_groups")) : SensitiveGroups.BEFORE_PAYER_TYPE;
   }
 
   private static Map<String, String> featureHashes(FeatureSet set) {

@@ -2,6 +2,7 @@ package org.carelake.training;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.carelake.core.testing.SilverRows.claim;
 import static org.carelake.core.testing.SilverRows.condition;
 import static org.carelake.core.testing.SilverRows.encounter;
 import static org.carelake.core.testing.SilverRows.observation;
@@ -56,6 +57,9 @@ class TrainingSetsTest {
         silver.conditions.add(condition("t2d" + i, p, "44054006", "2017-03-01"));
       }
     }
+    // Payer type at the index date (2016-03-01): p0's later private claim is not known then.
+    silver.claims.addAll(List.of(claim("cl0", "p0", "Medicaid", "2015-01-01"), claim("cl1", "p0", "Acme Health", "2016-06-01"),
+        claim("cl2", "p2", "Medicare", "2016-03-01")));
     silver.writeTo(spark, lakehouse);
     TrainingSets sets = new TrainingSets(spark, lakehouse, SensitiveGroups.DEFAULT, name -> SET);
     CohortDefinition cohort = CohortDefinition.parse(COHORT, "t.yaml");
@@ -68,11 +72,16 @@ class TrainingSetsTest {
     assertThat(record.cohortDefinitionHash()).isEqualTo(cohort.sourceHash());
     assertThat(record.featureHashes()).containsOnlyKeys("last_bmi@1", "encounters_1y@1");
     assertThat(record.inputVersions()).containsOnlyKeys("silver.patient", "silver.encounter", "silver.condition",
-        "silver.observation", "silver.medication_request");
+        "silver.observation", "silver.medication_request", "silver.claim");
+    assertThat(record.groups()).isEqualTo(SensitiveGroups.DEFAULT);
     List<Row> rows = lakehouse.read(spark, TableId.parse(record.tableName())).orderBy("patient_key").collectAsList();
     assertThat(rows).extracting(r -> (Double) r.getAs("last_bmi")).as("only values known at the index date")
         .containsExactly(24.0, 25.0, 34.0, 35.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0, 32.0, 33.0);
     assertThat(rows).extracting(r -> (Double) r.getAs("outcome_label")).filteredOn(l -> l == 1.0).hasSize(4);
+    assertThat(rows).extracting(r -> (String) r.getAs(SensitiveGroups.PAYER_TYPE)).as("payer type at each index date")
+        .containsExactly("Medicaid", "unknown", "unknown", "unknown", "Medicare", "unknown", "unknown", "unknown", "unknown", "unknown",
+            "unknown", "unknown");
+    assertThat(rows).extracting(r -> (String) r.getAs(SensitiveGroups.AGE_BAND)).containsOnly("40-64");
 
     // The same inputs again: the same record, no second one.
     TrainingSets.Built again = sets.create(cohort, SET, PinnedInputs.current(spark, lakehouse, PinnedInputs.EHR, ALL_PASS));
@@ -106,6 +115,17 @@ class TrainingSetsTest {
         .isInstanceOf(CareLakeException.class).hasMessageContaining("[last_bmi@1]");
     assertThatThrownBy(() -> sets.rebuild("ts-unknown", null)).isInstanceOf(CareLakeException.class)
         .hasMessageContaining("No training set ts-unknown");
+
+    // A training set recorded before payer type was a sensitive attribute (its record names no groups) rebuilds as it was built.
+    TrainingSets.Built legacy = new TrainingSets(spark, lakehouse, SensitiveGroups.BEFORE_PAYER_TYPE, name -> SET)
+        .create(cohort, SET, PinnedInputs.current(spark, lakehouse, PinnedInputs.EHR, ALL_PASS));
+    legacy.rows().unpersist();
+    assertThat(legacy.record().id()).as("the groups are part of what a training set is").isNotEqualTo(newer.record().id());
+    assertThat(legacy.rows().columns()).doesNotContain(SensitiveGroups.PAYER_TYPE);
+    spark.sql("UPDATE delta.`" + lakehouse.tablePath(TrainingSets.RECORDS) + "` SET sensitive_groups = NULL WHERE id = '"
+        + legacy.record().id() + "'");
+    assertThat(sets.find(legacy.record().id()).groups()).isEqualTo(SensitiveGroups.BEFORE_PAYER_TYPE);
+    assertThat(sets.rebuild(legacy.record().id(), null).identical()).isTrue();
   }
 
   @Test

@@ -12,6 +12,7 @@ import org.carelake.core.DeltaWriter;
 import org.carelake.core.Lakehouse;
 import org.carelake.core.LakehouseTransaction;
 import org.carelake.core.TableId;
+import org.carelake.core.schema.ClaimSchema;
 import org.carelake.core.schema.ConditionSchema;
 import org.carelake.core.schema.EncounterSchema;
 import org.carelake.core.schema.MedicationRequestSchema;
@@ -57,13 +58,19 @@ public final class SilverRows {
         null, null, null, "h", "r");
   }
 
-  /** The five core silver tables as DataFrames (empty where no rows are given). */
+  /** A claim naming {@code payer} (null: none), created at noon UTC on {@code created}. */
+  public static Row claim(String key, String patient, String payer, String created) {
+    return RowFactory.create(key, patient, "active", "professional", payer, t(created), 100.0, "USD", null, null, "h", "r");
+  }
+
+  /** The core silver tables as DataFrames (empty where no rows are given). */
   public static final class Tables {
     public final List<Row> patients = new ArrayList<>();
     public final List<Row> encounters = new ArrayList<>();
     public final List<Row> conditions = new ArrayList<>();
     public final List<Row> medications = new ArrayList<>();
     public final List<Row> observations = new ArrayList<>();
+    public final List<Row> claims = new ArrayList<>();
 
     public Dataset<Row> get(SparkSession spark, TableId table) {
       if (table.equals(PatientSchema.TABLE)) {
@@ -76,16 +83,18 @@ public final class SilverRows {
         return spark.createDataFrame(medications, MedicationRequestSchema.SCHEMA);
       } else if (table.equals(ObservationSchema.TABLE)) {
         return spark.createDataFrame(observations, ObservationSchema.SCHEMA);
+      } else if (table.equals(ClaimSchema.TABLE)) {
+        return spark.createDataFrame(claims, ClaimSchema.SCHEMA);
       }
       throw new IllegalArgumentException("no test rows for " + table);
     }
 
-    /** Writes (or upserts) all five tables into a lakehouse, as the ingest would. */
+    /** Writes (or upserts) all six tables into a lakehouse, as the ingest would. */
     public void writeTo(SparkSession spark, Lakehouse lakehouse) {
       try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
         DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
         for (TableId table : List.of(PatientSchema.TABLE, EncounterSchema.TABLE, ConditionSchema.TABLE, MedicationRequestSchema.TABLE,
-            ObservationSchema.TABLE)) {
+            ObservationSchema.TABLE, ClaimSchema.TABLE)) {
           // A changed row gets a changed content hash, as the ingest would give it.
           Dataset<Row> rows = get(spark, table).withColumn("content_hash", org.apache.spark.sql.functions.sha2(
               org.apache.spark.sql.functions.to_json(org.apache.spark.sql.functions.struct(org.apache.spark.sql.functions.col("*"))), 256));

@@ -4,11 +4,6 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Date;
 import java.time.LocalDate;
@@ -23,7 +18,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.expressions.Window;
 import org.carelake.core.CareLakeException;
 import org.carelake.core.Lakehouse;
 import org.carelake.core.SensitiveGroups;
@@ -36,7 +30,7 @@ import org.carelake.core.schema.PatientSchema;
 
 /**
  * Data bias of the lakehouse, computed in Spark on the full tables before any model: for each
- * sensitive attribute (the shared {@link SensitiveGroups} plus payer type) and each pairwise
+ * sensitive attribute (the shared {@link SensitiveGroups}: sex, race, ethnicity, age band, payer type) and each pairwise
  * intersection, one grouping-sets aggregation gives
  *
  * <ul>
@@ -52,35 +46,11 @@ import org.carelake.core.schema.PatientSchema;
  */
 public final class DataBias {
 
-  /** The attribute of each patient's payer type: the latest claim's payer, mapped by {@link PayerTypes}. */
-  public static final String PAYER_TYPE = "payer_type";
   static final String INSUFFICIENT = "insufficient data";
 
-  /** The configuration ({@code bias.yaml}). */
+  /** The configuration ({@code bias.yaml}): report settings, and the sensitive groups it shares with cohorts and models. */
   public record Config(int minGroup, double flagRatio, Map<String, Map<String, Double>> reference, Map<String, Coverage> coverage,
-      PayerTypes payerTypes) {}
-
-  /**
-   * Payer names (as claims give them, compared without case) to payer types; names not listed get
-   * {@code otherwise}.
-   */
-  public record PayerTypes(Map<String, String> byName, String otherwise) {
-    public PayerTypes {
-      Map<String, String> lower = new LinkedHashMap<>();
-      byName.forEach((name, type) -> lower.put(name.trim().toLowerCase(Locale.ROOT), type));
-      byName = Map.copyOf(lower);
-    }
-
-    /** The payer type of a payer name column; null stays null. */
-    Column of(Column payer) {
-      Column name = org.apache.spark.sql.functions.lower(org.apache.spark.sql.functions.trim(payer));
-      Column type = lit(otherwise);
-      for (Map.Entry<String, String> e : new TreeMap<>(byName).entrySet()) {
-        type = org.apache.spark.sql.functions.when(name.equalTo(lit(e.getKey())), lit(e.getValue())).otherwise(type);
-      }
-      return org.apache.spark.sql.functions.when(payer.isNull(), lit((String) null)).otherwise(type);
-    }
-  }
+      SensitiveGroups groups) {}
 
   public record Coverage(TableId table, String where) {}
 
@@ -94,15 +64,9 @@ public final class DataBias {
 
   /** The built-in configuration, or {@code file}'s. */
   public static Config config(Path file) {
-    ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
-    String source = file == null ? "bias.yaml (built in)" : file.toString();
-    JsonNode root;
-    try (InputStream in = file == null ? DataBias.class.getResourceAsStream("bias.yaml") : Files.newInputStream(file)) {
-      root = yaml.readTree(in);
-    } catch (IOException e) {
-      throw CareLakeException.badInput("Cannot read the bias configuration " + source + ": " + e.getMessage().split("\n")[0] + ".",
-          "fix the YAML (see the built-in bias.yaml for the shape).");
-    }
+    SensitiveGroups.ConfigFile configFile = SensitiveGroups.ConfigFile.read(file);
+    String source = configFile.source();
+    JsonNode root = configFile.root();
     Map<String, Map<String, Double>> reference = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = root.path("reference").fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
@@ -121,18 +85,8 @@ public final class DataBias {
       coverage.put(e.getKey(), new Coverage(new TableId(org.carelake.core.Layer.valueOf(table[0].toUpperCase(Locale.ROOT)), table[1]),
           e.getValue().hasNonNull("where") ? e.getValue().get("where").asText() : null));
     }
-    JsonNode payers = root.path("payer_types");
-    Map<String, String> byName = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = payers.path("names").fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      if (!e.getValue().isTextual() || e.getValue().asText().isBlank()) {
-        throw CareLakeException.badInput("The bias configuration " + source + ": payer_types.names." + e.getKey()
-            + " needs a payer type (text).", "e.g. " + e.getKey() + ": private.");
-      }
-      byName.put(e.getKey(), e.getValue().asText());
-    }
     return new Config(root.path("min_group").asInt(30), root.path("flag_ratio").asDouble(0.8), reference, coverage,
-        new PayerTypes(byName, payers.path("otherwise").asText("other")));
+        SensitiveGroups.of(configFile));
   }
 
   /** One group's row of the report. */
@@ -147,20 +101,9 @@ public final class DataBias {
    * @param label optional {@code <layer>.<table>.<column>} of a 0/1 outcome keyed by patient_key
    */
   public Report compute(Config config, LocalDate asOf, String label) {
-    Dataset<Row> patients = SensitiveGroups.DEFAULT.ofPatients(lakehouse.read(spark, PatientSchema.TABLE), lit(Date.valueOf(asOf)));
     // payer type: of the latest claim with a payer created by the as-of date; "unknown" without one
-    if (lakehouse.exists(ClaimSchema.TABLE)) {
-      Dataset<Row> latest = lakehouse.read(spark, ClaimSchema.TABLE).where(col(ClaimSchema.PAYER).isNotNull()
-              .and(org.apache.spark.sql.functions.to_date(col(ClaimSchema.CREATED_TIME)).leq(lit(Date.valueOf(asOf)))))
-          .withColumn("_r", org.apache.spark.sql.functions.row_number().over(Window.partitionBy(ClaimSchema.PATIENT_KEY)
-              .orderBy(col(ClaimSchema.CREATED_TIME).desc(), col(ClaimSchema.CLAIM_KEY))))
-          .where(col("_r").equalTo(1))
-          .select(col(ClaimSchema.PATIENT_KEY).as("_ck"), config.payerTypes().of(col(ClaimSchema.PAYER)).as(PAYER_TYPE));
-      patients = patients.join(latest, col(PatientSchema.PATIENT_KEY).equalTo(col("_ck")), "left").drop("_ck");
-    } else {
-      patients = patients.withColumn(PAYER_TYPE, lit((String) null));
-    }
-    patients = patients.withColumn(PAYER_TYPE, org.apache.spark.sql.functions.coalesce(col(PAYER_TYPE), lit(SensitiveGroups.UNKNOWN)));
+    Dataset<Row> patients = config.groups().ofPatients(lakehouse.read(spark, PatientSchema.TABLE),
+        lakehouse.exists(ClaimSchema.TABLE) ? lakehouse.read(spark, ClaimSchema.TABLE) : null, lit(Date.valueOf(asOf)));
     for (Map.Entry<String, Coverage> c : config.coverage().entrySet()) {
       String flag = "_cov_" + c.getKey();
       if (!lakehouse.exists(c.getValue().table())) {
@@ -195,8 +138,7 @@ public final class DataBias {
     } else {
       patients = patients.withColumn("_label", lit(null).cast("int"));
     }
-    List<String> attributes = new ArrayList<>(SensitiveGroups.DEFAULT.attributes());
-    attributes.add(PAYER_TYPE);
+    List<String> attributes = config.groups().attributes();
     patients.createOrReplaceTempView("_bias_patients");
     List<String> sets = new ArrayList<>();
     for (int i = 0; i < attributes.size(); i++) {
@@ -245,8 +187,8 @@ public final class DataBias {
       }
     }
     List<String> flags = new ArrayList<>();
-    if (singles.stream().noneMatch(r -> groupedAttribute(r, attributes).equals(PAYER_TYPE)
-        && !SensitiveGroups.UNKNOWN.equals(r.getString(r.fieldIndex(PAYER_TYPE))))) {
+    if (singles.stream().noneMatch(r -> groupedAttribute(r, attributes).equals(SensitiveGroups.PAYER_TYPE)
+        && !SensitiveGroups.UNKNOWN.equals(r.getString(r.fieldIndex(SensitiveGroups.PAYER_TYPE))))) {
       flags.add("payer_type: no patient has a claim naming a payer in " + ClaimSchema.TABLE
           + ", so every payer type is unknown; ingest the export's Claim resources to audit by payer type");
     }

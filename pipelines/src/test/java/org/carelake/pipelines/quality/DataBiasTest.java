@@ -66,7 +66,7 @@ class DataBiasTest {
     assertThat(group(report, "age_band", "40-64").patientsShown()).isEqualTo("75");
     assertThat(report.intersections()).anyMatch(g -> g.attribute().equals("sex x age_band") && g.value().equals("female / 40-64"));
     // no claims: everyone's payer type is unknown, and the report says why
-    assertThat(group(report, DataBias.PAYER_TYPE, "unknown").patientsShown()).isEqualTo("75");
+    assertThat(group(report, org.carelake.core.SensitiveGroups.PAYER_TYPE, "unknown").patientsShown()).isEqualTo("75");
     assertThat(report.flags()).anyMatch(f -> f.startsWith("payer_type: no patient has a claim naming a payer"));
 
     var written = bias.write(report, cfg);
@@ -105,7 +105,7 @@ class DataBiasTest {
 
     DataBias.Report report = new DataBias(spark, lakehouse).compute(DataBias.config(config), LocalDate.of(2025, 1, 1), null);
 
-    assertThat(report.groups()).filteredOn(g -> g.attribute().equals(DataBias.PAYER_TYPE))
+    assertThat(report.groups()).filteredOn(g -> g.attribute().equals(org.carelake.core.SensitiveGroups.PAYER_TYPE))
         .extracting(DataBias.Group::value, DataBias.Group::patientsShown)
         .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("private", "30"),
             org.assertj.core.groups.Tuple.tuple("public (Medicaid)", "15"), org.assertj.core.groups.Tuple.tuple("unknown", "15"));
@@ -115,7 +115,7 @@ class DataBiasTest {
 
     // The built-in names are Synthea's payers.
     DataBias.Report builtIn = new DataBias(spark, lakehouse).compute(DataBias.config(null), LocalDate.of(2025, 1, 1), null);
-    assertThat(builtIn.groups()).filteredOn(g -> g.attribute().equals(DataBias.PAYER_TYPE)).extracting(DataBias.Group::value)
+    assertThat(builtIn.groups()).filteredOn(g -> g.attribute().equals(org.carelake.core.SensitiveGroups.PAYER_TYPE)).extracting(DataBias.Group::value)
         .containsExactlyInAnyOrder("private", "Medicaid", "unknown");
   }
 

@@ -33,7 +33,8 @@ public final class AttritionReport {
     json.put("description", cohort.definition().description());
     json.put("definition_hash", cohort.definition().sourceHash());
     json.put("min_cell_size", Suppression.MIN_CELL);
-    json.put("group_age_reference", "age band at the end of the study period (" + cohort.definition().studyPeriod().end() + ")");
+    json.put("groups_taken_at", "the end of the study period (" + cohort.definition().studyPeriod().end()
+        + "): age band, and payer type from the latest claim created by then");
     json.put("steps", model.steps);
     json.put("retention_by_group", model.retention);
     return Reports.write(dir, cohort.definition().name() + "-attrition", html(cohort, model, context), json);
@@ -117,7 +118,8 @@ public final class AttritionReport {
     body.append("</table><p>Patients remaining after each rule, in the order the definition applies them. Counts from 1 to ")
         .append(Suppression.MIN_CELL - 1).append(", and counts that would reveal one (by difference with an earlier step or with the ")
         .append("step's total), are shown as &ldquo;").append(escape(WITHHELD)).append("&rdquo;. Groups are taken at the end of the study")
-        .append(" period (age band at ").append(cohort.definition().studyPeriod().end()).append(").</p>");
+        .append(" period (").append(cohort.definition().studyPeriod().end())
+        .append("): age band, and payer type from the latest claim created by then.</p>");
 
     body.append("<h2>Overall</h2><table><tr><th>#</th><th>rule</th><th>patients</th></tr>");
     List<Html.Bar> bars = new ArrayList<>();

@@ -22,6 +22,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.carelake.core.SensitiveGroups;
 import org.carelake.core.TableId;
+import org.carelake.core.schema.ClaimSchema;
 import org.carelake.core.schema.ConditionSchema;
 import org.carelake.core.schema.EncounterSchema;
 import org.carelake.core.schema.MedicationRequestSchema;
@@ -43,8 +44,8 @@ import org.carelake.features.Measurements;
  * </ol>
  *
  * <p>Attrition is counted after every step, overall and per sensitive group, in one aggregation.
- * Groups are taken at the end of the study period (age band included), so a patient stays in the
- * same group through every step.
+ * Groups are taken at the end of the study period (age band and payer type included), so a patient
+ * stays in the same group through every step.
  */
 public final class CohortBuilder {
 
@@ -154,7 +155,8 @@ public final class CohortBuilder {
       Dataset<Row> keys = steps.get(i).keys().select(col(CohortSchema.PATIENT_KEY), lit(i).as("_step"));
       memberships = memberships == null ? keys : memberships.unionByName(keys);
     }
-    Dataset<Row> patientGroups = groups.ofPatients(tables.apply(PatientSchema.TABLE), lit(def.studyPeriod().end().toString()).cast("date"))
+    Dataset<Row> patientGroups = groups.ofPatients(tables.apply(PatientSchema.TABLE),
+            groups.usesClaims() ? tables.apply(ClaimSchema.TABLE) : null, lit(def.studyPeriod().end().toString()).cast("date"))
         .withColumnRenamed(PatientSchema.PATIENT_KEY, CohortSchema.PATIENT_KEY);
     List<String> attributes = groups.attributes();
     String view = "_attrition_" + Integer.toHexString(System.identityHashCode(this)) + "_" + System.nanoTime();

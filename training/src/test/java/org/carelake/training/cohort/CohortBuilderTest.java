@@ -1,6 +1,7 @@
 package org.carelake.training.cohort;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.carelake.core.testing.SilverRows.claim;
 import static org.carelake.core.testing.SilverRows.condition;
 import static org.carelake.core.testing.SilverRows.encounter;
 import static org.carelake.core.testing.SilverRows.medication;
@@ -68,6 +69,10 @@ class CohortBuilderTest {
         observation("o4", "bmi-after-index", "39156-5", 31.0, "kg/m2", "2016-01-02"),  // after index: not known then
         observation("o5", "on-metformin", "39156-5", 33.0, "kg/m2", "2015-12-01"),
         observation("o6", "metformin-later", "39156-5", 33.0, "kg/m2", "2015-12-01")));
+    // Payer types are taken at the study period's end (2020-12-31), like the age band.
+    silver.claims.addAll(List.of(
+        claim("cl1", "bmi-high", "Medicaid", "2015-01-01"), claim("cl2", "bmi-high", "Medicare", "2020-12-31"),
+        claim("cl3", "bmi-low", "Medicaid", "2016-01-01"), claim("cl4", "metformin-later", "Medicaid", "2021-01-01")));
     silver.medications.addAll(List.of(
         medication("m1", "on-metformin", "860975", "2015-01-01"),
         medication("m2", "metformin-later", "860975", "2017-01-01")));  // after index: does not exclude
@@ -92,5 +97,9 @@ class CohortBuilderTest {
     assertThat(start.byGroup().get(SensitiveGroups.AGE_BAND)).as("age at the study period's end (2020-12-31)")
         .containsOnly(Map.entry("40-64", 6L));
     assertThat(start.byGroup().get(SensitiveGroups.ETHNICITY)).containsOnly(Map.entry("nonhispanic", 6L));
+    assertThat(start.byGroup().get(SensitiveGroups.PAYER_TYPE)).as("latest claim by the study period's end; a later one does not count")
+        .containsOnly(Map.entry("Medicare", 1L), Map.entry("Medicaid", 1L), Map.entry("unknown", 4L));
+    assertThat(cohort.attrition().get(cohort.attrition().size() - 1).byGroup().get(SensitiveGroups.PAYER_TYPE))
+        .containsOnly(Map.entry("Medicare", 1L), Map.entry("unknown", 1L));
   }
 }
