@@ -205,11 +205,7 @@ public record SensitiveGroups(List<String> attributes, List<Integer> ageBandLowe
    * @param claims rows of {@code silver.claim}; may be null when {@link #usesClaims()} is false
    */
   public Dataset<Row> ofPatients(Dataset<Row> patients, Dataset<Row> claims, Column asOf) {
-    Dataset<Row> groups = patients.select(
-        col(PatientSchema.PATIENT_KEY),
-        coalesce(col(PatientSchema.GENDER), lit(UNKNOWN)).as(SEX),
-        coalesce(col(PatientSchema.RACE), lit(UNKNOWN)).as(RACE),
-        coalesce(col(PatientSchema.ETHNICITY), lit(UNKNOWN)).as(ETHNICITY),
+    Dataset<Row> groups = patients.select(col(PatientSchema.PATIENT_KEY), sex(), race(), ethnicity(),
         ageBand(floor(months_between(asOf, col(PatientSchema.BIRTH_DATE)).divide(12))).as(AGE_BAND));
     if (usesClaims()) {
       groups = withPayerType(groups, asOf, claims);
@@ -242,6 +238,21 @@ public record SensitiveGroups(List<String> attributes, List<Integer> ageBandLowe
     return rows.join(latest, col(PatientSchema.PATIENT_KEY).equalTo(col("_pk")), "left")
         .withColumn(PAYER_TYPE, coalesce(col("_payer_type"), lit(UNKNOWN)))
         .drop("_pk", "_payer_type");
+  }
+
+  /** {@link #SEX} of a {@code silver.patient} row: its administrative gender, {@link #UNKNOWN} if missing. */
+  public static Column sex() {
+    return coalesce(col(PatientSchema.GENDER), lit(UNKNOWN)).as(SEX);
+  }
+
+  /** {@link #RACE} of a {@code silver.patient} row (US Core race category), {@link #UNKNOWN} if missing. */
+  public static Column race() {
+    return coalesce(col(PatientSchema.RACE), lit(UNKNOWN)).as(RACE);
+  }
+
+  /** {@link #ETHNICITY} of a {@code silver.patient} row (US Core ethnicity category), {@link #UNKNOWN} if missing. */
+  public static Column ethnicity() {
+    return coalesce(col(PatientSchema.ETHNICITY), lit(UNKNOWN)).as(ETHNICITY);
   }
 
   /** Age band label for an age in whole years, e.g. {@code 40-64} or {@code 65+}. */

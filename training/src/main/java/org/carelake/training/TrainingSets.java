@@ -1,8 +1,6 @@
 package org.carelake.training;
 
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
 
 import java.nio.file.Path;
 import java.sql.Timestamp;
@@ -127,11 +125,8 @@ public final class TrainingSets {
       FeatureStore store) {
     Dataset<Row> entities = cohort.rows().withColumn(PointInTimeJoin.AS_OF, col(CohortSchema.INDEX_TIME));
     Dataset<Row> withFeatures = store.features(entities, set);
-    Dataset<Row> patientGroups = read.apply(PatientSchema.TABLE).select(
-        col(PatientSchema.PATIENT_KEY).as(CohortSchema.PATIENT_KEY),
-        coalesce(col(PatientSchema.GENDER), lit(SensitiveGroups.UNKNOWN)).as(SensitiveGroups.SEX),
-        coalesce(col(PatientSchema.RACE), lit(SensitiveGroups.UNKNOWN)).as(SensitiveGroups.RACE),
-        coalesce(col(PatientSchema.ETHNICITY), lit(SensitiveGroups.UNKNOWN)).as(SensitiveGroups.ETHNICITY));
+    Dataset<Row> patientGroups = read.apply(PatientSchema.TABLE).select(col(PatientSchema.PATIENT_KEY).as(CohortSchema.PATIENT_KEY),
+        SensitiveGroups.sex(), SensitiveGroups.race(), SensitiveGroups.ethnicity());
     List<org.apache.spark.sql.Column> columns = new ArrayList<>();
     for (String c : List.of(CohortSchema.PATIENT_KEY, CohortSchema.INDEX_TIME, CohortSchema.AGE_AT_INDEX, CohortSchema.OUTCOME_LABEL,
         CohortSchema.OUTCOME_TIME, CohortSchema.TAR_END, PointInTimeJoin.AS_OF)) {

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -30,8 +29,8 @@ import org.carelake.core.schema.PatientSchema;
 
 /**
  * Data bias of the lakehouse, computed in Spark on the full tables before any model: for each
- * sensitive attribute (the shared {@link SensitiveGroups}: sex, race, ethnicity, age band, payer type) and each pairwise
- * intersection, one grouping-sets aggregation gives
+ * sensitive attribute (the shared {@link SensitiveGroups}: sex, race, ethnicity, age band, payer
+ * type) and each pairwise intersection, one grouping-sets aggregation gives
  *
  * <ul>
  *   <li>representation: the group's share of patients against a reference distribution (ratio,
