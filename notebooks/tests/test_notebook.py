@@ -31,14 +31,30 @@ def lakehouse(tmp_path_factory):
     spark.createDataFrame(rows, "patient_key string, gender string, race string, ethnicity string") \
         .write.format("delta").save(str(root / "silver" / "patient"))
     spark.stop()
+    # The reports in the layout CareLake writes them (DemoEndToEndTest asserts the fields read here on a real demo lakehouse).
     quality = root / "reports" / "quality"
     quality.mkdir(parents=True)
     (quality / "quality-report.json").write_text(json.dumps(
-        {"passed": True, "tables": [{"table": "silver.patient", "delta_version": 0, "verdict": "PASS"}]}))
+        {"overall": "PASS", "tables": [{"table": "silver.patient", "currentVersion": 0, "currentVerdict": "PASS"}]}))
+    card = root / "registry" / "risk-model" / "v1"
+    card.mkdir(parents=True)
+    (card / "model-card.json").write_text(json.dumps({"model": "risk-model", "version": 1, "metrics": {"auroc_test": 0.6123},
+                                                      "lineage": {"input_delta_versions": {"silver.patient": 0}}}))
+    bias = root / "reports" / "bias"
+    bias.mkdir(parents=True)
+    group = {"attribute": "payer_type", "group": "private", "patients": "283", "positives": "28", "truePositiveRate": 0.5357,
+             "falsePositiveRate": 0.63, "auroc": 0.4459}
+    small = {"attribute": "payer_type", "group": "uninsured", "patients": "43", "positives": "<11", "truePositiveRate": None,
+             "falsePositiveRate": None, "auroc": None}
+    (bias / "risk-model-bias-report.json").write_text(json.dumps(
+        {"model": "risk-model", "evaluated on": "out-of-fold predictions", "groups": [group, small],
+         "tpr_gap_by_attribute": {"sex": 0.1667}}))
+    (bias / "data-bias.json").write_text(json.dumps(
+        {"asOf": "2025-01-01", "flags": ["hba1c: payer_type = Medicaid has hba1c coverage 44% of the best-covered group's"]}))
     return root
 
 
-def test_notebook_runs_and_shows_tables_with_suppressed_small_counts(lakehouse):
+def test_notebook_runs_and_shows_tables_reports_and_models_with_suppressed_small_counts(lakehouse):
     nb = nbformat.read(NOTEBOOK, as_version=4)
     os.environ["CARELAKE_LAKEHOUSE"] = str(lakehouse)
     NotebookClient(nb, timeout=600, kernel_name="python3").execute()
@@ -49,6 +65,12 @@ def test_notebook_runs_and_shows_tables_with_suppressed_small_counts(lakehouse):
     assert "female: 12" in text
     assert "male: <11" in text
     assert "quality: PASS" in text
+    assert "silver.patient                   v0    PASS" in text
+    assert "model risk-model v1: AUROC 0.612" in text
+    assert "payer_type private" in text and "TPR 0.54" in text
+    assert "outcomes   <11  TPR -  FPR -  AUROC -" in text
+    assert "largest true-positive-rate gap: sex 0.167" in text
+    assert "data bias as of 2025-01-01: 1 findings" in text and "payer_type = Medicaid" in text
 
 
 def test_notebook_is_committed_without_outputs():

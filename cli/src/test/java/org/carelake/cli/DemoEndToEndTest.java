@@ -114,6 +114,18 @@ class DemoEndToEndTest {
       String shown = group.path("patientsShown").asText();
       assertThat(shown.equals("<11") || Long.parseLong(shown) >= 11).as("data bias counts suppressed: " + shown).isTrue();
     }
+    // The fields notebooks/explore_lakehouse.ipynb reads (its test writes reports in this layout).
+    assertThat(quality.path("overall").isTextual()).isTrue();
+    quality.path("tables").forEach(t -> assertThat(t.has("table") && t.has("currentVersion") && t.has("currentVerdict")).isTrue());
+    JsonNode card = new ObjectMapper().readTree(lakehouseDir.resolve("registry/incident-hypertension-5y/v1/model-card.json").toFile());
+    assertThat(card.path("model").asText()).isEqualTo("incident-hypertension-5y");
+    assertThat(card.path("version").asInt()).isEqualTo(1);
+    assertThat(card.at("/metrics/auroc_test").isNumber() && card.at("/lineage/input_delta_versions").isObject()).isTrue();
+    assertThat(bias.path("model").asText()).isEqualTo("incident-hypertension-5y");
+    assertThat(bias.path("evaluated on").isTextual() && bias.path("tpr_gap_by_attribute").isObject()).isTrue();
+    bias.path("groups").forEach(g -> assertThat(List.of("attribute", "group", "patients", "positives", "truePositiveRate",
+        "falsePositiveRate", "auroc")).allMatch(g::has));
+    assertThat(dataBias.path("asOf").isTextual() && dataBias.path("flags").isArray()).isTrue();
     // the demo's claims give patients a payer type (Synthea's payers mapped by the built-in names)
     List<String> payerTypes = new java.util.ArrayList<>();
     dataBias.path("groups").forEach(g -> {
