@@ -48,7 +48,7 @@ def lakehouse(tmp_path_factory):
              "falsePositiveRate": None, "auroc": None}
     (bias / "risk-model-bias-report.json").write_text(json.dumps(
         {"model": "risk-model", "evaluated on": "out-of-fold predictions", "groups": [group, small],
-         "tpr_gap_by_attribute": {"sex": 0.1667}}))
+         "tpr_gap_by_attribute": {"sex": 0.1667}, "findings": ["ethnicity: every audited patient's ethnicity is unknown"]}))
     (bias / "data-bias.json").write_text(json.dumps(
         {"asOf": "2025-01-01", "flags": ["hba1c: payer_type = Medicaid has hba1c coverage 44% of the best-covered group's"]}))
     return root
@@ -70,6 +70,7 @@ def test_notebook_runs_and_shows_tables_reports_and_models_with_suppressed_small
     assert "payer_type private" in text and "TPR 0.54" in text
     assert "outcomes   <11  TPR -  FPR -  AUROC -" in text
     assert "largest true-positive-rate gap: sex 0.167" in text
+    assert "finding: ethnicity: every audited patient's ethnicity is unknown" in text
     assert "data bias as of 2025-01-01: 1 findings" in text and "payer_type = Medicaid" in text
 
 

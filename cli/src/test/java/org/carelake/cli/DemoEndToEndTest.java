@@ -123,6 +123,8 @@ class DemoEndToEndTest {
     assertThat(card.at("/metrics/auroc_test").isNumber() && card.at("/lineage/input_delta_versions").isObject()).isTrue();
     assertThat(bias.path("model").asText()).isEqualTo("incident-hypertension-5y");
     assertThat(bias.path("evaluated on").isTextual() && bias.path("tpr_gap_by_attribute").isObject()).isTrue();
+    assertThat(bias.path("findings").isArray()).isTrue();
+    assertThat(bias.path("findings")).as("the demo's claims give payer types: no attribute is unknown for everyone").isEmpty();
     bias.path("groups").forEach(g -> assertThat(List.of("attribute", "group", "patients", "positives", "truePositiveRate",
         "falsePositiveRate", "auroc")).allMatch(g::has));
     assertThat(dataBias.path("asOf").isTextual() && dataBias.path("flags").isArray()).isTrue();

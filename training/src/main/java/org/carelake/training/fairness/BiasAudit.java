@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
+import org.carelake.core.SensitiveGroups;
 import org.carelake.core.Suppression;
 import org.carelake.training.model.Metrics;
 import org.carelake.training.model.Prediction;
@@ -18,9 +19,14 @@ public final class BiasAudit {
 
   private BiasAudit() {}
 
-  /** The audit of one model on its test predictions. */
+  /**
+   * The audit of one model on its test predictions.
+   *
+   * @param findings what keeps the audit from judging an attribute at all (e.g. every patient's
+   *     payer type unknown because no claims were ingested), for the top of the report
+   */
   public record Result(double threshold, GroupMetrics overall, List<GroupMetrics> groups, Map<String, Double> tprGapByAttribute,
-      Map<String, Double> aurocGapByAttribute) {
+      Map<String, Double> aurocGapByAttribute, List<String> findings) {
 
     /** The largest TPR gap between reportable groups of any attribute (equal opportunity difference). */
     public double maxTprGap() {
@@ -33,16 +39,23 @@ public final class BiasAudit {
     List<GroupMetrics> groups = new ArrayList<>();
     Map<String, Double> tprGaps = new TreeMap<>();
     Map<String, Double> aurocGaps = new TreeMap<>();
+    List<String> findings = new ArrayList<>();
     for (String attribute : attributes) {
       Map<String, List<Prediction>> byGroup = predictions.stream()
-          .collect(Collectors.groupingBy(p -> p.groups().getOrDefault(attribute, "unknown"), TreeMap::new, Collectors.toList()));
+          .collect(Collectors.groupingBy(p -> p.groups().getOrDefault(attribute, SensitiveGroups.UNKNOWN), TreeMap::new,
+              Collectors.toList()));
       List<GroupMetrics> these = new ArrayList<>();
       byGroup.forEach((group, members) -> these.add(metrics(attribute, group, members, threshold)));
       groups.addAll(these);
+      if (!predictions.isEmpty() && byGroup.keySet().equals(java.util.Set.of(SensitiveGroups.UNKNOWN))) {
+        findings.add(attribute + ": every audited patient's " + attribute + " is unknown, so its groups cannot be compared"
+            + (attribute.equals(SensitiveGroups.PAYER_TYPE)
+                ? "; payer type comes from silver.claim: ingest the export's Claim resources to audit by it" : ""));
+      }
       gap(these, GroupMetrics::truePositiveRate).ifPresent(g -> tprGaps.put(attribute, g));
       gap(these, GroupMetrics::auroc).ifPresent(g -> aurocGaps.put(attribute, g));
     }
-    return new Result(threshold, overall, groups, tprGaps, aurocGaps);
+    return new Result(threshold, overall, groups, tprGaps, aurocGaps, List.copyOf(findings));
   }
 
   private static java.util.Optional<Double> gap(List<GroupMetrics> groups, java.util.function.Function<GroupMetrics, Double> metric) {

@@ -31,6 +31,7 @@ public final class BiasReport {
     json.put("groups", audit.groups());
     json.put("tpr_gap_by_attribute", audit.tprGapByAttribute());
     json.put("auroc_gap_by_attribute", audit.aurocGapByAttribute());
+    json.put("findings", audit.findings());
     return json;
   }
 
@@ -40,6 +41,9 @@ public final class BiasReport {
     context.forEach((k, v) -> body.append("<tr><th>").append(escape(k)).append("</th><td>").append(escape(String.valueOf(v)))
         .append("</td></tr>"));
     body.append("<tr><th>decision threshold</th><td>").append(Html.number(audit.threshold(), 4)).append("</td></tr></table>");
+    for (String finding : audit.findings()) {
+      body.append("<p><strong>Finding:</strong> ").append(escape(finding)).append("</p>");
+    }
     body.append("<p>Group metrics are computed on out-of-fold predictions (see above) at the registered model's threshold. Counts under ").append(Suppression.MIN_CELL)
         .append(" are shown as &ldquo;").append(escape(Suppression.SUPPRESSED))
         .append("&rdquo; and rates that would reveal them are withheld (&ldquo;insufficient data&rdquo;). ")

@@ -52,6 +52,24 @@ class BiasAuditTest {
     String json = Files.readString(written.json());
     assertThat(json).doesNotContain("\"patients\" : \"7\"").doesNotContain("\"positives\" : \"3\"").contains("<11");
     assertThat(Files.readString(written.html())).contains("<svg").contains("By sex").contains("&lt;11");
+    assertThat(audit.findings()).isEmpty();
+  }
+
+  @Test
+  void anAttributeUnknownForEveryPatientIsAFindingAtTheTopOfTheReport(@TempDir Path dir) throws Exception {
+    List<Prediction> ps = new ArrayList<>();
+    add(ps, "female", 20, 30, 0.9);
+    add(ps, "male", 15, 30, 0.4);
+    // sex is known; no patient has a payer type (no claims ingested), given or absent from the groups
+    ps.replaceAll(p -> p.score() > 0.8 ? new Prediction(p.positive(), p.score(), Map.of("sex", p.groups().get("sex"), "payer_type",
+        "unknown")) : p);
+    BiasAudit.Result audit = BiasAudit.audit(ps, 0.5, List.of("sex", "payer_type"));
+
+    assertThat(audit.findings()).singleElement().asString().startsWith("payer_type: every audited patient's payer_type is unknown")
+        .contains("ingest the export's Claim resources");
+    Reports.Written written = BiasReport.write(dir, "bias", audit, Map.of("model", "m"));
+    assertThat(Files.readString(written.html())).contains("<strong>Finding:</strong> payer_type: every audited patient");
+    assertThat(Files.readString(written.json())).contains("\"findings\"").contains("payer_type: every audited patient");
   }
 
   @Test
