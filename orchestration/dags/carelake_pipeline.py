@@ -5,13 +5,17 @@ idempotency (MERGE on natural keys, no new commits for unchanged input) and its 
 CareLake. Each ingest task checks the silver tables it changed with their Deequ suites before it
 commits; a failed fail-action check rolls that task back and exits 1, which fails it and stops
 everything downstream. The ``quality`` task re-checks every table at its current version, records
-the verdicts training pins, and writes the quality report; it too exits 1 on a failed check.
+the verdicts training pins, and writes the quality report; it too exits 1 on a failed check. The
+``data_bias`` task then writes the data bias report (who is in the data, who has missing data), so
+fairness reviewers can read it before any model; ``train`` audits the model with the same groups.
 
 Configure with DAG params (or trigger-time overrides):
   carelake_home  the CareLake checkout (holds ./carelake)
   lakehouse      the lakehouse folder
   patients/seed  the Synthea population (demo data; replace ``generate`` with a landing sensor for real exports)
   cohort         the cohort definition to train
+  bias_config    a bias configuration (age bands, your claims' payer names as payer types) for the data bias
+                 report and the model fairness audit (empty: CareLake's built-in one)
   vcf_input      a VCF file or folder to ingest (empty: the genomic tasks are skipped)
   vcf_manifest   its samples.csv (sample_id,patient_id[,result_date])
   pgs_scores     PGS Catalog scoring files for ``prs``, space separated (empty: skipped)
@@ -29,6 +33,8 @@ CARELAKE_HOME = os.environ.get("CARELAKE_HOME", "/opt/carelake")
 # Jinja renders these at run time; nothing here touches Spark or the lakehouse at import time.
 CLI = "cd {{ params.carelake_home }} && ./carelake"
 COMMON = "--lakehouse {{ params.lakehouse }} --master '{{ params.master }}'"
+# The one group configuration the data bias report and the fairness audit share, when one is given.
+BIAS_CONFIG = "{% if params.bias_config %} --bias-config \"{{ params.bias_config }}\"{% endif %}"
 
 with DAG(
     dag_id="carelake_pipeline",
@@ -43,6 +49,7 @@ with DAG(
         "patients": Param(1000, type="integer", minimum=1),
         "seed": Param(20250101, type="integer"),
         "cohort": Param("training/cohorts/incident-hypertension-5y.yaml", type="string"),
+        "bias_config": Param("", type="string"),
         "vcf_input": Param("", type="string"),
         "vcf_manifest": Param("", type="string"),
         "pgs_scores": Param("", type="string"),
@@ -70,10 +77,16 @@ with DAG(
         "when a fail-action check fails.",
         bash_command=f"{CLI} quality run {COMMON}",
     )
+    data_bias = BashOperator(
+        task_id="data_bias",
+        doc_md="Data bias report on the full tables (reports/bias/data-bias.html and .json): representation, coverage of key "
+        "fields and, per sensitive group (sex, race, ethnicity, age band, payer type), counts under 11 suppressed.",
+        bash_command=f"{CLI} quality bias {COMMON}{BIAS_CONFIG}",
+    )
     train = BashOperator(
         task_id="train",
-        doc_md="Cohort, point-in-time features, MLlib model, fairness audit, new registry version.",
-        bash_command=f"{CLI} train {COMMON} --cohort {{{{ params.cohort }}}}",
+        doc_md="Cohort, point-in-time features, MLlib model, fairness audit per sensitive group, new registry version.",
+        bash_command=f"{CLI} train {COMMON} --cohort {{{{ params.cohort }}}}{BIAS_CONFIG}",
     )
 
     features = BashOperator(
@@ -99,6 +112,6 @@ with DAG(
         f"{CLI} prs {COMMON}{{% for f in params.pgs_scores.split() %}} --score \"{{{{ f }}}}\"{{% endfor %}}",
     )
 
-    generate >> ingest >> gold >> quality >> train
+    generate >> ingest >> gold >> quality >> data_bias >> train
     quality >> features
     ingest >> ingest_vcf >> prs

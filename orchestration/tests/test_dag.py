@@ -23,7 +23,7 @@ def test_dags_import_without_errors(dagbag):
 
 def test_pipeline_runs_cli_steps_in_order(dagbag):
     dag = dagbag.dags["carelake_pipeline"]
-    order = ["generate", "ingest_fhir", "gold", "quality", "train"]
+    order = ["generate", "ingest_fhir", "gold", "quality", "data_bias", "train"]
     assert sorted(t.task_id for t in dag.tasks) == sorted(order + ["build_features", "ingest_vcf", "prs"])
     assert dag.get_task("ingest_vcf").upstream_task_ids == {"ingest_fhir"}
     assert dag.get_task("prs").upstream_task_ids == {"ingest_vcf"}
@@ -41,9 +41,10 @@ def test_ingest_reads_the_folder_generate_pushed(dagbag):
     assert "--lakehouse {{ params.lakehouse }}" in ingest.bash_command
 
 
-def test_quality_gate_precedes_training(dagbag):
+def test_quality_gate_and_data_bias_precede_training(dagbag):
     dag = dagbag.dags["carelake_pipeline"]
-    assert "quality" in dag.get_task("train").upstream_task_ids
+    assert "data_bias" in dag.get_task("train").upstream_task_ids
+    assert "quality" in dag.get_task("data_bias").upstream_task_ids
     assert dag.get_task("quality").bash_command.endswith("quality run --lakehouse {{ params.lakehouse }} --master '{{ params.master }}'")
 
 
@@ -63,3 +64,19 @@ def test_genomic_tasks_skip_without_input_and_pass_every_score(dagbag):
     assert '--score "/s/a.txt.gz" --score "/s/b.txt"' in rendered
     vcf = env.from_string(ingest_vcf).render(params=given)
     assert 'ingest vcf --lakehouse /l' in vcf and '--input "/in/batch7" --manifest "/in/samples.csv"' in vcf
+
+
+def test_one_bias_configuration_reaches_the_data_bias_report_and_the_fairness_audit(dagbag):
+    from jinja2 import Environment
+
+    dag = dagbag.dags["carelake_pipeline"]
+    env = Environment()
+    params = {"carelake_home": "/c", "lakehouse": "/l", "master": "local[2]", "cohort": "training/cohorts/x.yaml", "bias_config": ""}
+    data_bias = dag.get_task("data_bias").bash_command
+    train = dag.get_task("train").bash_command
+    assert env.from_string(data_bias).render(params=params) == "cd /c && ./carelake quality bias --lakehouse /l --master 'local[2]'"
+    assert "--bias-config" not in env.from_string(train).render(params=params)
+    given = dict(params, bias_config="/etc/carelake/bias.yaml")
+    assert env.from_string(data_bias).render(params=given).endswith(' --bias-config "/etc/carelake/bias.yaml"')
+    assert env.from_string(train).render(params=given).endswith(
+        '--cohort training/cohorts/x.yaml --bias-config "/etc/carelake/bias.yaml"')
