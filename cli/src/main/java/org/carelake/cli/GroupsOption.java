@@ -14,6 +14,6 @@ final class GroupsOption {
 
   /** Read and validated before any Spark job. */
   SensitiveGroups groups() {
-    return file == null ? SensitiveGroups.DEFAULT : SensitiveGroups.load(file);
+    return SensitiveGroups.load(file);
   }
 }

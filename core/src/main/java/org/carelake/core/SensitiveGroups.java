@@ -52,6 +52,9 @@ public record SensitiveGroups(List<String> attributes, List<Integer> ageBandLowe
   /** The attributes, in report order. */
   public static final List<String> ATTRIBUTES = List.of(SEX, RACE, ETHNICITY, AGE_BAND, PAYER_TYPE);
 
+  /** Age band lower bounds when a configuration gives none: under 18, 18-39, 40-64, 65+. */
+  private static final List<Integer> AGE_BANDS = List.of(18, 40, 65);
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The groups of the built-in bias configuration. */
@@ -61,7 +64,7 @@ public record SensitiveGroups(List<String> attributes, List<Integer> ageBandLowe
    * The groups of training sets recorded before payer type was a sensitive attribute (their record
    * names no groups), so they still rebuild as they were built.
    */
-  public static final SensitiveGroups BEFORE_PAYER_TYPE = new SensitiveGroups(List.of(SEX, RACE, ETHNICITY, AGE_BAND), List.of(18, 40, 65),
+  public static final SensitiveGroups BEFORE_PAYER_TYPE = new SensitiveGroups(List.of(SEX, RACE, ETHNICITY, AGE_BAND), AGE_BANDS,
       new PayerTypes(Map.of(), "other"));
 
   public SensitiveGroups {
@@ -124,9 +127,9 @@ public record SensitiveGroups(List<String> attributes, List<Integer> ageBandLowe
     }
   }
 
-  /** The groups of a bias configuration file, or of the built-in one when {@code file} is null. */
+  /** The groups of a bias configuration file, or {@link #DEFAULT} when {@code file} is null. */
   public static SensitiveGroups load(Path file) {
-    return of(ConfigFile.read(file));
+    return file == null ? DEFAULT : of(ConfigFile.read(file));
   }
 
   /**
@@ -136,20 +139,16 @@ public record SensitiveGroups(List<String> attributes, List<Integer> ageBandLowe
    */
   public static SensitiveGroups of(ConfigFile file) {
     JsonNode root = file.root();
-    List<Integer> bounds = new ArrayList<>();
+    List<Integer> bounds = AGE_BANDS;
     if (root.has("age_bands")) {
       JsonNode bands = root.get("age_bands");
-      if (!bands.isArray() || bands.isEmpty()) {
-        throw file.invalid("age_bands needs a list of lower bounds in years.", "e.g. age_bands: [18, 40, 65].");
+      List<Integer> given = new ArrayList<>();
+      bands.forEach(b -> given.add(b.isIntegralNumber() && b.canConvertToInt() ? b.asInt() : -1));
+      boolean increasing = !given.isEmpty() && given.get(0) >= 0 && given.equals(given.stream().sorted().distinct().toList());
+      if (!bands.isArray() || !increasing) {
+        throw file.invalid("age_bands " + bands + " must be a list of whole years, increasing.", "e.g. age_bands: " + AGE_BANDS + ".");
       }
-      for (JsonNode b : bands) {
-        if (!b.isIntegralNumber() || !b.canConvertToInt() || b.asInt() < 0 || (!bounds.isEmpty() && b.asInt() <= bounds.get(bounds.size() - 1))) {
-          throw file.invalid("age_bands " + bands + " must be whole years, increasing.", "e.g. age_bands: [18, 40, 65].");
-        }
-        bounds.add(b.asInt());
-      }
-    } else {
-      bounds.addAll(List.of(18, 40, 65));
+      bounds = given;
     }
     JsonNode payers = root.path("payer_types");
     Map<String, String> byName = new LinkedHashMap<>();

@@ -100,7 +100,6 @@ public final class DataBias {
    * @param label optional {@code <layer>.<table>.<column>} of a 0/1 outcome keyed by patient_key
    */
   public Report compute(Config config, LocalDate asOf, String label) {
-    // payer type: of the latest claim with a payer created by the as-of date; "unknown" without one
     Dataset<Row> patients = config.groups().ofPatients(lakehouse.read(spark, PatientSchema.TABLE),
         lakehouse.exists(ClaimSchema.TABLE) ? lakehouse.read(spark, ClaimSchema.TABLE) : null, lit(Date.valueOf(asOf)));
     for (Map.Entry<String, Coverage> c : config.coverage().entrySet()) {
