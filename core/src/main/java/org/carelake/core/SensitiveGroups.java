@@ -162,12 +162,19 @@ public record SensitiveGroups(List<String> attributes, List<Integer> ageBandLowe
     return new SensitiveGroups(ATTRIBUTES, bounds, new PayerTypes(byName, payers.path("otherwise").asText("other")));
   }
 
-  /** The definition as JSON (attributes, age bands, payer types), for records that must rebuild with it. */
+  /**
+   * The definition as JSON (attributes, age bands, payer types), for records that must rebuild with
+   * it. The text is canonical (fixed key order, names sorted): a training set's id hashes it, so the
+   * same groups must give the same text in every JVM.
+   */
   public String toJson() {
+    Map<String, Object> payers = new LinkedHashMap<>();
+    payers.put("names", new TreeMap<>(payerTypes.byName()));
+    payers.put("otherwise", payerTypes.otherwise());
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("attributes", attributes);
     out.put("age_bands", ageBandLowerBounds);
-    out.put("payer_types", Map.of("names", payerTypes.byName(), "otherwise", payerTypes.otherwise()));
+    out.put("payer_types", payers);
     try {
       return JSON.writeValueAsString(out);
     } catch (IOException e) {

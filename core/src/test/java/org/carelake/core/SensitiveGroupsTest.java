@@ -97,6 +97,11 @@ class SensitiveGroupsTest {
     // What a training set records rebuilds the same groups.
     assertThat(SensitiveGroups.fromJson(groups.toJson())).isEqualTo(groups);
     assertThat(SensitiveGroups.fromJson(SensitiveGroups.DEFAULT.toJson())).isEqualTo(SensitiveGroups.DEFAULT);
+    // Canonical text: a training set's id hashes it, so key order must not depend on the JVM
+    // (Map.of's iteration order is salted per JVM, which once gave one training set two ids).
+    assertThat(SensitiveGroups.DEFAULT.toJson()).isEqualTo("{\"attributes\":[\"sex\",\"race\",\"ethnicity\",\"age_band\","
+        + "\"payer_type\"],\"age_bands\":[18,40,65],\"payer_types\":{\"names\":{\"dual eligible\":\"Medicare and Medicaid\","
+        + "\"medicaid\":\"Medicaid\",\"medicare\":\"Medicare\",\"no_insurance\":\"uninsured\"},\"otherwise\":\"private\"}}");
     assertThat(SensitiveGroups.DEFAULT.ageBandLowerBounds()).containsExactly(18, 40, 65);
     assertThat(SensitiveGroups.DEFAULT.attributes()).containsExactly("sex", "race", "ethnicity", "age_band", "payer_type");
   }

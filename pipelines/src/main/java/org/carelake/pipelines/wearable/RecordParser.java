@@ -32,8 +32,9 @@ final class RecordParser implements Serializable {
   /** Open mHealth schema names and body fields, per metric. */
   private static final Map<String, Metric> OMH_SCHEMAS = Map.of("heart-rate", Metric.HEART_RATE, "step-count", Metric.STEPS,
       "sleep-duration", Metric.SLEEP, "body-weight", Metric.BODY_WEIGHT);
-  private static final Map<Metric, String> OMH_FIELDS = Map.of(Metric.HEART_RATE, "heart_rate", Metric.STEPS, "step_count",
-      Metric.SLEEP, "sleep_duration", Metric.BODY_WEIGHT, "body_weight");
+  /** In metric order, so a body naming two of them reads the same way in every JVM (Map.of's order is salted). */
+  private static final Map<Metric, String> OMH_FIELDS = new java.util.EnumMap<>(Map.of(Metric.HEART_RATE, "heart_rate",
+      Metric.STEPS, "step_count", Metric.SLEEP, "sleep_duration", Metric.BODY_WEIGHT, "body_weight"));
 
   private final DeviceMap devices;
   private final String defaultDeviceId;
