@@ -90,7 +90,6 @@ public final class TrainsetCommand implements Callable<Integer> {
     new FeatureRegistry(context.spark(), context.lakehouse()).register(List.of(set));
     TrainingSets.Built built = new TrainingSets(context.spark(), context.lakehouse(), sensitiveGroups)
         .create(definition, set, inputs);
-    built.rows().unpersist();
     var report = CohortJob.writeReport(context.lakehouse(), built.cohort(), inputs.versions());
     CohortCommand.printAttrition(built.cohort(), out);
     TrainingSets.Record r = built.record();

@@ -56,7 +56,6 @@ public final class TrainJob {
       progress.detail("training set " + built.record().id() + " (" + built.record().rowCount() + " rows); training logistic regression on "
           + built.featureColumns().size() + " features");
       TrainingRun run = CohortModelTrainer.train(built.rows(), built.featureColumns(), groups.attributes());
-      built.rows().unpersist();
 
       BiasAudit.Result audit = BiasAudit.audit(run.outOfFoldPredictions(), run.threshold(), groups.attributes());
       Map<String, Object> context = new LinkedHashMap<>();

@@ -69,7 +69,10 @@ public final class TrainingSets {
       String featureSet, Map<String, String> featureHashes, Map<String, Long> inputVersions, long rowCount, String contentHash,
       String tableName, long tableVersion, SensitiveGroups groups) {}
 
-  /** A built training set: its record, the cohort (with attrition) and the rows (cached; unpersist when done). */
+  /**
+   * A built training set: its record, the cohort (with attrition) and the rows (computed once, as a
+   * local checkpoint with a short plan; Spark frees it when it is no longer referenced).
+   */
   public record Built(Record record, Cohort cohort, Dataset<Row> rows, List<String> featureColumns, boolean newlyRecorded,
       Map<String, Long> outputVersions) {}
 
@@ -216,24 +219,24 @@ public final class TrainingSets {
     PinnedInputs inputs = PinnedInputs.recorded(spark, lakehouse, record.inputVersions());
     Cohort cohort = new CohortBuilder(inputs::read, record.groups()).build(definition);
     Dataset<Row> rows = materialize(cohort, set, record.groups(), inputs);
-    try {
-      String hash = Hashes.contentHash(rows);
-      long count = rows.count();
-      if (output != null) {
-        rows.write().mode("overwrite").parquet(output.toString());
-      }
-      return new Rebuilt(record, hash, count, output);
-    } finally {
-      rows.unpersist();
+    String hash = Hashes.contentHash(rows);
+    long count = rows.count();
+    if (output != null) {
+      rows.write().mode("overwrite").parquet(output.toString());
     }
+    return new Rebuilt(record, hash, count, output);
   }
 
-  /** The training set, cached and computed (the feature store's own caches are released). */
+  /**
+   * The training set, computed once (the feature store's own caches are released). A local
+   * checkpoint rather than a cache: the rows' plan (cohort, four point-in-time joins, groups) is
+   * long, and with a cache every later step (content hash, write, each of MLlib's many
+   * transformations in training) analyzed all of it again before finding the cached data; a
+   * checkpoint's plan is one node.
+   */
   private static Dataset<Row> materialize(Cohort cohort, FeatureSet set, SensitiveGroups groups, PinnedInputs inputs) {
     try (FeatureStore store = new FeatureStore(inputs::read)) {
-      Dataset<Row> rows = assemble(cohort, set, groups, inputs::read, store).cache();
-      rows.count();
-      return rows;
+      return assemble(cohort, set, groups, inputs::read, store).localCheckpoint(true);
     }
   }
 

@@ -65,7 +65,6 @@ class TrainingSetsTest {
     CohortDefinition cohort = CohortDefinition.parse(COHORT, "t.yaml");
 
     TrainingSets.Built first = sets.create(cohort, SET, PinnedInputs.current(spark, lakehouse, PinnedInputs.EHR, ALL_PASS));
-    first.rows().unpersist();
     TrainingSets.Record record = first.record();
     assertThat(first.newlyRecorded()).isTrue();
     assertThat(record.rowCount()).isEqualTo(12);
@@ -85,7 +84,6 @@ class TrainingSetsTest {
 
     // The same inputs again: the same record, no second one.
     TrainingSets.Built again = sets.create(cohort, SET, PinnedInputs.current(spark, lakehouse, PinnedInputs.EHR, ALL_PASS));
-    again.rows().unpersist();
     assertThat(again.newlyRecorded()).isFalse();
     assertThat(again.record().id()).isEqualTo(record.id());
     assertThat(sets.list()).hasSize(1);
@@ -98,7 +96,6 @@ class TrainingSetsTest {
     silver.conditions.add(condition("pre-new", "new", "15777000", "2016-03-01"));
     silver.writeTo(spark, lakehouse);
     TrainingSets.Built newer = sets.create(cohort, SET, PinnedInputs.current(spark, lakehouse, PinnedInputs.EHR, ALL_PASS));
-    newer.rows().unpersist();
     assertThat(newer.record().id()).isNotEqualTo(record.id());
     assertThat(newer.record().contentHash()).isNotEqualTo(record.contentHash());
     assertThat(newer.record().rowCount()).isEqualTo(13);
@@ -119,7 +116,6 @@ class TrainingSetsTest {
     // A training set recorded before payer type was a sensitive attribute (its record names no groups) rebuilds as it was built.
     TrainingSets.Built legacy = new TrainingSets(spark, lakehouse, SensitiveGroups.BEFORE_PAYER_TYPE, name -> SET)
         .create(cohort, SET, PinnedInputs.current(spark, lakehouse, PinnedInputs.EHR, ALL_PASS));
-    legacy.rows().unpersist();
     assertThat(legacy.record().id()).as("the groups are part of what a training set is").isNotEqualTo(newer.record().id());
     assertThat(legacy.rows().columns()).doesNotContain(SensitiveGroups.PAYER_TYPE);
     spark.sql("UPDATE delta.`" + lakehouse.tablePath(TrainingSets.RECORDS) + "` SET sensitive_groups = NULL WHERE id = '"

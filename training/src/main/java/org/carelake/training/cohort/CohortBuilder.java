@@ -64,42 +64,53 @@ public final class CohortBuilder {
 
   private record Step(String rule, Dataset<Row> keys) {}
 
+  /**
+   * Computes {@code rows} once and cuts its plan short. Every step feeds the next step, the
+   * attrition count and (the last one) the cohort's readers; without this each of them re-read
+   * and re-joined the silver tables behind all earlier steps (a Delta file listing per table per
+   * read), and later plans grew with every step.
+   */
+  private static Dataset<Row> computed(Dataset<Row> rows) {
+    return rows.localCheckpoint(true);
+  }
+
+  /** The cohort rows (computed once) and the attrition after every step. */
   public Cohort build(CohortDefinition def) {
     List<Step> steps = new ArrayList<>();
-    Dataset<Row> patients = tables.apply(PatientSchema.TABLE)
-        .select(col(PatientSchema.PATIENT_KEY).as(CohortSchema.PATIENT_KEY), col(PatientSchema.BIRTH_DATE).as("_birth"));
+    Dataset<Row> patients = computed(tables.apply(PatientSchema.TABLE)
+        .select(col(PatientSchema.PATIENT_KEY).as(CohortSchema.PATIENT_KEY), col(PatientSchema.BIRTH_DATE).as("_birth")));
     steps.add(new Step("patients in silver.patient", patients));
 
     Dataset<Row> entry = events(def.entry().table(), def.entry().concepts())
         .filter(to_date(col("_time")).between(lit(def.studyPeriod().start().toString()), lit(def.studyPeriod().end().toString())));
-    Dataset<Row> withAge = entry.join(patients, CohortSchema.PATIENT_KEY)
-        .withColumn(CohortSchema.AGE_AT_INDEX, floor(months_between(col("_time"), col("_birth")).divide(12)));
+    Dataset<Row> withAge = computed(entry.join(patients, CohortSchema.PATIENT_KEY)
+        .withColumn(CohortSchema.AGE_AT_INDEX, floor(months_between(col("_time"), col("_birth")).divide(12))));
     steps.add(new Step("entry event (" + def.entry().table() + " " + def.entry().concepts().codes() + ") in study period "
         + def.studyPeriod().start() + " to " + def.studyPeriod().end(), withAge.select(CohortSchema.PATIENT_KEY).distinct()));
 
     Dataset<Row> eligible = withAge.filter(col(CohortSchema.AGE_AT_INDEX).between(def.ageAtIndex().min(), def.ageAtIndex().max()));
-    Dataset<Row> index = eligible.groupBy(CohortSchema.PATIENT_KEY)
+    Dataset<Row> index = computed(eligible.groupBy(CohortSchema.PATIENT_KEY)
         .agg(min(col("_time")).as(CohortSchema.INDEX_TIME))
         .join(patients, CohortSchema.PATIENT_KEY)
         .withColumn(CohortSchema.AGE_AT_INDEX, floor(months_between(col(CohortSchema.INDEX_TIME), col("_birth")).divide(12)))
-        .drop("_birth");
+        .drop("_birth"));
     steps.add(new Step("age at index " + def.ageAtIndex().min() + " to " + def.ageAtIndex().max(), index));
 
     if (def.priorObservationDays() > 0) {
       Dataset<Row> firstSeen = tables.apply(EncounterSchema.TABLE).groupBy(col(EncounterSchema.PATIENT_KEY).as(CohortSchema.PATIENT_KEY))
           .agg(min(EncounterSchema.START_TIME).as("_first_seen"));
-      index = index.join(firstSeen, CohortSchema.PATIENT_KEY)
+      index = computed(index.join(firstSeen, CohortSchema.PATIENT_KEY)
           .filter(col("_first_seen").leq(col(CohortSchema.INDEX_TIME).minus(expr("INTERVAL " + def.priorObservationDays() + " DAYS"))))
-          .drop("_first_seen");
+          .drop("_first_seen"));
       steps.add(new Step("observed at least " + def.priorObservationDays() + " days before index", index));
     }
 
     for (CohortDefinition.Criterion rule : def.inclusion()) {
-      index = index.join(matching(rule, index), Seqs.of(CohortSchema.PATIENT_KEY), "left_semi");
+      index = computed(index.join(matching(rule, index), Seqs.of(CohortSchema.PATIENT_KEY), "left_semi"));
       steps.add(new Step("include: " + rule.name() + " " + describe(rule), index));
     }
     for (CohortDefinition.Criterion rule : def.exclusion()) {
-      index = index.join(matching(rule, index), Seqs.of(CohortSchema.PATIENT_KEY), "left_anti");
+      index = computed(index.join(matching(rule, index), Seqs.of(CohortSchema.PATIENT_KEY), "left_anti"));
       steps.add(new Step("exclude: " + rule.name() + " " + describe(rule), index));
     }
 
@@ -107,19 +118,19 @@ public final class CohortBuilder {
     Dataset<Row> firstOutcome = outcomes.groupBy(CohortSchema.PATIENT_KEY).agg(min("_time").as("_first_outcome"));
     Dataset<Row> joined = index.join(firstOutcome, Seqs.of(CohortSchema.PATIENT_KEY), "left");
     if (def.outcome().washout()) {
-      joined = joined.filter(col("_first_outcome").isNull().or(col("_first_outcome").gt(col(CohortSchema.INDEX_TIME))));
+      joined = computed(joined.filter(col("_first_outcome").isNull().or(col("_first_outcome").gt(col(CohortSchema.INDEX_TIME)))));
       steps.add(new Step("washout: no outcome on or before index", joined));
     }
     Column tarStart = date_add(to_date(col(CohortSchema.INDEX_TIME)), def.timeAtRisk().startDays());
     Column tarEnd = date_add(to_date(col(CohortSchema.INDEX_TIME)), def.timeAtRisk().endDays());
     Column inTar = col("_first_outcome").isNotNull().and(to_date(col("_first_outcome")).geq(tarStart))
         .and(to_date(col("_first_outcome")).leq(tarEnd));
-    Dataset<Row> rows = joined
+    Dataset<Row> rows = computed(joined
         .withColumn(CohortSchema.OUTCOME_LABEL, when(inTar, lit(1.0)).otherwise(lit(0.0)))
         .withColumn(CohortSchema.OUTCOME_TIME, when(inTar, col("_first_outcome")))
         .withColumn(CohortSchema.TAR_END, tarEnd)
         .select(CohortSchema.PATIENT_KEY, CohortSchema.INDEX_TIME, CohortSchema.AGE_AT_INDEX, CohortSchema.OUTCOME_LABEL,
-            CohortSchema.OUTCOME_TIME, CohortSchema.TAR_END);
+            CohortSchema.OUTCOME_TIME, CohortSchema.TAR_END));
     return new Cohort(def, rows, attrition(steps, def));
   }
 
