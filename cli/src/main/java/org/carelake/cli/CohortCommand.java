@@ -28,12 +28,14 @@ public final class CohortCommand implements Runnable {
   @Command(name = "build", mixinStandardHelpOptions = true,
       description = {"Compile a cohort definition over the quality-checked silver tables; write gold.cohort_<name> and the",
           "attrition report (patients remaining after each rule, overall and per sensitive group, small counts withheld)."},
-      footer = {"", "Example:", "  ./carelake cohort build --definition training/cohorts/incident-dysglycemia-3y.yaml"})
+      footer = {"", "Example:", "  ./carelake cohort build --cohort training/cohorts/incident-dysglycemia-3y.yaml"})
   static final class Build implements Callable<Integer> {
     @Mixin GlobalOptions global;
     @Spec CommandSpec spec;
 
-    @Option(names = "--definition", paramLabel = "FILE", required = true, description = "Cohort definition YAML (see training/cohorts/).")
+    // --cohort as in train and trainset; --definition is the name it had first.
+    @Option(names = {"--cohort", "--definition"}, paramLabel = "FILE", required = true,
+        description = "Cohort definition YAML (see training/cohorts/); --definition is an older name for it.")
     Path definition;
 
     @Mixin GroupsOption groups;

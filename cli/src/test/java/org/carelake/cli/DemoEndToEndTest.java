@@ -207,7 +207,7 @@ class DemoEndToEndTest {
     assertThat(Files.readString(lakehouseDir.resolve("reports/features/cardiometabolic_v1-build.html"))).contains("<svg");
 
     Path dysglycemia = Path.of("..", "training", "cohorts", "incident-dysglycemia-3y.yaml");
-    CliRunner.Result cohort = CliRunner.run(concat(new String[] {"cohort", "build", "--definition", dysglycemia.toString()}, common));
+    CliRunner.Result cohort = CliRunner.run(concat(new String[] {"cohort", "build", "--cohort", dysglycemia.toString()}, common));
     assertThat(cohort.exitCode()).as(cohort.err()).isZero();
     assertThat(cohort.out()).contains("Wrote gold.cohort_incident_dysglycemia_3y").contains("include: ").contains("exclude: ");
     JsonNode attrition = new ObjectMapper().readTree(lakehouseDir.resolve("reports/cohorts/incident-dysglycemia-3y-attrition.json")
