@@ -32,9 +32,8 @@ final class RecordParser implements Serializable {
   /** Open mHealth schema names and body fields, per metric. */
   private static final Map<String, Metric> OMH_SCHEMAS = Map.of("heart-rate", Metric.HEART_RATE, "step-count", Metric.STEPS,
       "sleep-duration", Metric.SLEEP, "body-weight", Metric.BODY_WEIGHT);
-  /** In metric order, so a body naming two of them reads the same way in every JVM (Map.of's order is salted). */
-  private static final Map<Metric, String> OMH_FIELDS = new java.util.EnumMap<>(Map.of(Metric.HEART_RATE, "heart_rate",
-      Metric.STEPS, "step_count", Metric.SLEEP, "sleep_duration", Metric.BODY_WEIGHT, "body_weight"));
+  private static final Map<Metric, String> OMH_FIELDS = Map.of(Metric.HEART_RATE, "heart_rate", Metric.STEPS, "step_count",
+      Metric.SLEEP, "sleep_duration", Metric.BODY_WEIGHT, "body_weight");
 
   private final DeviceMap devices;
   private final String defaultDeviceId;
@@ -160,13 +159,25 @@ final class RecordParser implements Serializable {
       }
       return m;
     }
+    // Without a schema the body's field names the metric; a body naming several is ambiguous, not
+    // read as whichever comes first.
+    java.util.SortedSet<String> named = new java.util.TreeSet<>();
+    Metric metric = null;
     for (Map.Entry<Metric, String> e : OMH_FIELDS.entrySet()) {
       if (body.has(e.getValue())) {
-        return e.getKey();
+        named.add(e.getValue());
+        metric = e.getKey();
       }
     }
-    throw new Rejected(Reason.UNKNOWN_METRIC, "the data point has none of the bodies CareLake ingests ("
-        + new java.util.TreeSet<>(OMH_FIELDS.values()) + ")");
+    if (named.size() > 1) {
+      throw new Rejected(Reason.MALFORMED_RECORD, "the data point has no schema_id and its body names several measures " + named
+          + "; give each its own data point with a header schema_id");
+    }
+    if (metric == null) {
+      throw new Rejected(Reason.UNKNOWN_METRIC, "the data point has none of the bodies CareLake ingests ("
+          + new java.util.TreeSet<>(OMH_FIELDS.values()) + ")");
+    }
+    return metric;
   }
 
   private static Measurement omhMeasurement(Metric metric, JsonNode body, ZoneId zone) throws Rejected {

@@ -148,15 +148,19 @@ class WearableIngestJobTest {
         "1001,2016-04-12 12:00:00,body_weight,70,kg");
     write(in, "mystery.csv", "Id,When,Howmuch", "1001,4/12/2016,3");
     Files.writeString(in.resolve("broken.json"), "{\"heart_rate\": {\"value\": 60");
+    // no schema_id and two measures in one body: ambiguous, so quarantined rather than read as either
+    Files.writeString(in.resolve("ambiguous.json"), "[{\"header\":{\"user_id\":\"1001\"},\"body\":{"
+        + "\"heart_rate\":{\"value\":60,\"unit\":\"beats/min\"},\"step_count\":{\"value\":10,\"unit\":\"steps\"},"
+        + "\"effective_time_frame\":{\"date_time\":\"2016-04-12T12:00:00Z\"}}}]");
     Lakehouse lakehouse = new Lakehouse(dir.resolve("lh-bad"));
 
     WearableIngestResult r = job(lakehouse).execute(WearableIngestJob.plan(in), devices("1001,p1,Europe/Berlin"), null, false);
 
     assertThat(r.reconciles()).isTrue();
-    assertThat(r.read()).isEqualTo(7 + 2 + 1 + 4 + 1 + 1);
+    assertThat(r.read()).isEqualTo(7 + 2 + 1 + 4 + 1 + 1 + 1);
     assertThat(r.accepted()).isEqualTo(2); // one heart rate, 12 steps
     assertThat(r.quarantinedByReason()).containsEntry("UNPARSEABLE_TIMESTAMP", 2L).containsEntry("IMPOSSIBLE_VALUE", 3L)
-        .containsEntry("MALFORMED_RECORD", 3L).containsEntry("UNMAPPED_DEVICE", 1L).containsEntry("SLEEP_OVER_24H", 2L)
+        .containsEntry("MALFORMED_RECORD", 4L).containsEntry("UNMAPPED_DEVICE", 1L).containsEntry("SLEEP_OVER_24H", 2L)
         .containsEntry("UNKNOWN_METRIC", 1L).containsEntry("UNKNOWN_UNIT", 1L).containsEntry("HEADER_MISMATCH", 1L);
     assertThat(r.unmappedDevices()).isEqualTo(1);
 
@@ -168,6 +172,7 @@ class WearableIngestJobTest {
     // the byte offset of the line in its file
     assertThat(zero.<Long>getAs(QuarantineSchema.SOURCE_POSITION)).isEqualTo((header + "\r\n" + good + "\r\n" + noSuchDay + "\r\n").length());
     assertThat(q.filter(col(QuarantineSchema.REASON_CODE).equalTo("SLEEP_OVER_24H")).count()).isEqualTo(2);
+    assertThat(q.filter(col(QuarantineSchema.REASON).contains("names several measures [heart_rate, step_count]")).count()).isEqualTo(1);
 
     assertThatThrownBy(() -> WearableIngestJob.plan(dir.resolve("nowhere")))
         .isInstanceOf(CareLakeException.class).hasMessageContaining("Cannot read wearable input")
