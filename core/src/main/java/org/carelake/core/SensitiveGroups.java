@@ -164,12 +164,12 @@ public record SensitiveGroups(List<String> attributes, List<Integer> ageBandLowe
 
   /**
    * The definition as JSON (attributes, age bands, payer types), for records that must rebuild with
-   * it. The text is canonical (fixed key order, names sorted): a training set's id hashes it, so the
-   * same groups must give the same text in every JVM.
+   * it. The text is canonical (fixed key order; {@link PayerTypes} keeps names sorted): a training
+   * set's id hashes it, so the same groups must give the same text in every JVM.
    */
   public String toJson() {
     Map<String, Object> payers = new LinkedHashMap<>();
-    payers.put("names", new TreeMap<>(payerTypes.byName()));
+    payers.put("names", payerTypes.byName());
     payers.put("otherwise", payerTypes.otherwise());
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("attributes", attributes);
