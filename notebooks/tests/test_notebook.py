@@ -40,6 +40,11 @@ def lakehouse(tmp_path_factory):
     card.mkdir(parents=True)
     (card / "model-card.json").write_text(json.dumps({"model": "risk-model", "version": 1, "metrics": {"auroc_test": 0.6123},
                                                       "lineage": {"input_delta_versions": {"silver.patient": 0}}}))
+    (root / "registry" / "risk-model" / "v2").mkdir()
+    (root / "registry" / "risk-model" / "v2" / "model-card.json").write_text(json.dumps(
+        {"model": "risk-model", "version": 2, "metrics": {"auroc_test": None, "auroc_test_undefined_because":
+                                                          "the test set has no patient with the outcome (the cohort has 1)"},
+         "lineage": {"input_delta_versions": {"silver.patient": 1}}}))
     bias = root / "reports" / "bias"
     bias.mkdir(parents=True)
     group = {"attribute": "payer_type", "group": "private", "patients": "283", "positives": "28", "truePositiveRate": 0.5357,
@@ -67,6 +72,7 @@ def test_notebook_runs_and_shows_tables_reports_and_models_with_suppressed_small
     assert "quality: PASS" in text
     assert "silver.patient                   v0    PASS" in text
     assert "model risk-model v1: AUROC 0.612" in text
+    assert "model risk-model v2: AUROC undefined: the test set has no patient with the outcome (the cohort has 1), inputs" in text
     assert "payer_type private" in text and "TPR 0.54" in text
     assert "outcomes   <11  TPR -  FPR -  AUROC -" in text
     assert "largest true-positive-rate gap: sex 0.167" in text

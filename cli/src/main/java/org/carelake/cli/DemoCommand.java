@@ -134,7 +134,7 @@ public final class DemoCommand implements Callable<Integer> {
         trained.run().trainRows(), trained.run().testRows());
     out.printf("Training set %s: %d rows, content hash %s (rebuild: ./carelake trainset --rebuild %s)%n", trained.trainingSet().id(),
         trained.trainingSet().rowCount(), trained.trainingSet().contentHash().substring(0, 16), trained.trainingSet().id());
-    out.printf("Model AUROC (test): %.3f%n", trained.run().aurocTest());
+    out.printf("Model AUROC (test): %s%n", trained.run().aurocTestText());
     out.printf("Registry: %s v%d at %s%n", trained.version().model(), trained.version().version(), trained.version().directory());
     out.printf("Reports:%n  quality    %s%n             %s%n  data bias  %s%n             %s%n  attrition  %s%n  bias       %s%n"
             + "             %s%n", qualityReport.html(), qualityReport.json(), dataBiasReport.html(), dataBiasReport.json(),

@@ -28,7 +28,8 @@ public final class RegistryCommand implements Callable<Integer> {
       Map<?, ?> metrics = (Map<?, ?>) v.card().get("metrics");
       Map<?, ?> lineage = (Map<?, ?>) v.card().get("lineage");
       out.printf("%s v%d  registered %s  AUROC %s  inputs %s%n", v.model(), v.version(), v.card().get("registered_at"),
-          metrics.get("auroc_test"), lineage.get("input_delta_versions"));
+          metrics.get("auroc_test") instanceof Number n ? String.format(java.util.Locale.ROOT, "%.3f", n.doubleValue()) : "undefined",
+          lineage.get("input_delta_versions"));
     }
     out.flush();
     return 0;

@@ -56,8 +56,8 @@ public final class TrainCommand implements Callable<Integer> {
     CohortCommand.printAttrition(result.cohort(), out);
     out.printf("Training set %s: %d rows, content hash %s%n", result.trainingSet().id(), result.trainingSet().rowCount(),
         result.trainingSet().contentHash());
-    out.printf("Model: %d train / %d test patients, AUROC test %.3f (train %.3f), threshold %.4f%n", result.run().trainRows(),
-        result.run().testRows(), result.run().aurocTest(), result.run().aurocTrain(), result.run().threshold());
+    out.printf("Model: %d train / %d test patients, AUROC test %s (train %.3f), threshold %.4f%n", result.run().trainRows(),
+        result.run().testRows(), result.run().aurocTestText(), result.run().aurocTrain(), result.run().threshold());
     out.printf("Registered %s v%d at %s%n", result.version().model(), result.version().version(), result.version().directory());
     out.printf("Bias report: %s%n", result.biasReport().html());
     out.flush();

@@ -120,7 +120,8 @@ class DemoEndToEndTest {
     JsonNode card = new ObjectMapper().readTree(lakehouseDir.resolve("registry/incident-hypertension-5y/v1/model-card.json").toFile());
     assertThat(card.path("model").asText()).isEqualTo("incident-hypertension-5y");
     assertThat(card.path("version").asInt()).isEqualTo(1);
-    assertThat(card.at("/metrics/auroc_test").isNumber() && card.at("/lineage/input_delta_versions").isObject()).isTrue();
+    assertThat(card.at("/metrics/auroc_test").isNumber()).as("held-out AUROC defined (stratified split): %s", card.path("metrics")).isTrue();
+    assertThat(card.at("/lineage/input_delta_versions").isObject()).as("lineage: %s", card.path("lineage")).isTrue();
     assertThat(bias.path("model").asText()).isEqualTo("incident-hypertension-5y");
     assertThat(bias.path("evaluated on").isTextual() && bias.path("tpr_gap_by_attribute").isObject()).isTrue();
     assertThat(bias.path("findings").isArray()).isTrue();

@@ -67,7 +67,7 @@ public final class TrainJob {
       context.put("groups taken at", "each patient's index date: age band from the age at index, payer type from the latest claim "
           + "created by then (" + String.join(", ", groups.attributes()) + ")");
       context.put("AUROC (cross-validated)", String.format(java.util.Locale.ROOT, "%.3f", run.aurocCrossValidated()));
-      context.put("AUROC (registered model, held-out test set)", String.format(java.util.Locale.ROOT, "%.3f", run.aurocTest()));
+      context.put("AUROC (registered model, held-out test set)", run.aurocTestText());
       Reports.Written biasReport = BiasReport.write(lakehouse.reportsDir().resolve("bias"), definition.name() + "-bias-report",
           audit, context);
 
@@ -86,12 +86,18 @@ public final class TrainJob {
     }
   }
 
+  /** JSON has no NaN: an undefined metric is null in the card (and in ops.model_registry). */
+  private static Double definedOrNull(double v) {
+    return Double.isNaN(v) ? null : v;
+  }
+
   private static Map<String, Object> card(CohortDefinition definition, FeatureSet features, TrainingRun run, BiasAudit.Result audit,
       Map<String, Long> inputVersions, TrainingSets.Record trainingSet, List<String> featureColumns) {
     Map<String, Object> metrics = new LinkedHashMap<>();
-    metrics.put("auroc_test", run.aurocTest());
-    metrics.put("auroc_train", run.aurocTrain());
-    metrics.put("auroc_cross_validated", run.aurocCrossValidated());
+    metrics.put("auroc_test", definedOrNull(run.aurocTest()));
+    run.aurocTestUndefinedBecause().ifPresent(why -> metrics.put("auroc_test_undefined_because", why));
+    metrics.put("auroc_train", definedOrNull(run.aurocTrain()));
+    metrics.put("auroc_cross_validated", definedOrNull(run.aurocCrossValidated()));
     metrics.put("threshold", run.threshold());
     metrics.put("train_patients", run.trainRows());
     metrics.put("test_patients", run.testRows());
@@ -108,7 +114,7 @@ public final class TrainJob {
     Map<String, Object> card = new LinkedHashMap<>();
     card.put("description", definition.description());
     card.put("algorithm", "Spark MLlib LogisticRegression (L2 0.01) after median imputation and standardization");
-    card.put("split", "by patient: xxhash64(patient_key) mod 10 < " + CohortModelTrainer.TRAIN_BUCKETS + " trains, the rest tests");
+    card.put("split", CohortModelTrainer.SPLIT_DESCRIPTION);
     card.put("features", featureColumns);
     card.put("dropped_features", run.droppedFeatures());
     card.put("metrics", metrics);

@@ -1,10 +1,13 @@
 package org.carelake.training.model;
 
-import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.greatest;
+import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;
+import static org.apache.spark.sql.functions.round;
+import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import java.util.ArrayList;
@@ -22,20 +25,33 @@ import org.apache.spark.ml.functions;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
 import org.carelake.core.CareLakeException;
 import org.carelake.training.cohort.CohortSchema;
 
 /**
  * Trains a cohort risk model with Spark MLlib: median imputation, standardization and L2-regularized
- * logistic regression. The train/test split is by patient (a keyed hash of patient_key), so no
- * patient is on both sides; training is deterministic for the same input rows.
+ * logistic regression. The train/test split and the cross-validation folds are by patient, so no
+ * patient is on both sides, and stratified by outcome: within each outcome class, patients are ordered
+ * by a hash of their (keyed) patient_key and dealt out. A cohort with few outcomes therefore still has
+ * outcomes in its test set and in every fold, whichever pseudonymization key the lakehouse uses.
+ * Training is deterministic for the same input rows.
  */
 public final class CohortModelTrainer {
 
-  /** Share of patients (by hash bucket out of 10) used for training. */
-  public static final int TRAIN_BUCKETS = 7;
+  /**
+   * Share of each outcome class held out for the test set, rounded, but at least one patient of
+   * every class with two or more (and never the last one, which training needs).
+   */
+  public static final double TEST_SHARE = 0.3;
+  /** How the split is made, in words, for the model card. */
+  public static final String SPLIT_DESCRIPTION = "by patient, stratified by outcome: within each outcome class, patients ordered by "
+      + "xxhash64(patient_key); the first round(" + TEST_SHARE + " x class size) are tested (at least 1 of a class of 2 or more), the rest "
+      + "train";
   public static final String SCORE = "risk_score";
   public static final String SPLIT = "_split";
+  static final String FOLD = "_fold";
 
   private CohortModelTrainer() {}
 
@@ -45,11 +61,7 @@ public final class CohortModelTrainer {
    * @param groupColumns sensitive-group columns carried to predictions for the fairness audit
    */
   public static TrainingRun train(Dataset<Row> rows, List<String> features, List<String> groupColumns) {
-    Dataset<Row> split = rows
-        .withColumn(SPLIT, pmod(abs(xxhash64(col(CohortSchema.PATIENT_KEY))), lit(10)).lt(TRAIN_BUCKETS))
-        .orderBy(CohortSchema.PATIENT_KEY)
-        .coalesce(1)
-        .cache();
+    Dataset<Row> split = split(rows).cache();
     try {
       Dataset<Row> train = split.filter(col(SPLIT));
       Dataset<Row> test = split.filter(col(SPLIT).equalTo(false));
@@ -88,6 +100,26 @@ public final class CohortModelTrainer {
   /** Folds of the cross-validation whose out-of-fold predictions feed the fairness audit. */
   public static final int FOLDS = 5;
 
+  /**
+   * Adds {@value #SPLIT} (true: train) and {@value #FOLD} (0 to {@value #FOLDS} - 1), both
+   * stratified by outcome: each class is ordered by a hash of patient_key (one hash for the split,
+   * another for the folds) and dealt out, so every class has its share of the test set and of each
+   * fold. Deterministic: the same rows give the same split.
+   */
+  static Dataset<Row> split(Dataset<Row> rows) {
+    Column key = col(CohortSchema.PATIENT_KEY);
+    WindowSpec byClass = Window.partitionBy(col(CohortSchema.OUTCOME_LABEL));
+    Column classSize = count(lit(1)).over(byClass);
+    Column splitRank = row_number().over(byClass.orderBy(xxhash64(key), key)).minus(1);
+    Column foldRank = row_number().over(byClass.orderBy(xxhash64(key, lit("cv")), key)).minus(1);
+    Column testCount = greatest(least(classSize.minus(1), lit(1)), round(classSize.multiply(TEST_SHARE)));
+    return rows
+        .withColumn(SPLIT, splitRank.geq(testCount))
+        .withColumn(FOLD, pmod(foldRank, lit(FOLDS)).cast("int"))
+        .orderBy(CohortSchema.PATIENT_KEY)
+        .coalesce(1);
+  }
+
   /** The model pipeline: median imputation, standardization, L2 logistic regression. */
   static Pipeline pipeline(List<String> features) {
     String[] imputed = features.stream().map(f -> f + "_imputed").toArray(String[]::new);
@@ -102,11 +134,11 @@ public final class CohortModelTrainer {
 
   /**
    * Every cohort patient scored by a model that never saw them: {@value #FOLDS}-fold cross-validation
-   * by patient hash. A fairness audit needs this: a 30% test set of a small cohort leaves too few
+   * by patient, stratified by outcome (see {@link #split}). A fairness audit needs this: a 30% test set of a small cohort leaves too few
    * outcomes per group to report anything once counts under 11 are suppressed.
    */
   static List<Prediction> outOfFold(Dataset<Row> rows, List<String> features, List<String> groupColumns) {
-    Column fold = pmod(xxhash64(col(CohortSchema.PATIENT_KEY), lit("cv")), lit(FOLDS));
+    Column fold = col(FOLD);
     List<Prediction> out = new ArrayList<>();
     for (int k = 0; k < FOLDS; k++) {
       Dataset<Row> fit = rows.filter(fold.notEqual(k));

@@ -16,4 +16,23 @@ import org.apache.spark.ml.PipelineModel;
 public record TrainingRun(
     PipelineModel model, List<String> features, List<String> droppedFeatures, long trainRows, long trainPositives, long testRows,
     long testPositives, double aurocTrain, double aurocTest, double threshold, List<Prediction> testPredictions,
-    List<Prediction> outOfFoldPredictions, double aurocCrossValidated) {}
+    List<Prediction> outOfFoldPredictions, double aurocCrossValidated) {
+
+  /**
+   * Why the held-out AUROC is undefined (NaN), or empty when it is defined: AUROC needs patients
+   * with and without the outcome, and a cohort with a single patient of a class can only train on them.
+   */
+  public java.util.Optional<String> aurocTestUndefinedBecause() {
+    if (!Double.isNaN(aurocTest)) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(testPositives == 0
+        ? "the test set has no patient with the outcome (the cohort has " + (trainPositives + testPositives) + ")"
+        : "the test set has no patient without the outcome");
+  }
+
+  /** The held-out AUROC to three decimals, or "undefined" and why. */
+  public String aurocTestText() {
+    return aurocTestUndefinedBecause().map(why -> "undefined: " + why).orElse(String.format(java.util.Locale.ROOT, "%.3f", aurocTest));
+  }
+}
