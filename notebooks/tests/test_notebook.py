@@ -43,7 +43,7 @@ def lakehouse(tmp_path_factory):
     (root / "registry" / "risk-model" / "v2").mkdir()
     (root / "registry" / "risk-model" / "v2" / "model-card.json").write_text(json.dumps(
         {"model": "risk-model", "version": 2, "metrics": {"auroc_test": None, "auroc_test_undefined_because":
-                                                          "the test set has no patient with the outcome (the cohort has 1)"},
+                                                          "no patient with the outcome was held out: the cohort has 1, and training needs it"},
          "lineage": {"input_delta_versions": {"silver.patient": 1}}}))
     bias = root / "reports" / "bias"
     bias.mkdir(parents=True)
@@ -72,7 +72,8 @@ def test_notebook_runs_and_shows_tables_reports_and_models_with_suppressed_small
     assert "quality: PASS" in text
     assert "silver.patient                   v0    PASS" in text
     assert "model risk-model v1: AUROC 0.612" in text
-    assert "model risk-model v2: AUROC undefined: the test set has no patient with the outcome (the cohort has 1), inputs" in text
+    assert ("model risk-model v2: AUROC undefined: no patient with the outcome was held out: the cohort has 1, "
+            "and training needs it, inputs") in text
     assert "payer_type private" in text and "TPR 0.54" in text
     assert "outcomes   <11  TPR -  FPR -  AUROC -" in text
     assert "largest true-positive-rate gap: sex 0.167" in text

@@ -134,8 +134,9 @@ public final class CohortModelTrainer {
 
   /**
    * Every cohort patient scored by a model that never saw them: {@value #FOLDS}-fold cross-validation
-   * by patient, stratified by outcome (see {@link #split}). A fairness audit needs this: a 30% test set of a small cohort leaves too few
-   * outcomes per group to report anything once counts under 11 are suppressed.
+   * by patient, stratified by outcome (see {@link #split}). A fairness audit needs this: a 30% test
+   * set of a small cohort leaves too few outcomes per group to report anything once counts under 11
+   * are suppressed.
    */
   static List<Prediction> outOfFold(Dataset<Row> rows, List<String> features, List<String> groupColumns) {
     Column fold = col(FOLD);

@@ -1,6 +1,8 @@
 package org.carelake.training.model;
 
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
 import org.apache.spark.ml.PipelineModel;
 
 /**
@@ -19,20 +21,20 @@ public record TrainingRun(
     List<Prediction> outOfFoldPredictions, double aurocCrossValidated) {
 
   /**
-   * Why the held-out AUROC is undefined (NaN), or empty when it is defined: AUROC needs patients
-   * with and without the outcome, and a cohort with a single patient of a class can only train on them.
+   * Why the held-out AUROC is undefined (NaN), or empty when it is defined: AUROC needs tested
+   * patients with and without the outcome, and the split keeps a class's only patient for training.
    */
-  public java.util.Optional<String> aurocTestUndefinedBecause() {
+  public Optional<String> aurocTestUndefinedBecause() {
     if (!Double.isNaN(aurocTest)) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
-    return java.util.Optional.of(testPositives == 0
-        ? "the test set has no patient with the outcome (the cohort has " + (trainPositives + testPositives) + ")"
-        : "the test set has no patient without the outcome");
+    return Optional.of(testPositives == 0
+        ? "no patient with the outcome was held out: the cohort has " + trainPositives + ", and training needs it"
+        : "no patient without the outcome was held out: the cohort has " + (trainRows - trainPositives) + ", and training needs it");
   }
 
   /** The held-out AUROC to three decimals, or "undefined" and why. */
   public String aurocTestText() {
-    return aurocTestUndefinedBecause().map(why -> "undefined: " + why).orElse(String.format(java.util.Locale.ROOT, "%.3f", aurocTest));
+    return aurocTestUndefinedBecause().map(why -> "undefined: " + why).orElse(String.format(Locale.ROOT, "%.3f", aurocTest));
   }
 }

@@ -89,6 +89,6 @@ class CohortModelTrainerTest {
     assertThat(single.trainPositives()).as("the only outcome is needed for training").isEqualTo(1);
     assertThat(single.testPositives()).isZero();
     assertThat(single.aurocTest()).isNaN();
-    assertThat(single.aurocTestText()).isEqualTo("undefined: the test set has no patient with the outcome (the cohort has 1)");
+    assertThat(single.aurocTestText()).isEqualTo("undefined: no patient with the outcome was held out: the cohort has 1, and training needs it");
   }
 }
