@@ -1,6 +1,8 @@
 package org.carelake.cli;
 
+import java.util.List;
 import java.util.Map;
+import org.carelake.core.CareLakeException;
 import java.util.concurrent.Callable;
 import org.carelake.training.registry.ModelRegistry;
 import org.carelake.training.registry.ModelVersion;
@@ -24,7 +26,15 @@ public final class RegistryCommand implements Callable<Integer> {
   public Integer call() {
     CliContext context = new CliContext(global);
     var out = spec.commandLine().getOut();
-    for (ModelVersion v : new ModelRegistry(context.spark(), context.lakehouse()).versions(model)) {
+    ModelRegistry registry = new ModelRegistry(context.spark(), context.lakehouse());
+    List<ModelVersion> versions = registry.versions(model);
+    if (versions.isEmpty()) {
+      List<String> models = registry.models();
+      throw CareLakeException.badInput("No version of model '" + model + "' is registered in " + registry.root() + ".",
+          models.isEmpty() ? "train one first: ./carelake train --cohort FILE (the model is named after the cohort)."
+              : "name a registered model: " + String.join(", ", models) + ".");
+    }
+    for (ModelVersion v : versions) {
       Map<?, ?> metrics = (Map<?, ?>) v.card().get("metrics");
       Map<?, ?> lineage = (Map<?, ?>) v.card().get("lineage");
       out.printf("%s v%d  registered %s  AUROC %s  inputs %s%n", v.model(), v.version(), v.card().get("registered_at"),

@@ -2,8 +2,11 @@ package org.carelake.cli;
 
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.parser.ParseException;
+import org.carelake.core.CareLakeException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -28,8 +31,18 @@ public final class SqlCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Dataset<Row> result = new CliContext(global).spark().sql(query);
-    List<Row> rows = result.limit(limit + 1).collectAsList();
+    Dataset<Row> result;
+    List<Row> rows;
+    try {
+      result = new CliContext(global).spark().sql(query);
+      rows = result.limit(limit + 1).collectAsList();
+    } catch (Exception e) { // Scala declares no exceptions: an AnalysisException reaches Java undeclared
+      if (!(e instanceof AnalysisException a)) {
+        throw e;
+      }
+      throw CareLakeException.badInput("The query cannot run: " + describe(a),
+          "check the SQL; tables are named layer.table, e.g. silver.patient (./carelake tables lists them).");
+    }
     var out = spec.commandLine().getOut();
     out.println(String.join("\t", result.columns()));
     rows.stream().limit(limit).forEach(r -> {
@@ -44,5 +57,13 @@ public final class SqlCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  /**
+   * Spark's own account of a syntax error (with the query and a caret under the position), or of an
+   * unknown table or column, without the logical plan Spark appends to the latter.
+   */
+  static String describe(AnalysisException e) {
+    return (e instanceof ParseException ? e.getMessage() : e.getSimpleMessage()).strip();
   }
 }

@@ -49,7 +49,18 @@ class ExitCodesTest {
 
     CliRunner.Result badCohort = CliRunner.run("train", "--lakehouse", dir.toString(), "--cohort", dir.resolve("none.yaml").toString());
     assertThat(badCohort.exitCode()).isEqualTo(2);
-    assertThat(badCohort.err()).contains("Cannot read cohort definition");
+    assertThat(badCohort.err()).contains("Cannot read cohort definition").contains("no such file").contains("pass --cohort");
+
+    CliRunner.Result syntax = CliRunner.run("sql", "--lakehouse", dir.toString(), "--master", "local[2]", "SELEC gender FROM silver.patient");
+    assertThat(syntax.exitCode()).as(syntax.err()).isEqualTo(2);
+    assertThat(syntax.err()).contains("The query cannot run").contains("PARSE_SYNTAX_ERROR").contains("SELEC gender").contains("Fix:")
+        .doesNotContain("internal error").doesNotContain("\tat ");
+    CliRunner.Result noTable = CliRunner.run("sql", "--lakehouse", dir.toString(), "--master", "local[2]", "SELECT * FROM silver.nothing");
+    assertThat(noTable.exitCode()).as(noTable.err()).isEqualTo(2);
+    assertThat(noTable.err()).contains("TABLE_OR_VIEW_NOT_FOUND").contains("./carelake tables").doesNotContain("UnresolvedRelation");
+    CliRunner.Result noModel = CliRunner.run("registry", "--lakehouse", dir.toString(), "no-such-model");
+    assertThat(noModel.exitCode()).isEqualTo(2);
+    assertThat(noModel.err()).contains("No version of model 'no-such-model'").contains("./carelake train");
 
     Path badGroups = Files.writeString(dir.resolve("groups.yaml"), "age_bands: [65, 18]\n");
     CliRunner.Result groups = CliRunner.run("cohort", "build", "--lakehouse", dir.toString(), "--definition",

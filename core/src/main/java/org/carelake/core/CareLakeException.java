@@ -33,7 +33,8 @@ public class CareLakeException extends RuntimeException {
   }
 
   public CareLakeException(Kind kind, String problem, String fix, Throwable cause) {
-    super(problem + (fix == null || fix.isBlank() ? "" : " Fix: " + fix), cause);
+    // A problem of several lines (e.g. Spark's syntax error with its caret) gets its fix on a line of its own.
+    super(problem + (fix == null || fix.isBlank() ? "" : (problem.contains("\n") ? "\nFix: " : " Fix: ") + fix), cause);
     this.kind = kind;
     this.problem = problem;
     this.fix = fix;

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.List;
@@ -94,8 +95,9 @@ public record CohortDefinition(
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw CareLakeException.badInput("Cannot read cohort definition " + file + ": " + e.getMessage() + ".",
-          "pass --definition a readable YAML file, e.g. training/cohorts/incident-dysglycemia-3y.yaml.");
+      String why = e instanceof NoSuchFileException ? "no such file" : e.getMessage();
+      throw CareLakeException.badInput("Cannot read cohort definition " + file + ": " + why + ".",
+          "pass --cohort a readable YAML file, e.g. training/cohorts/incident-dysglycemia-3y.yaml.");
     }
     return parse(text, file.toString());
   }
@@ -107,12 +109,12 @@ public record CohortDefinition(
     } catch (JsonMappingException e) {
       JsonLocation at = e.getLocation();
       String line = at == null ? "" : " line " + at.getLineNr();
-      throw CareLakeException.badInput("Cohort definition " + where + line + ": " + e.getOriginalMessage().split("\n")[0] + ".",
+      throw CareLakeException.badInput("Cohort definition " + where + line + ": " + firstLine(e.getOriginalMessage()) + ".",
           "fields are name, description, entry{table, concepts{system, codes}}, study_period{start, end}, "
               + "age_at_index{min, max}, prior_observation_days, outcome{concepts, washout}, time_at_risk{start_days, end_days}, "
               + "and optional inclusion/exclusion lists of {name, table, concepts, window{start_days, end_days}, value{min, max}}.");
     } catch (IOException e) {
-      throw CareLakeException.badInput("Cohort definition " + where + " is not valid YAML: " + e.getMessage().split("\n")[0] + ".",
+      throw CareLakeException.badInput("Cohort definition " + where + " is not valid YAML: " + firstLine(e.getMessage()) + ".",
           "fix the YAML syntax.");
     }
     CohortDefinition withHash = new CohortDefinition(parsed.name, parsed.description, parsed.entry, parsed.studyPeriod,
@@ -122,6 +124,14 @@ public record CohortDefinition(
     withHash.validate(where);
     return withHash;
   }
+
+  /** The first line of a parser's message, cut short: Jackson quotes the offending value whole. */
+  private static String firstLine(String message) {
+    String line = String.valueOf(message).split("\n")[0];
+    return line.length() <= MESSAGE_CHARS ? line : line.substring(0, MESSAGE_CHARS) + "...";
+  }
+
+  private static final int MESSAGE_CHARS = 240;
 
   private void validate(String where) {
     require(name != null && name.matches("[a-z0-9][a-z0-9-]*"), where, "name must be lower-case words joined by '-'");

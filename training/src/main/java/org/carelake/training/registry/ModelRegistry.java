@@ -57,6 +57,26 @@ public final class ModelRegistry {
     return lakehouse.root().resolve("registry");
   }
 
+  /** The models with at least one registered version, by name. */
+  public List<String> models() {
+    if (!Files.isDirectory(root())) {
+      return List.of();
+    }
+    try (Stream<Path> children = Files.list(root())) {
+      return children.filter(Files::isDirectory).filter(ModelRegistry::hasVersion).map(p -> p.getFileName().toString()).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static boolean hasVersion(Path modelDir) {
+    try (Stream<Path> children = Files.list(modelDir)) {
+      return children.anyMatch(p -> p.getFileName().toString().matches("v\\d+"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   public List<ModelVersion> versions(String model) {
     Path dir = root().resolve(model);
     if (!Files.isDirectory(dir)) {

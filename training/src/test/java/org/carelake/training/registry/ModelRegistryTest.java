@@ -33,6 +33,7 @@ class ModelRegistryTest {
     Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
     Reports.Written bias = Reports.write(dir.resolve("reports"), "bias", "<html></html>", Map.of("ok", true));
     ModelRegistry registry = new ModelRegistry(spark, lakehouse);
+    assertThat(registry.models()).as("an empty lakehouse has no registry yet").isEmpty();
     Map<String, Object> card = Map.of("metrics", Map.of("auroc_test", 0.75), "lineage", Map.of("training_set_hash", "abc"));
 
     ModelVersion v1 = registry.register("m", model, card, bias);
@@ -40,6 +41,10 @@ class ModelRegistryTest {
 
     assertThat(List.of(v1.version(), v2.version())).containsExactly(1, 2);
     assertThat(registry.versions("m")).extracting(ModelVersion::version).containsExactly(1, 2);
+    registry.register("a-model", model, card, bias);
+    Files.createDirectories(registry.root().resolve("not-a-model"));
+    assertThat(registry.models()).as("models with a version, by name").containsExactly("a-model", "m");
+    assertThat(registry.versions("unknown")).isEmpty();
     Path cardFile = v1.directory().resolve(ModelRegistry.CARD);
     assertThat(Files.getPosixFilePermissions(cardFile)).as("registered files are read-only")
         .doesNotContain(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
