@@ -40,6 +40,23 @@ public class CareLakeException extends RuntimeException {
     this.fix = fix;
   }
 
+  /**
+   * Why a file could not be read, in words: the JDK's file-system exceptions carry only the path as
+   * their message, which the caller has already named.
+   */
+  public static String reason(java.io.IOException e) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+      return f.getReason();
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().split("\n")[0];
+  }
+
   public static CareLakeException badInput(String problem, String fix) {
     return new CareLakeException(Kind.BAD_INPUT, problem, fix);
   }

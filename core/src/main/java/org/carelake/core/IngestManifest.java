@@ -72,7 +72,7 @@ public final class IngestManifest {
       }
       return new Fingerprint(file, size, HexFormat.of().formatHex(digest.digest()));
     } catch (IOException e) {
-      throw CareLakeException.badInput("Cannot read input file " + file + ": " + e.getMessage() + ".",
+      throw CareLakeException.badInput("Cannot read input file " + file + ": " + CareLakeException.reason(e) + ".",
           "check the file exists and is readable by this user.");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

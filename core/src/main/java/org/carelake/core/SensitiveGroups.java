@@ -117,7 +117,7 @@ public record SensitiveGroups(List<String> attributes, List<Integer> ageBandLowe
         JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(in);
         return new ConfigFile(source, root == null ? JSON.createObjectNode() : root);
       } catch (IOException e) {
-        throw CareLakeException.badInput("Cannot read the bias configuration " + source + ": " + e.getMessage().split("\n")[0] + ".",
+        throw CareLakeException.badInput("Cannot read the bias configuration " + source + ": " + CareLakeException.reason(e) + ".",
             "fix the YAML (see the built-in bias.yaml for the shape).");
       }
     }

@@ -41,7 +41,7 @@ public final class MappingCsv {
     try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       return read(reader, file.toString(), what, required);
     } catch (IOException e) {
-      throw CareLakeException.badInput("Cannot read " + what + " " + file + ": " + e.getMessage() + ".", "check the file is UTF-8 CSV.");
+      throw CareLakeException.badInput("Cannot read " + what + " " + file + ": " + CareLakeException.reason(e) + ".", "check the file is UTF-8 CSV.");
     }
   }
 

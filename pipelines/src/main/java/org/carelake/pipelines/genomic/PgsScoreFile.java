@@ -83,7 +83,7 @@ public record PgsScoreFile(String scoreId, String genomeBuild, boolean harmonize
       String build = harmonized ? meta.getOrDefault("HmPOS_build", "unknown") : meta.getOrDefault("genome_build", "unknown");
       return new PgsScoreFile(scoreId, build, harmonized, variants);
     } catch (IOException e) {
-      throw CareLakeException.badInput("Cannot read the scoring file " + file + ": " + e.getMessage() + ".",
+      throw CareLakeException.badInput("Cannot read the scoring file " + file + ": " + CareLakeException.reason(e) + ".",
           "check the file exists and, if it ends in .gz, that it is complete.");
     }
   }

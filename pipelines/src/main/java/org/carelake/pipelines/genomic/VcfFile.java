@@ -130,7 +130,7 @@ public record VcfFile(String path, String displayName, Compression compression, 
       throw CareLakeException.badInput(displayName + " is truncated or corrupt: " + e.getMessage() + ".",
           "copy the file again from its source; a complete gzip/bgzip file ends with its end-of-file block.");
     } catch (IOException e) {
-      throw CareLakeException.badInput("Cannot read " + displayName + ": " + e.getMessage() + ".", "check the file exists and is readable.");
+      throw CareLakeException.badInput("Cannot read " + displayName + ": " + CareLakeException.reason(e) + ".", "check the file exists and is readable.");
     }
   }
 
@@ -149,7 +149,7 @@ public record VcfFile(String path, String displayName, Compression compression, 
       }
       return n == 4 && (magic[3] & 0x04) != 0 && isBgzf(file) ? Compression.BGZF : Compression.GZIP;
     } catch (IOException e) {
-      throw CareLakeException.badInput("Cannot read " + file.getFileName() + ": " + e.getMessage() + ".", "check the file exists and is readable.");
+      throw CareLakeException.badInput("Cannot read " + file.getFileName() + ": " + CareLakeException.reason(e) + ".", "check the file exists and is readable.");
     }
   }
 

@@ -350,7 +350,7 @@ public record SuiteFile(String source, TableId table, String key, List<CheckSpec
     try (Reader r = java.nio.file.Files.newBufferedReader(file)) {
       return read(r, file.toString(), schemas);
     } catch (IOException e) {
-      throw CareLakeException.badInput("Cannot read check suite " + file + ": " + e.getMessage() + ".", "check the path.");
+      throw CareLakeException.badInput("Cannot read check suite " + file + ": " + CareLakeException.reason(e) + ".", "check the path.");
     }
   }
 }

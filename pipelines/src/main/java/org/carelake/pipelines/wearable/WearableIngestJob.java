@@ -143,7 +143,7 @@ public final class WearableIngestJob {
             }
           }
         } catch (IOException e) {
-          throw CareLakeException.badInput("Cannot read the zip archive " + p + ": " + e.getMessage() + ".",
+          throw CareLakeException.badInput("Cannot read the zip archive " + p + ": " + CareLakeException.reason(e) + ".",
               "check the archive is complete (unzip -t), or pass the CSV files it holds.");
         }
       } else if (base.endsWith(".ndjson") || base.endsWith(".jsonl")) {
@@ -185,7 +185,7 @@ public final class WearableIngestJob {
         return readLine(in);
       }
     } catch (IOException e) {
-      throw CareLakeException.badInput("Cannot read " + file + (zipEntry == null ? "" : "!" + zipEntry) + ": " + e.getMessage() + ".",
+      throw CareLakeException.badInput("Cannot read " + file + (zipEntry == null ? "" : "!" + zipEntry) + ": " + CareLakeException.reason(e) + ".",
           "check the file is complete and readable (a truncated .gz cannot be read).");
     }
   }

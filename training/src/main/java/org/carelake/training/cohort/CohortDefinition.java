@@ -10,7 +10,6 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.List;
@@ -95,8 +94,7 @@ public record CohortDefinition(
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      String why = e instanceof NoSuchFileException ? "no such file" : e.getMessage();
-      throw CareLakeException.badInput("Cannot read cohort definition " + file + ": " + why + ".",
+      throw CareLakeException.badInput("Cannot read cohort definition " + file + ": " + CareLakeException.reason(e) + ".",
           "pass --cohort a readable YAML file, e.g. training/cohorts/incident-dysglycemia-3y.yaml.");
     }
     return parse(text, file.toString());
