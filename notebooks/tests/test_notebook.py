@@ -59,10 +59,11 @@ def lakehouse(tmp_path_factory):
     return root
 
 
-def test_notebook_runs_and_shows_tables_reports_and_models_with_suppressed_small_counts(lakehouse):
+def test_notebook_runs_and_shows_tables_reports_and_models_with_suppressed_small_counts(lakehouse, tmp_path):
     nb = nbformat.read(NOTEBOOK, as_version=4)
     os.environ["CARELAKE_LAKEHOUSE"] = str(lakehouse)
-    NotebookClient(nb, timeout=600, kernel_name="python3").execute()
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert list(tmp_path.iterdir()) == [], "the notebook leaves nothing (e.g. a spark-warehouse folder) where it runs"
     text = "\n".join(
         out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", []))
     assert "silver.patient" in text
