@@ -88,8 +88,12 @@ public final class FeaturesCommand implements Runnable {
         out.printf("%-28s %7.1f%% %12s %12s %s%n", s.feature(), 100 * s.completeness(), fmt(s.mean()), fmt(s.stddev()),
             d == null ? "(first build)" : d.drifted() ? "DRIFT" : "ok");
       }
-      out.printf("%d of %d features drifted since build %s. Report: %s%n", result.drifted(), result.stats().size(),
-          result.previousBuildId() == null ? "(none)" : result.previousBuildId(), report.html());
+      if (result.previousBuildId() == null) {
+        out.printf("First build of %s: no earlier build to compare for drift. Report: %s%n", featureSet.name(), report.html());
+      } else {
+        out.printf("%d of %d features drifted since build %s. Report: %s%n", result.drifted(), result.stats().size(),
+            result.previousBuildId(), report.html());
+      }
       out.flush();
       return 0;
     }

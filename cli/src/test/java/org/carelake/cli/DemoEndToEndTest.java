@@ -202,10 +202,13 @@ class DemoEndToEndTest {
 
     CliRunner.Result build = CliRunner.run(concat(new String[] {"features", "build", "--as-of", "2024-12-31"}, common));
     assertThat(build.exitCode()).as(build.err()).isZero();
-    assertThat(build.out()).contains("Built gold.feature_cardiometabolic_v1").contains("(first build)");
+    assertThat(build.out()).contains("Built gold.feature_cardiometabolic_v1").contains("(first build)")
+        .contains("First build of cardiometabolic_v1: no earlier build to compare for drift");
+    Path buildReport = lakehouseDir.resolve("reports/features/cardiometabolic_v1-build.html");
+    assertThat(Files.readString(buildReport)).contains("no earlier build to compare").doesNotContain("drifted since");
     CliRunner.Result rebuild = CliRunner.run(concat(new String[] {"features", "build", "--as-of", "2024-12-31"}, common));
-    assertThat(rebuild.out()).contains("(unchanged)").contains("0 of 21 features drifted");
-    assertThat(Files.readString(lakehouseDir.resolve("reports/features/cardiometabolic_v1-build.html"))).contains("<svg");
+    assertThat(rebuild.out()).contains("(unchanged)").contains("0 of 21 features drifted since build");
+    assertThat(Files.readString(buildReport)).contains("<svg").contains("0 feature(s) drifted since the previous build");
 
     Path dysglycemia = Path.of("..", "training", "cohorts", "incident-dysglycemia-3y.yaml");
     CliRunner.Result cohort = CliRunner.run(concat(new String[] {"cohort", "build", "--cohort", dysglycemia.toString()}, common));

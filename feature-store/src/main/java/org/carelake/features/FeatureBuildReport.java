@@ -65,8 +65,12 @@ public final class FeatureBuildReport {
           .append("</td></tr>");
     }
     long drifted = (long) json.get("features_drifted");
-    body.append("</table><p class=\"").append(drifted == 0 ? "pass" : "warn").append("\">").append(drifted)
-        .append(" feature(s) drifted since the previous build.</p>");
+    if (json.get("previous_build_id") == null) {
+      body.append("</table><p class=\"muted\">First build of this feature set: no earlier build to compare for drift.</p>");
+    } else {
+      body.append("</table><p class=\"").append(drifted == 0 ? "pass" : "warn").append("\">").append(drifted)
+          .append(" feature(s) drifted since the previous build.</p>");
+    }
     if (tooSmall) {
       body.append("<p class=\"muted\">Fewer than ").append(Suppression.MIN_CELL).append(" patients: statistics withheld.</p>");
       return Html.page("CareLake feature build: " + json.get("feature_set"), body.toString());
