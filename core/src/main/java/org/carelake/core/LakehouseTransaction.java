@@ -4,20 +4,27 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.apache.spark.sql.SparkSession;
+import org.carelake.core.spark.SparkSessions;
 
 /**
  * Makes a run's writes to several Delta tables all-or-nothing. Delta commits each table atomically;
  * this records every table's version before the run touches it, and if the run does not reach
  * {@link #commit()}, restores each touched table to that version (or removes a table the run
  * created). A failed run therefore leaves every table at its last good version.
+ *
+ * <p>A rollback never discards another process's work: when a table received a commit that does not
+ * carry this session's writer tag ({@link SparkSessions#WRITER_TAG}) since the run first touched it,
+ * e.g. from a pipeline task running beside this one, that table is left as it is and the log says so.
  */
 public final class LakehouseTransaction implements AutoCloseable {
 
@@ -69,6 +76,14 @@ public final class LakehouseTransaction implements AutoCloseable {
   }
 
   private void rollback(TableId table, Optional<Long> before) {
+    List<Long> foreign = lakehouse.exists(table) ? foreignCommits(table, before.orElse(-1L)) : List.of();
+    if (!foreign.isEmpty()) {
+      // Restoring (or removing) the table would silently discard another process's work.
+      LOG.error("Did not roll back {}: another writer committed version(s) {} after this run's first write, and rolling back to {} "
+          + "would discard them. Check DESCRIBE HISTORY {} (column userMetadata names each commit's process) and restore by hand "
+          + "if this run's changes must go.", table, foreign, before.map(v -> "version " + v).orElse("nothing"), table);
+      return;
+    }
     if (before.isEmpty()) {
       if (lakehouse.exists(table)) {
         spark.sql("DROP TABLE IF EXISTS " + table.qualifiedName());
@@ -83,5 +98,31 @@ public final class LakehouseTransaction implements AutoCloseable {
       spark.sql("RESTORE TABLE delta.`" + lakehouse.tablePath(table) + "` TO VERSION AS OF " + before.get());
       LOG.warn("Rolled back {} to version {}", table, before.get());
     }
+  }
+
+  /**
+   * The versions after {@code after} whose commit does not carry this session's writer tag
+   * ({@link SparkSessions#WRITER_TAG}): commits of another process, such as a task of the same
+   * pipeline running beside this one.
+   */
+  private List<Long> foreignCommits(TableId table, long after) {
+    String mine = spark.conf().get(SparkSessions.WRITER_CONF, null);
+    org.apache.spark.sql.delta.DeltaLog log = org.apache.spark.sql.delta.DeltaLog.forTable(spark, lakehouse.tablePath(table).toString());
+    List<Long> foreign = new ArrayList<>();
+    scala.collection.Iterator<scala.Tuple2<Object, scala.collection.Seq<org.apache.spark.sql.delta.actions.Action>>> changes =
+        log.getChanges(after + 1, false);
+    while (changes.hasNext()) {
+      scala.Tuple2<Object, scala.collection.Seq<org.apache.spark.sql.delta.actions.Action>> commit = changes.next();
+      String tag = null;
+      for (org.apache.spark.sql.delta.actions.Action action : scala.collection.JavaConverters.seqAsJavaList(commit._2())) {
+        if (action instanceof org.apache.spark.sql.delta.actions.CommitInfo info && info.userMetadata().isDefined()) {
+          tag = info.userMetadata().get();
+        }
+      }
+      if (!java.util.Objects.equals(tag, mine)) {
+        foreign.add((Long) commit._1());
+      }
+    }
+    return foreign;
   }
 }

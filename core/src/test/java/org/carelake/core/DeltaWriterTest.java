@@ -72,6 +72,38 @@ class DeltaWriterTest {
   }
 
   @Test
+  void failedRunDoesNotDiscardWhatAnotherProcessCommittedMeanwhile(SparkSession spark, @TempDir Path dir) {
+    Lakehouse lakehouse = new Lakehouse(dir);
+    TableId shared = TableId.ops("shared");
+    TableId mine = TableId.silver("mine");
+    try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
+      DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
+      writer.upsert(rows(spark, new Object[] {"a", 1, "h1", 1}), shared, List.of("id"), "hash", null);
+      writer.upsert(rows(spark, new Object[] {"m", 1, "hm", 1}), mine, List.of("id"), "hash", null);
+      tx.commit();
+    }
+    assertThatThrownBy(() -> {
+      try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
+        DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
+        writer.upsert(rows(spark, new Object[] {"b", 2, "h2", 1}), shared, List.of("id"), "hash", null);
+        writer.upsert(rows(spark, new Object[] {"n", 2, "hn", 1}), mine, List.of("id"), "hash", null);
+        // another process (its own writer tag) appends to the shared table while this run is still going
+        rows(spark, new Object[] {"c", 3, "h3", 1}).write().format("delta").mode("append")
+            .option("userMetadata", "carelake pid 1 another-process").save(lakehouse.tablePath(shared).toString());
+        throw new IllegalStateException("simulated failure");
+      }
+    }).hasMessageContaining("simulated failure");
+
+    assertThat(lakehouse.read(spark, shared).collectAsList()).extracting(r -> r.getString(0))
+        .as("not restored: that would have discarded the other process's commit").containsExactlyInAnyOrder("a", "b", "c");
+    assertThat(lakehouse.read(spark, mine).collectAsList()).extracting(r -> r.getString(0))
+        .as("a table only this run wrote is still rolled back").containsExactly("m");
+    assertThat(spark.sql("DESCRIBE HISTORY delta.`" + lakehouse.tablePath(mine) + "`").select("userMetadata").collectAsList())
+        .as("every commit names its process").allSatisfy(r -> assertThat(r.getString(0)).isEqualTo(
+            org.carelake.core.spark.SparkSessions.WRITER_TAG));
+  }
+
+  @Test
   void replaceOfIdenticalContentMakesNoCommit(SparkSession spark, @TempDir Path dir) {
     Lakehouse lakehouse = new Lakehouse(dir);
     TableId table = TableId.gold("derived");

@@ -17,6 +17,15 @@ public final class SparkSessions {
   public static final java.util.List<String> PLAIN_COLUMNS =
       java.util.List.of("start_time", "end_time", "source_position", "raw_json", "content_hash", "resource_id");
 
+  /**
+   * Delta's commit-info field every commit of this session carries: {@link #WRITER_TAG}. It names the
+   * process in {@code DESCRIBE HISTORY}, and tells a failed run's rollback which commits are its own.
+   */
+  public static final String WRITER_CONF = "spark.databricks.delta.commitInfo.userMetadata";
+
+  /** This process's writer tag: its pid and a random id (pids are reused). */
+  public static final String WRITER_TAG = "carelake pid " + ProcessHandle.current().pid() + " " + java.util.UUID.randomUUID();
+
   private SparkSessions() {}
 
   /**
@@ -57,6 +66,7 @@ public final class SparkSessions {
     for (String column : PLAIN_COLUMNS) {
       spark.conf().set("parquet.enable.dictionary#" + column, "false");
     }
+    spark.conf().set(WRITER_CONF, WRITER_TAG);
     spark.sparkContext().setLogLevel("WARN");
     return spark;
   }
