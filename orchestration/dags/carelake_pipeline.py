@@ -9,6 +9,10 @@ the verdicts training pins, and writes the quality report; it too exits 1 on a f
 ``data_bias`` task then writes the data bias report (who is in the data, who has missing data), so
 fairness reviewers can read it before any model; ``train`` audits the model with the same groups.
 
+Runs never overlap (``max_active_runs=1``). Within a run some tasks run side by side (``ingest_vcf``
+beside ``gold`` and ``quality``, ``build_features`` beside ``data_bias`` and ``train``); a failed
+task's rollback leaves alone any table another task committed to meanwhile, and says so in its log.
+
 Configure with DAG params (or trigger-time overrides):
   carelake_home  the CareLake checkout (holds ./carelake)
   lakehouse      the lakehouse folder
@@ -41,6 +45,8 @@ with DAG(
     description="Synthea -> bronze/silver/gold -> Deequ quality gate -> cohort model -> registry",
     schedule=None,
     catchup=False,
+    # Two runs of the pipeline would write the same lakehouse tables at once; a run waits for the one before.
+    max_active_runs=1,
     tags=["carelake"],
     params={
         "carelake_home": Param(CARELAKE_HOME, type="string"),

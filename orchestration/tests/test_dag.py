@@ -35,6 +35,11 @@ def test_pipeline_runs_cli_steps_in_order(dagbag):
         assert task.doc_md, f"{task.task_id} documents what it does"
 
 
+def test_runs_never_overlap(dagbag):
+    # each task's commits are all-or-nothing, but two runs would ingest and train into the same tables at once
+    assert dagbag.dags["carelake_pipeline"].max_active_runs == 1
+
+
 def test_ingest_reads_the_folder_generate_pushed(dagbag):
     ingest = dagbag.dags["carelake_pipeline"].get_task("ingest_fhir")
     assert "xcom_pull(task_ids='generate')" in ingest.bash_command
