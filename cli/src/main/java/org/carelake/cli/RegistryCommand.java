@@ -2,8 +2,8 @@ package org.carelake.cli;
 
 import java.util.List;
 import java.util.Map;
-import org.carelake.core.CareLakeException;
 import java.util.concurrent.Callable;
+import org.carelake.core.CareLakeException;
 import org.carelake.training.registry.ModelRegistry;
 import org.carelake.training.registry.ModelVersion;
 import picocli.CommandLine.Command;

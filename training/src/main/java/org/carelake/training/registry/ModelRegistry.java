@@ -37,6 +37,9 @@ public final class ModelRegistry {
   public static final TableId INDEX = TableId.ops("model_registry");
   public static final String CARD = "model-card.json";
 
+  /** A version's folder name: v1, v2, ... */
+  private static final java.util.regex.Pattern VERSION_DIR = java.util.regex.Pattern.compile("v\\d+");
+
   static final StructType INDEX_SCHEMA = DataTypes.createStructType(new org.apache.spark.sql.types.StructField[] {
       DataTypes.createStructField("model", DataTypes.StringType, false),
       DataTypes.createStructField("version", DataTypes.IntegerType, false),
@@ -71,7 +74,7 @@ public final class ModelRegistry {
 
   private static boolean hasVersion(Path modelDir) {
     try (Stream<Path> children = Files.list(modelDir)) {
-      return children.anyMatch(p -> p.getFileName().toString().matches("v\\d+"));
+      return children.anyMatch(p -> VERSION_DIR.matcher(p.getFileName().toString()).matches());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -84,7 +87,7 @@ public final class ModelRegistry {
     }
     try (Stream<Path> children = Files.list(dir)) {
       List<ModelVersion> out = new ArrayList<>();
-      for (Path p : children.filter(p -> p.getFileName().toString().matches("v\\d+")).toList()) {
+      for (Path p : children.filter(p -> VERSION_DIR.matcher(p.getFileName().toString()).matches()).toList()) {
         out.add(read(model, Integer.parseInt(p.getFileName().toString().substring(1)), p));
       }
       out.sort(Comparator.comparingInt(ModelVersion::version));
