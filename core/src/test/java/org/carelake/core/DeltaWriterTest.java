@@ -29,6 +29,24 @@ class DeltaWriterTest {
     return spark.createDataFrame(java.util.Arrays.stream(values).map(RowFactory::create).toList(), SCHEMA);
   }
 
+  /** A run that writes one row to a table and commits: the last good version a later failed run returns to. */
+  private static void committed(SparkSession spark, Lakehouse lakehouse, TableId table, Object[] row) {
+    try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
+      new DeltaWriter(spark, lakehouse, tx).upsert(rows(spark, row), table, List.of("id"), "hash", null);
+      tx.commit();
+    }
+  }
+
+  /** A run that makes its writes and then fails before it commits. */
+  private static void failedRun(SparkSession spark, Lakehouse lakehouse, java.util.function.Consumer<DeltaWriter> writes) {
+    assertThatThrownBy(() -> {
+      try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
+        writes.accept(new DeltaWriter(spark, lakehouse, tx));
+        throw new IllegalStateException("simulated failure after the run's writes");
+      }
+    }).hasMessageContaining("simulated failure");
+  }
+
   @Test
   void upsertIsIdempotentAndOnlyNewerRowsReplaceOlderOnes(SparkSession spark, @TempDir Path dir) {
     Lakehouse lakehouse = new Lakehouse(dir);
@@ -53,18 +71,11 @@ class DeltaWriterTest {
     Lakehouse lakehouse = new Lakehouse(dir);
     TableId existing = TableId.silver("existing");
     TableId created = TableId.silver("created");
-    try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
-      new DeltaWriter(spark, lakehouse, tx).upsert(rows(spark, new Object[] {"a", 1, "h1", 1}), existing, List.of("id"), "hash", null);
-      tx.commit();
-    }
-    assertThatThrownBy(() -> {
-      try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
-        DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
-        writer.upsert(rows(spark, new Object[] {"a", 99, "h9", 2}, new Object[] {"z", 5, "h5", 1}), existing, List.of("id"), "hash", null);
-        writer.upsert(rows(spark, new Object[] {"q", 1, "hq", 1}), created, List.of("id"), "hash", null);
-        throw new IllegalStateException("simulated failure after two writes");
-      }
-    }).hasMessageContaining("simulated failure");
+    committed(spark, lakehouse, existing, new Object[] {"a", 1, "h1", 1});
+    failedRun(spark, lakehouse, writer -> {
+      writer.upsert(rows(spark, new Object[] {"a", 99, "h9", 2}, new Object[] {"z", 5, "h5", 1}), existing, List.of("id"), "hash", null);
+      writer.upsert(rows(spark, new Object[] {"q", 1, "hq", 1}), created, List.of("id"), "hash", null);
+    });
 
     assertThat(lakehouse.read(spark, existing).collectAsList()).extracting(r -> r.getString(0) + "=" + r.getInt(1))
         .as("contents back at the last good version").containsExactly("a=1");
@@ -76,23 +87,15 @@ class DeltaWriterTest {
     Lakehouse lakehouse = new Lakehouse(dir);
     TableId shared = TableId.ops("shared");
     TableId mine = TableId.silver("mine");
-    try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
-      DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
-      writer.upsert(rows(spark, new Object[] {"a", 1, "h1", 1}), shared, List.of("id"), "hash", null);
-      writer.upsert(rows(spark, new Object[] {"m", 1, "hm", 1}), mine, List.of("id"), "hash", null);
-      tx.commit();
-    }
-    assertThatThrownBy(() -> {
-      try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
-        DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
-        writer.upsert(rows(spark, new Object[] {"b", 2, "h2", 1}), shared, List.of("id"), "hash", null);
-        writer.upsert(rows(spark, new Object[] {"n", 2, "hn", 1}), mine, List.of("id"), "hash", null);
-        // another process (its own writer tag) appends to the shared table while this run is still going
-        rows(spark, new Object[] {"c", 3, "h3", 1}).write().format("delta").mode("append")
-            .option("userMetadata", "carelake pid 1 another-process").save(lakehouse.tablePath(shared).toString());
-        throw new IllegalStateException("simulated failure");
-      }
-    }).hasMessageContaining("simulated failure");
+    committed(spark, lakehouse, shared, new Object[] {"a", 1, "h1", 1});
+    committed(spark, lakehouse, mine, new Object[] {"m", 1, "hm", 1});
+    failedRun(spark, lakehouse, writer -> {
+      writer.upsert(rows(spark, new Object[] {"b", 2, "h2", 1}), shared, List.of("id"), "hash", null);
+      writer.upsert(rows(spark, new Object[] {"n", 2, "hn", 1}), mine, List.of("id"), "hash", null);
+      // another process (its own writer tag) appends to the shared table while this run is still going
+      rows(spark, new Object[] {"c", 3, "h3", 1}).write().format("delta").mode("append")
+          .option("userMetadata", "carelake pid 1 another-process").save(lakehouse.tablePath(shared).toString());
+    });
 
     assertThat(lakehouse.read(spark, shared).collectAsList()).extracting(r -> r.getString(0))
         .as("not restored: that would have discarded the other process's commit").containsExactlyInAnyOrder("a", "b", "c");
