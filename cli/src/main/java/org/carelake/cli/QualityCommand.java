@@ -143,10 +143,6 @@ public final class QualityCommand implements Runnable {
     }
   }
 
-  static QualityResult run(CliContext context, String table, Progress progress) {
-    return run(context, table, null, progress);
-  }
-
   /** Loads and validates every suite (built in, plus {@code suitesDir}) before any Spark job, then runs them. */
   static QualityResult run(CliContext context, String table, java.nio.file.Path suitesDir, Progress progress) {
     List<SuiteFile> files = DeclarativeSuites.load(suitesDir);
@@ -158,6 +154,12 @@ public final class QualityCommand implements Runnable {
       }
     }
     List<TableSuite> suites = DeclarativeSuites.build(context.spark(), context.lakehouse(), files);
+    if (suites.isEmpty()) {
+      // A gate that checked nothing must not pass: a wrong --lakehouse would otherwise look like clean data.
+      throw CareLakeException.badInput((table != null ? "Table " + table + " does not exist" : "No table with a check suite exists")
+              + " in lakehouse " + context.lakehouse().root() + ", so nothing was checked.",
+          "ingest data first (e.g. ./carelake ingest fhir --input PATH), or point --lakehouse at the right folder.");
+    }
     return new QualityRunner(context.spark(), context.lakehouse(), progress).run(suites);
   }
 

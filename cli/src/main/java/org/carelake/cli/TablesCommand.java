@@ -1,5 +1,6 @@
 package org.carelake.cli;
 
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.carelake.core.Lakehouse;
@@ -23,8 +24,15 @@ public final class TablesCommand implements Callable<Integer> {
     SparkSession spark = context.spark();
     Lakehouse lakehouse = context.lakehouse();
     var out = spec.commandLine().getOut();
+    List<TableId> tables = lakehouse.tables();
+    if (tables.isEmpty()) {
+      out.printf("No tables in lakehouse %s yet: ./carelake demo builds them all, or ingest your data (./carelake --help); "
+          + "--lakehouse names another folder.%n", lakehouse.root());
+      out.flush();
+      return 0;
+    }
     out.printf("%-42s %12s %8s%n", "table", "rows", "version");
-    for (TableId table : lakehouse.tables()) {
+    for (TableId table : tables) {
       long rows = lakehouse.read(spark, table).count();
       out.printf("%-42s %12d %8d%n", table.qualifiedName(), rows, lakehouse.version(spark, table).orElse(-1L));
     }

@@ -58,6 +58,13 @@ class ExitCodesTest {
     CliRunner.Result noTable = CliRunner.run("sql", "--lakehouse", dir.toString(), "--master", "local[2]", "SELECT * FROM silver.nothing");
     assertThat(noTable.exitCode()).as(noTable.err()).isEqualTo(2);
     assertThat(noTable.err()).contains("TABLE_OR_VIEW_NOT_FOUND").contains("./carelake tables").doesNotContain("UnresolvedRelation");
+    CliRunner.Result nothingToCheck = CliRunner.run("quality", "run", "--lakehouse", dir.resolve("empty").toString(), "--master", "local[2]");
+    assertThat(nothingToCheck.exitCode()).as("a gate that checked nothing does not pass").isEqualTo(2);
+    assertThat(nothingToCheck.err()).contains("nothing was checked").contains("--lakehouse");
+    assertThat(nothingToCheck.out()).doesNotContain("PASS");
+    CliRunner.Result noTables = CliRunner.run("tables", "--lakehouse", dir.resolve("empty").toString(), "--master", "local[2]");
+    assertThat(noTables.exitCode()).isZero();
+    assertThat(noTables.out()).contains("No tables in lakehouse").contains("./carelake demo");
     CliRunner.Result noModel = CliRunner.run("registry", "--lakehouse", dir.toString(), "no-such-model");
     assertThat(noModel.exitCode()).isEqualTo(2);
     assertThat(noModel.err()).contains("No version of model 'no-such-model'").contains("./carelake train");
