@@ -41,8 +41,9 @@ public class CareLakeException extends RuntimeException {
   }
 
   /**
-   * Why a file could not be read, in words: the JDK's file-system exceptions carry only the path as
-   * their message, which the caller has already named.
+   * Why a file could not be read or parsed, in words and on one line: the JDK's file-system
+   * exceptions carry only the path as their message, which the caller has already named, and
+   * Jackson's quote the offending value whole (cut at {@value #REASON_CHARS} characters here).
    */
   public static String reason(java.io.IOException e) {
     if (e instanceof java.nio.file.NoSuchFileException) {
@@ -54,8 +55,15 @@ public class CareLakeException extends RuntimeException {
     if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
       return f.getReason();
     }
-    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().split("\n")[0];
+    String message = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+    if (message == null) {
+      return e.getClass().getSimpleName();
+    }
+    String line = message.split("\n")[0];
+    return line.length() <= REASON_CHARS ? line : line.substring(0, REASON_CHARS) + "...";
   }
+
+  static final int REASON_CHARS = 240;
 
   public static CareLakeException badInput(String problem, String fix) {
     return new CareLakeException(Kind.BAD_INPUT, problem, fix);

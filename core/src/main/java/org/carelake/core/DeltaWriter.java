@@ -3,7 +3,6 @@ package org.carelake.core;
 import static org.apache.spark.sql.functions.col;
 
 import io.delta.tables.DeltaTable;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -238,21 +237,9 @@ public final class DeltaWriter {
   private TableWrite lastWrite(TableId table, long before) {
     // The commit's own log entry, read from the Delta log on the driver: history(1) would start a Spark job per write.
     long version = lakehouse.version(spark, table).orElseThrow();
-    org.apache.spark.sql.delta.DeltaLog log = org.apache.spark.sql.delta.DeltaLog.forTable(spark, lakehouse.tablePath(table).toString());
-    Map<String, String> metrics = new HashMap<>();
-    scala.collection.Iterator<scala.Tuple2<Object, scala.collection.Seq<org.apache.spark.sql.delta.actions.Action>>> changes =
-        log.getChanges(version, false);
-    while (changes.hasNext()) {
-      scala.Tuple2<Object, scala.collection.Seq<org.apache.spark.sql.delta.actions.Action>> commit = changes.next();
-      if ((Long) commit._1() != version) {
-        continue;
-      }
-      for (org.apache.spark.sql.delta.actions.Action action : scala.collection.JavaConverters.seqAsJavaList(commit._2())) {
-        if (action instanceof org.apache.spark.sql.delta.actions.CommitInfo info && info.operationMetrics().isDefined()) {
-          metrics.putAll(scala.collection.JavaConverters.mapAsJavaMap(info.operationMetrics().get()));
-        }
-      }
-    }
+    org.apache.spark.sql.delta.actions.CommitInfo info = lakehouse.commits(spark, table, version).get(version);
+    Map<String, String> metrics = info == null || info.operationMetrics().isEmpty() ? Map.of()
+        : scala.collection.JavaConverters.mapAsJavaMap(info.operationMetrics().get());
     return new TableWrite(
         table,
         before,

@@ -5,12 +5,17 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.delta.DeltaLog;
+import org.apache.spark.sql.delta.actions.Action;
+import org.apache.spark.sql.delta.actions.CommitInfo;
 
 /**
  * A lakehouse folder: Delta tables under {@code <root>/<layer>/<table>}, and the SQL catalog entries
@@ -113,6 +118,28 @@ public final class Lakehouse {
     long version = org.apache.spark.sql.delta.DeltaLog.forTable(spark, tablePath(table).toString())
         .update(false, scala.Option.empty(), scala.Option.empty()).version();
     return version < 0 ? Optional.empty() : Optional.of(version);
+  }
+
+  /**
+   * Each commit's commit-info entry (operation metrics, userMetadata), from {@code fromVersion} to
+   * the latest, read from the Delta log on the driver: {@code history()} would start a Spark job. A
+   * commit without that entry maps to null.
+   */
+  public Map<Long, CommitInfo> commits(SparkSession spark, TableId table, long fromVersion) {
+    DeltaLog log = DeltaLog.forTable(spark, tablePath(table).toString());
+    Map<Long, CommitInfo> out = new LinkedHashMap<>();
+    scala.collection.Iterator<scala.Tuple2<Object, scala.collection.Seq<Action>>> changes = log.getChanges(fromVersion, false);
+    while (changes.hasNext()) {
+      scala.Tuple2<Object, scala.collection.Seq<Action>> commit = changes.next();
+      CommitInfo info = null;
+      for (Action action : scala.collection.JavaConverters.seqAsJavaList(commit._2())) {
+        if (action instanceof CommitInfo c) {
+          info = c;
+        }
+      }
+      out.put((Long) commit._1(), info);
+    }
+    return out;
   }
 
   public Dataset<Row> read(SparkSession spark, TableId table) {

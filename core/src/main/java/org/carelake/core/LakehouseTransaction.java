@@ -107,22 +107,13 @@ public final class LakehouseTransaction implements AutoCloseable {
    */
   private List<Long> foreignCommits(TableId table, long after) {
     String mine = spark.conf().get(SparkSessions.WRITER_CONF, null);
-    org.apache.spark.sql.delta.DeltaLog log = org.apache.spark.sql.delta.DeltaLog.forTable(spark, lakehouse.tablePath(table).toString());
     List<Long> foreign = new ArrayList<>();
-    scala.collection.Iterator<scala.Tuple2<Object, scala.collection.Seq<org.apache.spark.sql.delta.actions.Action>>> changes =
-        log.getChanges(after + 1, false);
-    while (changes.hasNext()) {
-      scala.Tuple2<Object, scala.collection.Seq<org.apache.spark.sql.delta.actions.Action>> commit = changes.next();
-      String tag = null;
-      for (org.apache.spark.sql.delta.actions.Action action : scala.collection.JavaConverters.seqAsJavaList(commit._2())) {
-        if (action instanceof org.apache.spark.sql.delta.actions.CommitInfo info && info.userMetadata().isDefined()) {
-          tag = info.userMetadata().get();
-        }
-      }
+    lakehouse.commits(spark, table, after + 1).forEach((version, info) -> {
+      String tag = info == null || info.userMetadata().isEmpty() ? null : info.userMetadata().get();
       if (!java.util.Objects.equals(tag, mine)) {
-        foreign.add((Long) commit._1());
+        foreign.add(version);
       }
-    }
+    });
     return foreign;
   }
 }

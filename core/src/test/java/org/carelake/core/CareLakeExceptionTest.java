@@ -22,6 +22,11 @@ class CareLakeExceptionTest {
 
     assertThat(CareLakeException.reason(new IOException("Unexpected end of ZLIB input stream\nmore detail")))
         .isEqualTo("Unexpected end of ZLIB input stream");
+
+    IOException yaml = catchThrowableOfType(() -> new com.fasterxml.jackson.databind.ObjectMapper(
+        new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readValue("x".repeat(500), java.util.Map.class), IOException.class);
+    assertThat(CareLakeException.reason(yaml)).as("Jackson's message without its location, the quoted value cut short")
+        .hasSize(CareLakeException.REASON_CHARS + 3).endsWith("...").doesNotContain("[Source");
   }
 
   @Test

@@ -107,12 +107,12 @@ public record CohortDefinition(
     } catch (JsonMappingException e) {
       JsonLocation at = e.getLocation();
       String line = at == null ? "" : " line " + at.getLineNr();
-      throw CareLakeException.badInput("Cohort definition " + where + line + ": " + firstLine(e.getOriginalMessage()) + ".",
+      throw CareLakeException.badInput("Cohort definition " + where + line + ": " + CareLakeException.reason(e) + ".",
           "fields are name, description, entry{table, concepts{system, codes}}, study_period{start, end}, "
               + "age_at_index{min, max}, prior_observation_days, outcome{concepts, washout}, time_at_risk{start_days, end_days}, "
               + "and optional inclusion/exclusion lists of {name, table, concepts, window{start_days, end_days}, value{min, max}}.");
     } catch (IOException e) {
-      throw CareLakeException.badInput("Cohort definition " + where + " is not valid YAML: " + firstLine(e.getMessage()) + ".",
+      throw CareLakeException.badInput("Cohort definition " + where + " is not valid YAML: " + CareLakeException.reason(e) + ".",
           "fix the YAML syntax.");
     }
     CohortDefinition withHash = new CohortDefinition(parsed.name, parsed.description, parsed.entry, parsed.studyPeriod,
@@ -122,14 +122,6 @@ public record CohortDefinition(
     withHash.validate(where);
     return withHash;
   }
-
-  /** The first line of a parser's message, cut short: Jackson quotes the offending value whole. */
-  private static String firstLine(String message) {
-    String line = String.valueOf(message).split("\n")[0];
-    return line.length() <= MESSAGE_CHARS ? line : line.substring(0, MESSAGE_CHARS) + "...";
-  }
-
-  private static final int MESSAGE_CHARS = 240;
 
   private void validate(String where) {
     require(name != null && name.matches("[a-z0-9][a-z0-9-]*"), where, "name must be lower-case words joined by '-'");
