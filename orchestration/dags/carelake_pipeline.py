@@ -12,6 +12,8 @@ fairness reviewers can read it before any model; ``train`` audits the model with
 Runs never overlap (``max_active_runs=1``). Within a run some tasks run side by side (``ingest_vcf``
 beside ``gold`` and ``quality``, ``build_features`` beside ``data_bias`` and ``train``); a failed
 task's rollback leaves alone any table another task committed to meanwhile, and says so in its log.
+A task killed mid-step (a timeout, out of memory) cannot roll back itself; the next ``./carelake``
+command on the lakehouse (the task's retry, or the next run) does, from the journal the step left.
 
 Configure with DAG params (or trigger-time overrides):
   carelake_home  the CareLake checkout (holds ./carelake)

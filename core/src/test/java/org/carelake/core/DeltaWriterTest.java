@@ -11,6 +11,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.carelake.core.spark.SparkSessions;
 import org.carelake.core.testing.SparkExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -47,6 +48,31 @@ class DeltaWriterTest {
     }).hasMessageContaining("simulated failure");
   }
 
+  /**
+   * A run of another process that makes its writes and is killed before it commits or rolls back:
+   * its transaction is never closed, and its commits carry that process's writer tag.
+   */
+  private static void killedRun(SparkSession spark, Lakehouse lakehouse, TransactionJournal.Owner owner,
+      java.util.function.Consumer<DeltaWriter> writes) {
+    spark.conf().set(SparkSessions.WRITER_CONF, "carelake pid " + owner.pid() + " killed-run");
+    try {
+      writes.accept(new DeltaWriter(spark, lakehouse, new LakehouseTransaction(spark, lakehouse, owner)));
+    } finally {
+      spark.conf().set(SparkSessions.WRITER_CONF, SparkSessions.WRITER_TAG);
+    }
+  }
+
+  /** A process of this host that has exited. */
+  private static TransactionJournal.Owner goneProcess() throws Exception {
+    Process process = new ProcessBuilder("true").start();
+    assertThat(process.waitFor()).isZero();
+    return new TransactionJournal.Owner(process.pid(), null, TransactionJournal.Owner.current().host());
+  }
+
+  private static List<String> names(SparkSession spark, Lakehouse lakehouse, TableId table) {
+    return lakehouse.read(spark, table).collectAsList().stream().map(r -> r.getString(0)).toList();
+  }
+
   @Test
   void upsertIsIdempotentAndOnlyNewerRowsReplaceOlderOnes(SparkSession spark, @TempDir Path dir) {
     Lakehouse lakehouse = new Lakehouse(dir);
@@ -80,6 +106,74 @@ class DeltaWriterTest {
     assertThat(lakehouse.read(spark, existing).collectAsList()).extracting(r -> r.getString(0) + "=" + r.getInt(1))
         .as("contents back at the last good version").containsExactly("a=1");
     assertThat(lakehouse.exists(created)).as("table created by the failed run is gone").isFalse();
+    assertThat(TransactionJournal.all(lakehouse)).as("rolled back: nothing left for a later process to do").isEmpty();
+  }
+
+  @Test
+  void runKilledBeforeItCommittedIsRolledBackByTheNextProcess(SparkSession spark, @TempDir Path dir) throws Exception {
+    Lakehouse lakehouse = new Lakehouse(dir);
+    TableId existing = TableId.silver("existing");
+    TableId created = TableId.silver("created");
+    TableId shared = TableId.ops("shared");
+    committed(spark, lakehouse, existing, new Object[] {"a", 1, "h1", 1});
+    committed(spark, lakehouse, shared, new Object[] {"s", 1, "hs", 1});
+    assertThat(TransactionJournal.all(lakehouse)).as("committed runs leave no journal").isEmpty();
+    long existingBefore = lakehouse.version(spark, existing).orElseThrow();
+
+    TransactionJournal.Owner gone = goneProcess();
+    killedRun(spark, lakehouse, gone, writer -> {
+      writer.upsert(rows(spark, new Object[] {"a", 99, "h9", 2}, new Object[] {"z", 5, "h5", 1}), existing, List.of("id"), "hash", null);
+      writer.upsert(rows(spark, new Object[] {"q", 1, "hq", 1}), created, List.of("id"), "hash", null);
+      writer.upsert(rows(spark, new Object[] {"t", 1, "ht", 1}), shared, List.of("id"), "hash", null);
+    });
+    // a task running beside the killed one appends to the shared table after it
+    rows(spark, new Object[] {"c", 3, "h3", 1}).write().format("delta").mode("append")
+        .option("userMetadata", "carelake pid 1 another-process").save(lakehouse.tablePath(shared).toString());
+    assertThat(TransactionJournal.all(lakehouse)).singleElement().satisfies(journal ->
+        assertThat(journal.versionsBefore()).containsOnlyKeys(existing, created, shared));
+
+    List<String> recovered = LakehouseTransaction.recoverAbandoned(spark, lakehouse);
+
+    assertThat(recovered).singleElement().asString().contains("process " + gone.pid(), "stopped before it committed",
+        "silver.existing restored to version " + existingBefore, "silver.created removed", "ops.shared left as it is");
+    assertThat(lakehouse.read(spark, existing).collectAsList()).extracting(r -> r.getString(0) + "=" + r.getInt(1))
+        .as("back at the last good version").containsExactly("a=1");
+    assertThat(lakehouse.exists(created)).as("the table the killed run created is gone").isFalse();
+    assertThat(names(spark, lakehouse, shared)).as("not restored: that would discard the other task's commit")
+        .containsExactlyInAnyOrder("s", "t", "c");
+    assertThat(TransactionJournal.all(lakehouse)).as("journal removed once its rollback is done").isEmpty();
+    assertThat(LakehouseTransaction.recoverAbandoned(spark, lakehouse)).as("nothing left to recover").isEmpty();
+  }
+
+  @Test
+  void runOfAProcessThatStillRunsOrRunsElsewhereIsLeftAlone(SparkSession spark, @TempDir Path dir) {
+    Lakehouse lakehouse = new Lakehouse(dir);
+    TableId mine = TableId.silver("mine");
+    TableId theirs = TableId.silver("theirs");
+    committed(spark, lakehouse, theirs, new Object[] {"r", 1, "hr", 1});
+    TransactionJournal.Owner elsewhere = new TransactionJournal.Owner(1, null, "another-host");
+    killedRun(spark, lakehouse, elsewhere, writer ->
+        writer.upsert(rows(spark, new Object[] {"e", 1, "he", 1}), theirs, List.of("id"), "hash", null));
+    try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
+      new DeltaWriter(spark, lakehouse, tx).upsert(rows(spark, new Object[] {"m", 1, "hm", 1}), mine, List.of("id"), "hash", null);
+
+      assertThat(LakehouseTransaction.recoverAbandoned(spark, lakehouse)).singleElement().asString()
+          .startsWith("Left alone").contains("another-host");
+      assertThat(names(spark, lakehouse, mine)).as("this process's open run is not rolled back under it").containsExactly("m");
+      assertThat(names(spark, lakehouse, theirs)).as("nor another host's").containsExactlyInAnyOrder("r", "e");
+      tx.commit();
+    }
+    assertThat(TransactionJournal.all(lakehouse)).as("only the other host's journal is left")
+        .singleElement().extracting(journal -> journal.owner().host()).isEqualTo("another-host");
+  }
+
+  @Test
+  void aProcessIsAliveOnlyWithItsPidAndItsStartTime() throws Exception {
+    TransactionJournal.Owner self = TransactionJournal.Owner.current();
+    assertThat(self.aliveOnThisHost()).isTrue();
+    assertThat(new TransactionJournal.Owner(self.pid(), "2001-01-01T00:00:00Z", self.host()).aliveOnThisHost())
+        .as("the same pid, started at another time: the pid was reused").isFalse();
+    assertThat(goneProcess().aliveOnThisHost()).isFalse();
   }
 
   @Test

@@ -1,0 +1,147 @@
+package org.carelake.core;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.carelake.core.report.Reports;
+
+/**
+ * The on-disk record of an open {@link LakehouseTransaction}: which process opened it, and each table
+ * it has touched with the version before. It is written before the transaction's first commit to a
+ * table and removed once the transaction has committed or rolled back, so a journal left behind means
+ * its process stopped in between (killed, out of memory, a lost machine). The next CareLake process
+ * finds it and finishes the rollback ({@link LakehouseTransaction#recoverAbandoned}).
+ *
+ * <p>One JSON file per transaction under {@code <lakehouse>/_transactions/}, replaced atomically.
+ */
+final class TransactionJournal {
+
+  static final String DIR = "_transactions";
+
+  /** The process that owns a transaction, and how to tell whether it is still running. */
+  record Owner(long pid, String started, String host) {
+
+    private static final String THIS_HOST = lookUpHost();
+
+    static Owner current() {
+      ProcessHandle self = ProcessHandle.current();
+      return new Owner(self.pid(), startOf(self).orElse(null), THIS_HOST);
+    }
+
+    /** Whether this process, on this host, still runs: the pid alive and (pids are reused) started when recorded. */
+    boolean aliveOnThisHost() {
+      return ProcessHandle.of(pid).filter(p -> started == null || startOf(p).map(started::equals).orElse(true)).isPresent();
+    }
+
+    boolean onThisHost() {
+      return host.equals(THIS_HOST);
+    }
+
+    private static Optional<String> startOf(ProcessHandle process) {
+      return process.info().startInstant().map(i -> i.truncatedTo(ChronoUnit.SECONDS).toString());
+    }
+
+    private static String lookUpHost() {
+      try {
+        return java.net.InetAddress.getLocalHost().getHostName();
+      } catch (IOException e) {
+        return "unknown";
+      }
+    }
+  }
+
+  /** A journal as read back: its file, owner, writer tag and the tables with their versions before. */
+  record Entry(Path file, Owner owner, String writer, String openedAt, Map<TableId, Optional<Long>> versionsBefore) {}
+
+  private final Path file;
+  private final Owner owner;
+  private final String openedAt = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+
+  TransactionJournal(Lakehouse lakehouse, Owner owner) {
+    this.file = directory(lakehouse).resolve("tx-" + UUID.randomUUID() + ".json");
+    this.owner = owner;
+  }
+
+  static Path directory(Lakehouse lakehouse) {
+    return lakehouse.root().resolve(DIR);
+  }
+
+  /** Writes the journal (replacing the last one) before the transaction's next commit. */
+  void write(String writer, Map<TableId, Optional<Long>> versionsBefore) {
+    Map<String, Object> tables = new LinkedHashMap<>();
+    versionsBefore.forEach((table, version) -> tables.put(table.qualifiedName(), version.orElse(null)));
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("pid", owner.pid());
+    json.put("process_started", owner.started());
+    json.put("host", owner.host());
+    json.put("writer", writer);
+    json.put("opened_at", openedAt);
+    json.put("tables", tables);
+    try {
+      Files.createDirectories(file.getParent());
+      Path staging = file.resolveSibling("." + file.getFileName() + ".tmp");
+      Files.writeString(staging, Reports.JSON.writeValueAsString(json));
+      Files.move(staging, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not write the transaction journal " + file, e);
+    }
+  }
+
+  /** Removes the journal: the transaction committed or finished its rollback. */
+  void remove() {
+    remove(file);
+  }
+
+  static void remove(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not remove the transaction journal " + file, e);
+    }
+  }
+
+  /** Every journal in the lakehouse, oldest first. */
+  static List<Entry> all(Lakehouse lakehouse) {
+    Path dir = directory(lakehouse);
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    List<Entry> entries = new ArrayList<>();
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.filter(p -> p.getFileName().toString().matches("tx-[0-9a-f-]+\\.json")).sorted().toList()) {
+        read(f).ifPresent(entries::add);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not list the transaction journals in " + dir, e);
+    }
+    entries.sort(java.util.Comparator.comparing(Entry::openedAt));
+    return entries;
+  }
+
+  private static Optional<Entry> read(Path file) throws IOException {
+    Map<String, Object> json;
+    try {
+      json = Reports.JSON.readValue(file.toFile(), new TypeReference<Map<String, Object>>() {});
+    } catch (NoSuchFileException gone) {
+      return Optional.empty(); // its transaction just finished
+    }
+    Map<TableId, Optional<Long>> tables = new LinkedHashMap<>();
+    ((Map<?, ?>) json.get("tables")).forEach((name, version) ->
+        tables.put(TableId.parse(name.toString()), Optional.ofNullable((Number) version).map(Number::longValue)));
+    Owner owner = new Owner(((Number) json.get("pid")).longValue(), (String) json.get("process_started"), (String) json.get("host"));
+    return Optional.of(new Entry(file, owner, (String) json.get("writer"), (String) json.get("opened_at"), tables));
+  }
+}
