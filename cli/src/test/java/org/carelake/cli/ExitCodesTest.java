@@ -100,6 +100,25 @@ class ExitCodesTest {
     assertThat(r.err()).contains("The VCF ingest above was committed").contains("every patient_key exists in silver.patient")
         .contains("(./carelake ingest fhir) first").contains("./carelake pgx");
     assertThat(new org.carelake.core.Lakehouse(Path.of(lakehouse)).exists(org.carelake.core.TableId.silver("genotype"))).isTrue();
+
+    // sql reads; a statement that would change a table is refused unless --allow-writes says so
+    for (String write : List.of("DELETE FROM silver.genotype", "CREATE TABLE gold.copy AS SELECT * FROM silver.genotype",
+        "RESTORE TABLE silver.genotype TO VERSION AS OF 0")) {
+      CliRunner.Result refused = CliRunner.run("sql", "--lakehouse", lakehouse, "--master", "local[2]", write);
+      assertThat(refused.exitCode()).as(write + ": " + refused.err()).isEqualTo(2);
+      assertThat(refused.err()).contains("sql runs queries, SHOW and DESCRIBE only").contains("--allow-writes");
+    }
+    assertThat(new org.carelake.core.Lakehouse(Path.of(lakehouse)).exists(org.carelake.core.TableId.gold("copy"))).isFalse();
+    CliRunner.Result history = CliRunner.run("sql", "--lakehouse", lakehouse, "--master", "local[2]",
+        "DESCRIBE HISTORY silver.genotype");
+    assertThat(history.exitCode()).as(history.err()).isZero();
+    assertThat(history.out().lines().skip(1)).as("one commit: nothing above changed the table").singleElement().asString()
+        .contains("WRITE");
+    CliRunner.Result deleted = CliRunner.run("sql", "--lakehouse", lakehouse, "--master", "local[2]", "--allow-writes",
+        "DELETE FROM silver.genotype");
+    assertThat(deleted.exitCode()).as(deleted.err()).isZero();
+    assertThat(CliRunner.run("sql", "--lakehouse", lakehouse, "--master", "local[2]", "SELECT count(*) FROM silver.genotype").out())
+        .endsWith("0\n");
   }
 
   @Test

@@ -101,8 +101,10 @@ public final class LakehouseTransaction implements AutoCloseable {
       String run = "a run of process " + owner.pid() + " (started " + owner.started() + ", transaction opened " + entry.openedAt() + ")";
       if (!owner.onThisHost()) {
         lines.add("Left alone: " + run + " on host " + owner.host() + " did not finish; from here it cannot be told whether it still "
-            + "runs. Once it is gone, run CareLake on that host, or restore " + entry.versionsBefore() + " by hand and delete "
-            + entry.file() + ".");
+            + "runs. Once it is gone, run CareLake on that host, or by hand (./carelake sql --allow-writes \"RESTORE TABLE ...\") "
+            + "put back " + entry.versionsBefore().entrySet().stream().map(e -> e.getKey() + e.getValue()
+                .map(v -> " at version " + v).orElse(" removed (created by that run)"))
+                .collect(java.util.stream.Collectors.joining(", ")) + ", and delete " + entry.file() + ".");
         continue;
       }
       if (owner.aliveOnThisHost()) {
@@ -129,7 +131,7 @@ public final class LakehouseTransaction implements AutoCloseable {
       try {
         outcomes.put(table, rollback(spark, lakehouse, writer, table, entry.getValue()));
       } catch (RuntimeException e) {
-        LOG.error("Could not roll back {}: restore it by hand with RESTORE TABLE {} TO VERSION AS OF {}",
+        LOG.error("Could not roll back {}: restore it by hand with ./carelake sql --allow-writes \"RESTORE TABLE {} TO VERSION AS OF {}\"",
             table, table, entry.getValue().map(String::valueOf).orElse("(drop: created by the failed run)"), e);
         outcomes.put(table, FAILED + " (" + e.getClass().getSimpleName() + "; see the log)");
       }
