@@ -35,6 +35,13 @@ class ExitCodesTest {
         "--input", dir.resolve("absent").toString(), "--devices", dir.resolve("devices.csv").toString());
     assertThat(noWearables.exitCode()).isEqualTo(2);
     assertThat(noWearables.err()).contains("Cannot read wearable input").contains("Fix:");
+    Path fitbit = Files.createDirectories(dir.resolve("fitbit"));
+    Files.writeString(fitbit.resolve("heartrate_seconds_merged.csv"), "Id,Time,Value\r\n1,4/12/2016 7:21:00 AM,65\r\n");
+    CliRunner.Result noDevices = CliRunner.run("ingest", "wearables", "--lakehouse", dir.toString(), "--master", "local[2]",
+        "--input", fitbit.toString(), "--devices", dir.resolve("devices.csv").toString());
+    assertThat(noDevices.exitCode()).isEqualTo(2);
+    assertThat(noDevices.err()).contains("Cannot read the device map " + dir.resolve("devices.csv") + ": no such file.")
+        .contains("device_id,patient_id,time_zone");
 
     Path notVcf = Files.writeString(dir.resolve("notes.vcf"), "patient list\n");
     Path samples = Files.writeString(dir.resolve("samples.csv"), "sample_id,patient_id\nS1,p1\n");

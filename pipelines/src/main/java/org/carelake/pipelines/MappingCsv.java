@@ -35,14 +35,21 @@ public final class MappingCsv {
    */
   public static List<Line> read(Path file, String what, List<String> required) {
     if (!Files.isReadable(file)) {
-      throw CareLakeException.badInput("Cannot read " + what + " " + file + ".",
+      throw CareLakeException.badInput("Cannot read " + midSentence(what) + " " + file + ": "
+              + (Files.exists(file) ? "permission denied" : "no such file") + ".",
           "pass a CSV file with the columns " + String.join(",", required) + ".");
     }
     try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       return read(reader, file.toString(), what, required);
     } catch (IOException e) {
-      throw CareLakeException.badInput("Cannot read " + what + " " + file + ": " + CareLakeException.reason(e) + ".", "check the file is UTF-8 CSV.");
+      throw CareLakeException.badInput("Cannot read " + midSentence(what) + " " + file + ": " + CareLakeException.reason(e) + ".",
+          "check the file is UTF-8 CSV.");
     }
+  }
+
+  /** "The device map" as it reads inside a sentence. */
+  private static String midSentence(String what) {
+    return Character.toLowerCase(what.charAt(0)) + what.substring(1);
   }
 
   /** As {@link #read(Path, String, List)}, from a reader; {@code file} names the source in errors. */
@@ -54,7 +61,8 @@ public final class MappingCsv {
     try {
       rows = new CsvParser(settings).parseAll(reader);
     } catch (RuntimeException e) {
-      throw CareLakeException.badInput("Cannot read " + what + " " + file + ": " + e.getMessage() + ".", "check the file is UTF-8 CSV.");
+      throw CareLakeException.badInput("Cannot read " + midSentence(what) + " " + file + ": " + e.getMessage() + ".",
+          "check the file is UTF-8 CSV.");
     }
     if (rows.isEmpty()) {
       throw CareLakeException.badInput(what + " " + file + " is empty.", "add the header " + String.join(",", required)
