@@ -1,16 +1,11 @@
 package org.carelake.core;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
+import java.util.stream.Collectors;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.apache.spark.sql.SparkSession;
@@ -34,6 +29,9 @@ import org.carelake.core.spark.SparkSessions;
 public final class LakehouseTransaction implements AutoCloseable {
 
   private static final Logger LOG = LogManager.getLogger(LakehouseTransaction.class);
+
+  /** How a table's rollback outcome starts when it threw; the journal is then kept for a retry. */
+  private static final String FAILED = "could not be rolled back";
 
   private final SparkSession spark;
   private final Lakehouse lakehouse;
@@ -104,7 +102,7 @@ public final class LakehouseTransaction implements AutoCloseable {
             + "runs. Once it is gone, run CareLake on that host, or by hand (./carelake sql --allow-writes \"RESTORE TABLE ...\") "
             + "put back " + entry.versionsBefore().entrySet().stream().map(e -> e.getKey() + e.getValue()
                 .map(v -> " at version " + v).orElse(" removed (created by that run)"))
-                .collect(java.util.stream.Collectors.joining(", ")) + ", and delete " + entry.file() + ".");
+                .collect(Collectors.joining(", ")) + ", and delete " + entry.file() + ".");
         continue;
       }
       if (owner.aliveOnThisHost()) {
@@ -115,12 +113,10 @@ public final class LakehouseTransaction implements AutoCloseable {
         TransactionJournal.remove(entry.file());
       }
       lines.add("Rolled back " + run + ", which stopped before it committed: " + outcomes.entrySet().stream()
-          .map(e -> e.getKey() + " " + e.getValue()).collect(java.util.stream.Collectors.joining("; ")) + ".");
+          .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining("; ")) + ".");
     }
     return lines;
   }
-
-  private static final String FAILED = "could not be rolled back";
 
   /** Rolls back each table to its version before; returns what happened to each. */
   private static Map<TableId, String> rollback(SparkSession spark, Lakehouse lakehouse, String writer,
@@ -131,8 +127,10 @@ public final class LakehouseTransaction implements AutoCloseable {
       try {
         outcomes.put(table, rollback(spark, lakehouse, writer, table, entry.getValue()));
       } catch (RuntimeException e) {
-        LOG.error("Could not roll back {}: restore it by hand with ./carelake sql --allow-writes \"RESTORE TABLE {} TO VERSION AS OF {}\"",
-            table, table, entry.getValue().map(String::valueOf).orElse("(drop: created by the failed run)"), e);
+        LOG.error("Could not roll back {}: the next CareLake command on this lakehouse tries again (the run's journal is kept), "
+            + "or restore it by hand with {}", table, entry.getValue()
+            .map(v -> "./carelake sql --allow-writes \"RESTORE TABLE " + table + " TO VERSION AS OF " + v + "\"")
+            .orElse("removing the folder " + lakehouse.tablePath(table) + " (the failed run created it)"), e);
         outcomes.put(table, FAILED + " (" + e.getClass().getSimpleName() + "; see the log)");
       }
     }
