@@ -94,7 +94,8 @@ public final class LakehouseTransaction implements AutoCloseable {
    */
   public static List<String> recoverAbandoned(SparkSession spark, Lakehouse lakehouse) {
     List<String> lines = new ArrayList<>();
-    for (TransactionJournal.Entry entry : TransactionJournal.all(lakehouse)) {
+    for (TransactionJournal.Entry entry : TransactionJournal.all(lakehouse, problem -> lines.add(problem + " Check the tables it "
+        + "names by hand (DESCRIBE HISTORY shows each commit's process), then delete it."))) {
       TransactionJournal.Owner owner = entry.owner();
       String run = "a run of process " + owner.pid() + " (started " + owner.started() + ", transaction opened " + entry.openedAt() + ")";
       if (!owner.onThisHost()) {

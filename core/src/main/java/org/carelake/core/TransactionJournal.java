@@ -113,8 +113,8 @@ final class TransactionJournal {
     }
   }
 
-  /** Every journal in the lakehouse, oldest first. */
-  static List<Entry> all(Lakehouse lakehouse) {
+  /** Every journal in the lakehouse, oldest first; one that cannot be read (edited by hand, say) goes to {@code unreadable}. */
+  static List<Entry> all(Lakehouse lakehouse, java.util.function.Consumer<String> unreadable) {
     Path dir = directory(lakehouse);
     if (!Files.isDirectory(dir)) {
       return List.of();
@@ -122,7 +122,12 @@ final class TransactionJournal {
     List<Entry> entries = new ArrayList<>();
     try (Stream<Path> files = Files.list(dir)) {
       for (Path f : files.filter(p -> p.getFileName().toString().matches("tx-[0-9a-f-]+\\.json")).sorted().toList()) {
-        read(f).ifPresent(entries::add);
+        try {
+          read(f).ifPresent(entries::add);
+        } catch (IOException | RuntimeException e) {
+          unreadable.accept("The transaction journal " + f + " cannot be read (" + (e instanceof IOException io
+              ? CareLakeException.reason(io) : e.toString()) + "), so the run it records cannot be rolled back.");
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("could not list the transaction journals in " + dir, e);
@@ -132,12 +137,13 @@ final class TransactionJournal {
   }
 
   private static Optional<Entry> read(Path file) throws IOException {
-    Map<String, Object> json;
+    byte[] bytes;
     try {
-      json = Reports.JSON.readValue(file.toFile(), new TypeReference<Map<String, Object>>() {});
+      bytes = Files.readAllBytes(file);
     } catch (NoSuchFileException gone) {
-      return Optional.empty(); // its transaction just finished
+      return Optional.empty(); // its transaction finished since the folder was listed
     }
+    Map<String, Object> json = Reports.JSON.readValue(bytes, new TypeReference<Map<String, Object>>() {});
     Map<TableId, Optional<Long>> tables = new LinkedHashMap<>();
     ((Map<?, ?>) json.get("tables")).forEach((name, version) ->
         tables.put(TableId.parse(name.toString()), Optional.ofNullable((Number) version).map(Number::longValue)));

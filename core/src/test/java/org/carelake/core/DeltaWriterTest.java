@@ -69,6 +69,12 @@ class DeltaWriterTest {
     return new TransactionJournal.Owner(process.pid(), null, TransactionJournal.Owner.current().host());
   }
 
+  private static List<TransactionJournal.Entry> journals(Lakehouse lakehouse) {
+    return TransactionJournal.all(lakehouse, problem -> {
+      throw new AssertionError(problem);
+    });
+  }
+
   private static List<String> names(SparkSession spark, Lakehouse lakehouse, TableId table) {
     return lakehouse.read(spark, table).collectAsList().stream().map(r -> r.getString(0)).toList();
   }
@@ -106,7 +112,7 @@ class DeltaWriterTest {
     assertThat(lakehouse.read(spark, existing).collectAsList()).extracting(r -> r.getString(0) + "=" + r.getInt(1))
         .as("contents back at the last good version").containsExactly("a=1");
     assertThat(lakehouse.exists(created)).as("table created by the failed run is gone").isFalse();
-    assertThat(TransactionJournal.all(lakehouse)).as("rolled back: nothing left for a later process to do").isEmpty();
+    assertThat(journals(lakehouse)).as("rolled back: nothing left for a later process to do").isEmpty();
   }
 
   @Test
@@ -117,7 +123,7 @@ class DeltaWriterTest {
     TableId shared = TableId.ops("shared");
     committed(spark, lakehouse, existing, new Object[] {"a", 1, "h1", 1});
     committed(spark, lakehouse, shared, new Object[] {"s", 1, "hs", 1});
-    assertThat(TransactionJournal.all(lakehouse)).as("committed runs leave no journal").isEmpty();
+    assertThat(journals(lakehouse)).as("committed runs leave no journal").isEmpty();
     long existingBefore = lakehouse.version(spark, existing).orElseThrow();
 
     TransactionJournal.Owner gone = goneProcess();
@@ -129,7 +135,7 @@ class DeltaWriterTest {
     // a task running beside the killed one appends to the shared table after it
     rows(spark, new Object[] {"c", 3, "h3", 1}).write().format("delta").mode("append")
         .option("userMetadata", "carelake pid 1 another-process").save(lakehouse.tablePath(shared).toString());
-    assertThat(TransactionJournal.all(lakehouse)).singleElement().satisfies(journal ->
+    assertThat(journals(lakehouse)).singleElement().satisfies(journal ->
         assertThat(journal.versionsBefore()).containsOnlyKeys(existing, created, shared));
 
     List<String> recovered = LakehouseTransaction.recoverAbandoned(spark, lakehouse);
@@ -141,7 +147,7 @@ class DeltaWriterTest {
     assertThat(lakehouse.exists(created)).as("the table the killed run created is gone").isFalse();
     assertThat(names(spark, lakehouse, shared)).as("not restored: that would discard the other task's commit")
         .containsExactlyInAnyOrder("s", "t", "c");
-    assertThat(TransactionJournal.all(lakehouse)).as("journal removed once its rollback is done").isEmpty();
+    assertThat(journals(lakehouse)).as("journal removed once its rollback is done").isEmpty();
     assertThat(LakehouseTransaction.recoverAbandoned(spark, lakehouse)).as("nothing left to recover").isEmpty();
   }
 
@@ -163,8 +169,19 @@ class DeltaWriterTest {
       assertThat(names(spark, lakehouse, theirs)).as("nor another host's").containsExactlyInAnyOrder("r", "e");
       tx.commit();
     }
-    assertThat(TransactionJournal.all(lakehouse)).as("only the other host's journal is left")
+    assertThat(journals(lakehouse)).as("only the other host's journal is left")
         .singleElement().extracting(journal -> journal.owner().host()).isEqualTo("another-host");
+  }
+
+  @Test
+  void journalThatCannotBeReadIsReportedAndStopsNothing(SparkSession spark, @TempDir Path dir) throws Exception {
+    Lakehouse lakehouse = new Lakehouse(dir);
+    Path edited = java.nio.file.Files.createDirectories(dir.resolve("_transactions")).resolve("tx-0123abcd.json");
+    java.nio.file.Files.writeString(edited, "{\"pid\": ");
+
+    assertThat(LakehouseTransaction.recoverAbandoned(spark, lakehouse)).singleElement().asString()
+        .contains("The transaction journal " + edited + " cannot be read", "by hand", "then delete it");
+    assertThat(edited).as("kept for the person who checks it").exists();
   }
 
   @Test
