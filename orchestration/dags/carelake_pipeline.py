@@ -76,7 +76,8 @@ with DAG(
     )
     gold = BashOperator(
         task_id="gold",
-        doc_md="Rebuild gold.patient_summary (no new version when silver did not change).",
+        doc_md="Build gold.patient_summary from pinned silver versions; skipped when those its last build read are still "
+        "current (ops.build_lineage).",
         bash_command=f"{CLI} gold {COMMON}",
     )
     quality = BashOperator(

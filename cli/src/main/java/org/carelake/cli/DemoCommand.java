@@ -8,7 +8,6 @@ import org.carelake.core.KeyProvider;
 import org.carelake.core.Lakehouse;
 import org.carelake.core.Progress;
 import org.carelake.core.TableId;
-import org.carelake.core.TableWrite;
 import org.carelake.pipelines.fhir.FhirIngestJob;
 import org.carelake.pipelines.fhir.FhirIngestResult;
 import org.carelake.pipelines.gold.PatientSummaryJob;
@@ -80,8 +79,9 @@ public final class DemoCommand implements Callable<Integer> {
     progress.detail(String.format(Locale.ROOT, "read %d = upserted %d + unchanged %d + deleted %d + quarantined %d (%d files skipped: "
         + "already ingested)", ingest.read(), ingest.upserted(), ingest.unchanged(), ingest.deleted(), ingest.quarantined(),
         ingest.skippedFiles()));
-    TableWrite gold = QualityCommand.printingChecks(checks, out, () -> new PatientSummaryJob(spark, lakehouse).checks(checks).execute());
-    progress.detail(gold.table() + " v" + gold.versionAfter());
+    PatientSummaryJob.Result gold = QualityCommand.printingChecks(checks, out,
+        () -> new PatientSummaryJob(spark, lakehouse).checks(checks).execute());
+    progress.detail(GoldCommand.describe(gold));
 
     progress.step("wearables: generate device exports for a share of adult patients, ingest them, build gold.wearable_daily");
     WearableIngestResult wearables = QualityCommand.printingChecks(checks, out, () -> DemoWearables.run(spark, lakehouse,

@@ -9,7 +9,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** Builds the gold tables from silver. */
-@Command(name = "gold", mixinStandardHelpOptions = true, description = "Build gold tables (gold.patient_summary) from silver, checked before commit.")
+@Command(name = "gold", mixinStandardHelpOptions = true, description = {"Build gold tables (gold.patient_summary) from silver, checked "
+    + "before commit.", "Skipped when the silver versions its last build read (ops.build_lineage) are still current."})
 public final class GoldCommand implements Callable<Integer> {
 
   @Mixin GlobalOptions global;
@@ -30,11 +31,26 @@ public final class GoldCommand implements Callable<Integer> {
       }
     }
     var out = spec.commandLine().getOut();
-    TableWrite write = QualityCommand.printingChecks(checks, out,
+    PatientSummaryJob.Result result = QualityCommand.printingChecks(checks, out,
         () -> new PatientSummaryJob(context.spark(), context.lakehouse()).checks(checks).execute());
-    out.printf("%s v%d -> v%d%n", write.table(), write.versionBefore(), write.versionAfter());
+    out.println(describe(result));
     QualityCommand.printChecks(checks, out);
     out.flush();
     return 0;
+  }
+
+  /** One line: the versions, and for a skipped build the input versions it was already built from. */
+  static String describe(PatientSummaryJob.Result result) {
+    TableWrite write = result.write();
+    String versions = write.table() + " v" + write.versionBefore() + " -> v" + write.versionAfter();
+    if (!result.upToDate()) {
+      return versions + " (built from " + inputs(result) + ")";
+    }
+    return versions + " (up to date: its last build read " + inputs(result) + ", which have not changed since)";
+  }
+
+  private static String inputs(PatientSummaryJob.Result result) {
+    return result.inputVersions().entrySet().stream().map(e -> e.getKey() + " v" + e.getValue())
+        .collect(java.util.stream.Collectors.joining(", "));
   }
 }

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
+import org.carelake.core.BuildLineage;
 import org.carelake.core.Lakehouse;
 import org.carelake.core.Layer;
 import org.carelake.core.TableId;
@@ -35,6 +36,7 @@ class DemoEndToEndTest {
 
   @TempDir static Path lakehouseDir;
   static Map<TableId, Long> versionsAfterFirstRun;
+  static long lineageVersionAfterFirstRun;
   static Map<TableId, Long> rowsAfterFirstRun;
 
   private static String[] demoArgs() {
@@ -75,6 +77,7 @@ class DemoEndToEndTest {
         .contains("[reconciled]").contains("quarantined 0;");
     assertThat(new Lakehouse(lakehouseDir).read(spark, TableId.gold("prs")).where("score IS NOT NULL").count()).isGreaterThan(0);
     assertThat(new Lakehouse(lakehouseDir).read(spark, TableId.gold("wearable_daily")).count()).isGreaterThan(0);
+    lineageVersionAfterFirstRun = lakehouse.version(spark, BuildLineage.TABLE).orElseThrow();
     versionsAfterFirstRun = new LinkedHashMap<>();
     rowsAfterFirstRun = new LinkedHashMap<>();
     for (TableId t : dataTables(lakehouse)) {
@@ -152,6 +155,8 @@ class DemoEndToEndTest {
       assertThat(lakehouse.version(spark, t).orElseThrow()).as("Delta version of " + t).isEqualTo(versionsAfterFirstRun.get(t));
       assertThat(lakehouse.read(spark, t).count()).as("rows of " + t).isEqualTo(rowsAfterFirstRun.get(t));
     }
+    assertThat(lakehouse.version(spark, BuildLineage.TABLE).orElseThrow()).as("gold.patient_summary's build skipped: silver did not move")
+        .isEqualTo(lineageVersionAfterFirstRun);
     List<ModelVersion> versions = new ModelRegistry(spark, lakehouse).versions("incident-hypertension-5y");
     assertThat(versions).extracting(ModelVersion::version).containsExactly(1, 2);
     assertThat(versions.get(1).card().get("metrics")).isEqualTo(versions.get(0).card().get("metrics"));

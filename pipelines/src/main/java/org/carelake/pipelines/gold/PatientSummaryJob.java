@@ -7,12 +7,16 @@ import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.year;
 
+import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.carelake.core.BuildLineage;
 import org.carelake.core.DeltaWriter;
 import org.carelake.core.Lakehouse;
 import org.carelake.core.LakehouseTransaction;
+import org.carelake.core.TableId;
 import org.carelake.core.TableWrite;
 import org.carelake.core.schema.ConditionSchema;
 import org.carelake.core.schema.EncounterSchema;
@@ -23,13 +27,14 @@ import org.carelake.core.schema.PatientSummarySchema;
 
 /**
  * Builds {@code gold.patient_summary} from silver: one row per patient with the demographics
- * fairness analyses group by and utilization counts. A pure function of its inputs, so the same
- * silver versions give the same table (and no new version).
+ * fairness analyses group by and utilization counts. A pure function of its inputs, read at pinned
+ * versions: each build records them in {@link BuildLineage}, and a build whose inputs have not moved
+ * since the last one is skipped; the same silver versions give the same table (and no new version).
  */
 public final class PatientSummaryJob {
 
   /** The silver tables the summary is built from. */
-  public static final java.util.List<org.carelake.core.TableId> INPUTS = java.util.List.of(PatientSchema.TABLE, EncounterSchema.TABLE,
+  public static final java.util.List<TableId> INPUTS = java.util.List.of(PatientSchema.TABLE, EncounterSchema.TABLE,
       ConditionSchema.TABLE, ObservationSchema.TABLE, MedicationRequestSchema.TABLE);
 
   private final SparkSession spark;
@@ -40,19 +45,22 @@ public final class PatientSummaryJob {
     this.lakehouse = lakehouse;
   }
 
-  /** The table's rows, without writing. */
-  public Dataset<Row> plan() {
-    Dataset<Row> patients = lakehouse.read(spark, PatientSchema.TABLE);
-    Dataset<Row> encounters = lakehouse.read(spark, EncounterSchema.TABLE)
+  /** What a build did: its write, and whether it was skipped because the inputs it recorded had not moved. */
+  public record Result(TableWrite write, boolean upToDate, Map<TableId, Long> inputVersions) {}
+
+  /** The table's rows from the inputs at the given versions, without writing. */
+  public Dataset<Row> plan(Map<TableId, Long> at) {
+    java.util.function.Function<TableId, Dataset<Row>> read = t -> lakehouse.readAt(spark, t, at.get(t));
+    Dataset<Row> patients = read.apply(PatientSchema.TABLE);
+    Dataset<Row> encounters = read.apply(EncounterSchema.TABLE)
         .groupBy(col(EncounterSchema.PATIENT_KEY).as(PatientSummarySchema.PATIENT_KEY))
         .agg(min(EncounterSchema.START_TIME).as(PatientSummarySchema.FIRST_ENCOUNTER_TIME),
             max(EncounterSchema.START_TIME).as(PatientSummarySchema.LAST_ENCOUNTER_TIME),
             count(lit(1)).as(PatientSummarySchema.ENCOUNTER_COUNT));
-    Dataset<Row> conditions = counts(lakehouse.read(spark, ConditionSchema.TABLE), ConditionSchema.PATIENT_KEY,
-        PatientSummarySchema.CONDITION_COUNT);
-    Dataset<Row> observations = counts(lakehouse.read(spark, ObservationSchema.TABLE), ObservationSchema.PATIENT_KEY,
+    Dataset<Row> conditions = counts(read.apply(ConditionSchema.TABLE), ConditionSchema.PATIENT_KEY, PatientSummarySchema.CONDITION_COUNT);
+    Dataset<Row> observations = counts(read.apply(ObservationSchema.TABLE), ObservationSchema.PATIENT_KEY,
         PatientSummarySchema.OBSERVATION_COUNT);
-    Dataset<Row> medications = counts(lakehouse.read(spark, MedicationRequestSchema.TABLE), MedicationRequestSchema.PATIENT_KEY,
+    Dataset<Row> medications = counts(read.apply(MedicationRequestSchema.TABLE), MedicationRequestSchema.PATIENT_KEY,
         PatientSummarySchema.MEDICATION_REQUEST_COUNT);
     return patients
         .select(
@@ -81,12 +89,21 @@ public final class PatientSummaryJob {
     return this;
   }
 
-  public TableWrite execute() {
+  public Result execute() {
+    BuildLineage lineage = new BuildLineage(spark, lakehouse);
+    Map<TableId, Long> inputs = lineage.currentVersions(INPUTS);
+    Optional<Long> built = lineage.upToDate(PatientSummarySchema.TABLE, inputs);
+    if (built.isPresent()) {
+      return new Result(new TableWrite(PatientSummarySchema.TABLE, built.get(), built.get(), 0, 0, 0), true, inputs);
+    }
     try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
-      TableWrite write = new DeltaWriter(spark, lakehouse, tx).replace(plan(), PatientSummarySchema.TABLE);
+      DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
+      TableWrite write = writer.replace(plan(inputs), PatientSummarySchema.TABLE);
       checks.run(spark, lakehouse, tx, "gold", org.carelake.core.Progress.silent());
+      // the version after the checks, which may have moved rows to quarantine
+      lineage.record(writer, PatientSummarySchema.TABLE, lakehouse.version(spark, PatientSummarySchema.TABLE).orElseThrow(), inputs);
       tx.commit();
-      return write;
+      return new Result(write, false, inputs);
     }
   }
 
