@@ -21,18 +21,20 @@ public final class GoldCommand implements Callable<Integer> {
   public Integer call() {
     var checks = checkOptions.load();
     CliContext context = new CliContext(global);
-    // gold advances only from silver versions that did not fail their checks
-    var ledger = new org.carelake.pipelines.quality.QualityLedger(context.spark(), context.lakehouse());
-    for (org.carelake.core.TableId input : PatientSummaryJob.INPUTS) {
-      long version = context.lakehouse().version(context.spark(), input).orElse(-1L);
-      if (version >= 0 && "FAIL".equals(ledger.verdict(input, version))) {
-        throw org.carelake.core.CareLakeException.gateFailed(input + " v" + version + " failed its quality checks; gold is not rebuilt from it.",
-            "see the quality report, fix the data and re-ingest (or run ./carelake quality run after a fix).");
-      }
-    }
+    PatientSummaryJob job = new PatientSummaryJob(context.spark(), context.lakehouse()).checks(checks);
     var out = spec.commandLine().getOut();
-    PatientSummaryJob.Result result = QualityCommand.printingChecks(checks, out,
-        () -> new PatientSummaryJob(context.spark(), context.lakehouse()).checks(checks).execute());
+    PatientSummaryJob.Result result = job.upToDate().orElseGet(() -> {
+      // gold advances only from silver versions that did not fail their checks
+      var ledger = new org.carelake.pipelines.quality.QualityLedger(context.spark(), context.lakehouse());
+      for (org.carelake.core.TableId input : PatientSummaryJob.INPUTS) {
+        long version = context.lakehouse().version(context.spark(), input).orElse(-1L);
+        if (version >= 0 && "FAIL".equals(ledger.verdict(input, version))) {
+          throw org.carelake.core.CareLakeException.gateFailed(input + " v" + version + " failed its quality checks; gold is not "
+              + "rebuilt from it.", "see the quality report, fix the data and re-ingest (or run ./carelake quality run after a fix).");
+        }
+      }
+      return QualityCommand.printingChecks(checks, out, job::build);
+    });
     out.println(describe(result));
     QualityCommand.printChecks(checks, out);
     out.flush();

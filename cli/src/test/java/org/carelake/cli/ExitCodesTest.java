@@ -151,6 +151,12 @@ class ExitCodesTest {
     CliRunner.Result ingested = CliRunner.run("ingest", "fhir", "--lakehouse", lakehouse, "--master", "local[2]", "--input", good.toString());
     assertThat(ingested.exitCode()).as(ingested.err()).isZero();
     assertThat(ingested.out()).containsPattern("silver.observation +v\\d+ +(PASS|WARN)");
+    CliRunner.Result gold = CliRunner.run("gold", "--lakehouse", lakehouse, "--master", "local[2]");
+    assertThat(gold.exitCode()).as(gold.err()).isZero();
+    assertThat(gold.out()).contains("gold.patient_summary v-1 -> v0 (built from silver.patient v", "silver.observation v");
+    CliRunner.Result goldAgain = CliRunner.run("gold", "--lakehouse", lakehouse, "--master", "local[2]");
+    assertThat(goldAgain.exitCode()).as(goldAgain.err()).isZero();
+    assertThat(goldAgain.out()).contains("gold.patient_summary v0 -> v0 (up to date: its last build read silver.patient v");
 
     // a wearable export whose every record is kept aside (its device is not mapped): exit 2, pointing at the quarantine
     Path wearables = Files.createDirectories(dir.resolve("wearables"));

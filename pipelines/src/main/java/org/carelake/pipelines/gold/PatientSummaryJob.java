@@ -89,13 +89,23 @@ public final class PatientSummaryJob {
     return this;
   }
 
+  /** Builds the table, unless it is {@link #upToDate()}. */
   public Result execute() {
+    return upToDate().orElseGet(this::build);
+  }
+
+  /** The table as its last build left it, when every input is still at the version that build read. */
+  public Optional<Result> upToDate() {
     BuildLineage lineage = new BuildLineage(spark, lakehouse);
     Map<TableId, Long> inputs = lineage.currentVersions(INPUTS);
-    Optional<Long> built = lineage.upToDate(PatientSummarySchema.TABLE, inputs);
-    if (built.isPresent()) {
-      return new Result(new TableWrite(PatientSummarySchema.TABLE, built.get(), built.get(), 0, 0, 0), true, inputs);
-    }
+    return lineage.upToDate(PatientSummarySchema.TABLE, inputs)
+        .map(v -> new Result(new TableWrite(PatientSummarySchema.TABLE, v, v, 0, 0, 0), true, inputs));
+  }
+
+  /** Builds the table from the inputs' current versions and records them. */
+  public Result build() {
+    BuildLineage lineage = new BuildLineage(spark, lakehouse);
+    Map<TableId, Long> inputs = lineage.currentVersions(INPUTS);
     try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
       DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
       TableWrite write = writer.replace(plan(inputs), PatientSummarySchema.TABLE);
