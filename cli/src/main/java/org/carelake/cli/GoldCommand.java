@@ -1,6 +1,10 @@
 package org.carelake.cli;
 
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import org.carelake.core.CareLakeException;
+import org.carelake.core.TableId;
 import org.carelake.core.TableWrite;
 import org.carelake.pipelines.gold.PatientSummaryJob;
 import picocli.CommandLine.Command;
@@ -24,16 +28,16 @@ public final class GoldCommand implements Callable<Integer> {
     PatientSummaryJob job = new PatientSummaryJob(context.spark(), context.lakehouse()).checks(checks);
     var out = spec.commandLine().getOut();
     PatientSummaryJob.Result result = job.upToDate().orElseGet(() -> {
-      // gold advances only from silver versions that did not fail their checks
+      // gold advances only from silver versions that did not fail their checks: the versions the build reads
+      Map<TableId, Long> inputs = job.inputVersions();
       var ledger = new org.carelake.pipelines.quality.QualityLedger(context.spark(), context.lakehouse());
-      for (org.carelake.core.TableId input : PatientSummaryJob.INPUTS) {
-        long version = context.lakehouse().version(context.spark(), input).orElse(-1L);
-        if (version >= 0 && "FAIL".equals(ledger.verdict(input, version))) {
-          throw org.carelake.core.CareLakeException.gateFailed(input + " v" + version + " failed its quality checks; gold is not "
-              + "rebuilt from it.", "see the quality report, fix the data and re-ingest (or run ./carelake quality run after a fix).");
+      inputs.forEach((input, version) -> {
+        if ("FAIL".equals(ledger.verdict(input, version))) {
+          throw CareLakeException.gateFailed(input + " v" + version + " failed its quality checks; gold is not rebuilt from it.",
+              "see the quality report, fix the data and re-ingest (or run ./carelake quality run after a fix).");
         }
-      }
-      return QualityCommand.printingChecks(checks, out, job::build);
+      });
+      return QualityCommand.printingChecks(checks, out, () -> job.build(inputs));
     });
     out.println(describe(result));
     QualityCommand.printChecks(checks, out);
@@ -53,6 +57,6 @@ public final class GoldCommand implements Callable<Integer> {
 
   private static String inputs(PatientSummaryJob.Result result) {
     return result.inputVersions().entrySet().stream().map(e -> e.getKey() + " v" + e.getValue())
-        .collect(java.util.stream.Collectors.joining(", "));
+        .collect(Collectors.joining(", "));
   }
 }

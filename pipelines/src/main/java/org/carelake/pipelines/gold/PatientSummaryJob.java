@@ -89,29 +89,32 @@ public final class PatientSummaryJob {
     return this;
   }
 
-  /** Builds the table, unless it is {@link #upToDate()}. */
+  /** Builds the table from the inputs' current versions, unless it is {@link #upToDate()}. */
   public Result execute() {
-    return upToDate().orElseGet(this::build);
+    return upToDate().orElseGet(() -> build(inputVersions()));
+  }
+
+  /** The current version of each input: what a build now would read. */
+  public Map<TableId, Long> inputVersions() {
+    return new BuildLineage(spark, lakehouse).currentVersions(INPUTS);
   }
 
   /** The table as its last build left it, when every input is still at the version that build read. */
   public Optional<Result> upToDate() {
-    BuildLineage lineage = new BuildLineage(spark, lakehouse);
-    Map<TableId, Long> inputs = lineage.currentVersions(INPUTS);
-    return lineage.upToDate(PatientSummarySchema.TABLE, inputs)
+    Map<TableId, Long> inputs = inputVersions();
+    return new BuildLineage(spark, lakehouse).upToDate(PatientSummarySchema.TABLE, inputs)
         .map(v -> new Result(new TableWrite(PatientSummarySchema.TABLE, v, v, 0, 0, 0), true, inputs));
   }
 
-  /** Builds the table from the inputs' current versions and records them. */
-  public Result build() {
-    BuildLineage lineage = new BuildLineage(spark, lakehouse);
-    Map<TableId, Long> inputs = lineage.currentVersions(INPUTS);
+  /** Builds the table from the inputs at the given versions and records them. */
+  public Result build(Map<TableId, Long> inputs) {
     try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
       DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
       TableWrite write = writer.replace(plan(inputs), PatientSummarySchema.TABLE);
       checks.run(spark, lakehouse, tx, "gold", org.carelake.core.Progress.silent());
       // the version after the checks, which may have moved rows to quarantine
-      lineage.record(writer, PatientSummarySchema.TABLE, lakehouse.version(spark, PatientSummarySchema.TABLE).orElseThrow(), inputs);
+      new BuildLineage(spark, lakehouse).record(writer, PatientSummarySchema.TABLE,
+          lakehouse.version(spark, PatientSummarySchema.TABLE).orElseThrow(), inputs);
       tx.commit();
       return new Result(write, false, inputs);
     }
