@@ -27,9 +27,9 @@ public final class GoldCommand implements Callable<Integer> {
     CliContext context = new CliContext(global);
     PatientSummaryJob job = new PatientSummaryJob(context.spark(), context.lakehouse()).checks(checks);
     var out = spec.commandLine().getOut();
-    PatientSummaryJob.Result result = job.upToDate().orElseGet(() -> {
+    Map<TableId, Long> inputs = job.inputVersions();
+    PatientSummaryJob.Result result = job.upToDate(inputs).orElseGet(() -> {
       // gold advances only from silver versions that did not fail their checks: the versions the build reads
-      Map<TableId, Long> inputs = job.inputVersions();
       var ledger = new org.carelake.pipelines.quality.QualityLedger(context.spark(), context.lakehouse());
       inputs.forEach((input, version) -> {
         if ("FAIL".equals(ledger.verdict(input, version))) {

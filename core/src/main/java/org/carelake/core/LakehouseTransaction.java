@@ -30,9 +30,6 @@ public final class LakehouseTransaction implements AutoCloseable {
 
   private static final Logger LOG = LogManager.getLogger(LakehouseTransaction.class);
 
-  /** How a table's rollback outcome starts when it threw; the journal is then kept for a retry. */
-  private static final String FAILED = "could not be rolled back";
-
   private final SparkSession spark;
   private final Lakehouse lakehouse;
   private final Map<TableId, Optional<Long>> versionsBefore = new LinkedHashMap<>();
@@ -80,10 +77,7 @@ public final class LakehouseTransaction implements AutoCloseable {
     if (committed) {
       return;
     }
-    if (rollback(spark, lakehouse, spark.conf().get(SparkSessions.WRITER_CONF, null), versionsBefore).values().stream()
-        .noneMatch(outcome -> outcome.startsWith(FAILED))) {
-      journal.remove(); // else kept: the next process tries again
-    }
+    rollback(spark, lakehouse, spark.conf().get(SparkSessions.WRITER_CONF, null), versionsBefore, journal.file());
   }
 
   /**
@@ -109,20 +103,21 @@ public final class LakehouseTransaction implements AutoCloseable {
       if (owner.aliveOnThisHost()) {
         continue;
       }
-      Map<TableId, String> outcomes = rollback(spark, lakehouse, entry.writer(), entry.versionsBefore());
-      if (outcomes.values().stream().noneMatch(outcome -> outcome.startsWith(FAILED))) {
-        TransactionJournal.remove(entry.file());
-      }
+      Map<TableId, String> outcomes = rollback(spark, lakehouse, entry.writer(), entry.versionsBefore(), entry.file());
       lines.add("Rolled back " + run + ", which stopped before it committed: " + outcomes.entrySet().stream()
           .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining("; ")) + ".");
     }
     return lines;
   }
 
-  /** Rolls back each table to its version before; returns what happened to each. */
+  /**
+   * Rolls back each table to its version before and returns what happened to each. Removes the run's
+   * journal once every table is rolled back; if one could not be, the journal stays for the next process.
+   */
   private static Map<TableId, String> rollback(SparkSession spark, Lakehouse lakehouse, String writer,
-      Map<TableId, Optional<Long>> versionsBefore) {
+      Map<TableId, Optional<Long>> versionsBefore, java.nio.file.Path journal) {
     Map<TableId, String> outcomes = new LinkedHashMap<>();
+    boolean complete = true;
     for (Map.Entry<TableId, Optional<Long>> entry : versionsBefore.entrySet()) {
       TableId table = entry.getKey();
       try {
@@ -132,8 +127,12 @@ public final class LakehouseTransaction implements AutoCloseable {
             + "or restore it by hand with {}", table, entry.getValue()
             .map(v -> "./carelake sql --allow-writes \"RESTORE TABLE " + table + " TO VERSION AS OF " + v + "\"")
             .orElse("removing the folder " + lakehouse.tablePath(table) + " (the failed run created it)"), e);
-        outcomes.put(table, FAILED + " (" + e.getClass().getSimpleName() + "; see the log)");
+        outcomes.put(table, "could not be rolled back (" + e.getClass().getSimpleName() + "; see the log)");
+        complete = false;
       }
+    }
+    if (complete) {
+      TransactionJournal.remove(journal);
     }
     return outcomes;
   }

@@ -35,10 +35,10 @@ final class TransactionJournal {
   record Owner(long pid, String started, String host) {
 
     private static final String THIS_HOST = lookUpHost();
+    private static final Owner CURRENT = new Owner(ProcessHandle.current().pid(), startOf(ProcessHandle.current()).orElse(null), THIS_HOST);
 
     static Owner current() {
-      ProcessHandle self = ProcessHandle.current();
-      return new Owner(self.pid(), startOf(self).orElse(null), THIS_HOST);
+      return CURRENT;
     }
 
     /** Whether this process, on this host, still runs: the pid alive and (pids are reused) started when recorded. */
@@ -100,6 +100,10 @@ final class TransactionJournal {
     }
   }
 
+  Path file() {
+    return file;
+  }
+
   /** Removes the journal: the transaction committed or finished its rollback. */
   void remove() {
     remove(file);
@@ -121,7 +125,7 @@ final class TransactionJournal {
     }
     List<Entry> entries = new ArrayList<>();
     try (Stream<Path> files = Files.list(dir)) {
-      for (Path f : files.filter(p -> p.getFileName().toString().matches("tx-[0-9a-f-]+\\.json")).sorted().toList()) {
+      for (Path f : files.filter(p -> p.getFileName().toString().matches("tx-[0-9a-f-]+\\.json")).toList()) {
         try {
           read(f).ifPresent(entries::add);
         } catch (IOException | RuntimeException e) {

@@ -89,9 +89,10 @@ public final class PatientSummaryJob {
     return this;
   }
 
-  /** Builds the table from the inputs' current versions, unless it is {@link #upToDate()}. */
+  /** Builds the table from the inputs' current versions, unless it is {@link #upToDate up to date} with them. */
   public Result execute() {
-    return upToDate().orElseGet(() -> build(inputVersions()));
+    Map<TableId, Long> inputs = inputVersions();
+    return upToDate(inputs).orElseGet(() -> build(inputs));
   }
 
   /** The current version of each input: what a build now would read. */
@@ -99,9 +100,8 @@ public final class PatientSummaryJob {
     return new BuildLineage(spark, lakehouse).currentVersions(INPUTS);
   }
 
-  /** The table as its last build left it, when every input is still at the version that build read. */
-  public Optional<Result> upToDate() {
-    Map<TableId, Long> inputs = inputVersions();
+  /** The table as its last build left it, when that build read the inputs at exactly these versions. */
+  public Optional<Result> upToDate(Map<TableId, Long> inputs) {
     return new BuildLineage(spark, lakehouse).upToDate(PatientSummarySchema.TABLE, inputs)
         .map(v -> new Result(new TableWrite(PatientSummarySchema.TABLE, v, v, 0, 0, 0), true, inputs));
   }
