@@ -37,11 +37,11 @@ public final class LakehouseTransaction implements AutoCloseable {
   private boolean committed;
 
   public LakehouseTransaction(SparkSession spark, Lakehouse lakehouse) {
-    this(spark, lakehouse, TransactionJournal.Owner.current());
+    this(spark, lakehouse, ProcessOwner.current());
   }
 
   /** For tests: a transaction journaled as another process's. */
-  LakehouseTransaction(SparkSession spark, Lakehouse lakehouse, TransactionJournal.Owner owner) {
+  LakehouseTransaction(SparkSession spark, Lakehouse lakehouse, ProcessOwner owner) {
     this.spark = spark;
     this.lakehouse = lakehouse;
     this.journal = new TransactionJournal(lakehouse, owner);
@@ -90,7 +90,7 @@ public final class LakehouseTransaction implements AutoCloseable {
     List<String> lines = new ArrayList<>();
     for (TransactionJournal.Entry entry : TransactionJournal.all(lakehouse, problem -> lines.add(problem + " Check the tables it "
         + "names by hand (DESCRIBE HISTORY shows each commit's process), then delete it."))) {
-      TransactionJournal.Owner owner = entry.owner();
+      ProcessOwner owner = entry.owner();
       String run = "a run of process " + owner.pid() + " (started " + owner.started() + ", transaction opened " + entry.openedAt() + ")";
       if (!owner.onThisHost()) {
         lines.add("Left alone: " + run + " on host " + owner.host() + " did not finish; from here it cannot be told whether it still "

@@ -31,46 +31,14 @@ final class TransactionJournal {
 
   static final String DIR = "_transactions";
 
-  /** The process that owns a transaction, and how to tell whether it is still running. */
-  record Owner(long pid, String started, String host) {
-
-    private static final String THIS_HOST = lookUpHost();
-    private static final Owner CURRENT = new Owner(ProcessHandle.current().pid(), startOf(ProcessHandle.current()).orElse(null), THIS_HOST);
-
-    static Owner current() {
-      return CURRENT;
-    }
-
-    /** Whether this process, on this host, still runs: the pid alive and (pids are reused) started when recorded. */
-    boolean aliveOnThisHost() {
-      return ProcessHandle.of(pid).filter(p -> started == null || startOf(p).map(started::equals).orElse(true)).isPresent();
-    }
-
-    boolean onThisHost() {
-      return host.equals(THIS_HOST);
-    }
-
-    private static Optional<String> startOf(ProcessHandle process) {
-      return process.info().startInstant().map(i -> i.truncatedTo(ChronoUnit.SECONDS).toString());
-    }
-
-    private static String lookUpHost() {
-      try {
-        return java.net.InetAddress.getLocalHost().getHostName();
-      } catch (IOException e) {
-        return "unknown";
-      }
-    }
-  }
-
   /** A journal as read back: its file, owner, writer tag and the tables with their versions before. */
-  record Entry(Path file, Owner owner, String writer, String openedAt, Map<TableId, Optional<Long>> versionsBefore) {}
+  record Entry(Path file, ProcessOwner owner, String writer, String openedAt, Map<TableId, Optional<Long>> versionsBefore) {}
 
   private final Path file;
-  private final Owner owner;
+  private final ProcessOwner owner;
   private final String openedAt = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
 
-  TransactionJournal(Lakehouse lakehouse, Owner owner) {
+  TransactionJournal(Lakehouse lakehouse, ProcessOwner owner) {
     this.file = directory(lakehouse).resolve("tx-" + UUID.randomUUID() + ".json");
     this.owner = owner;
   }
@@ -84,9 +52,7 @@ final class TransactionJournal {
     Map<String, Object> tables = new LinkedHashMap<>();
     versionsBefore.forEach((table, version) -> tables.put(table.qualifiedName(), version.orElse(null)));
     Map<String, Object> json = new LinkedHashMap<>();
-    json.put("pid", owner.pid());
-    json.put("process_started", owner.started());
-    json.put("host", owner.host());
+    json.putAll(owner.toJson());
     json.put("writer", writer);
     json.put("opened_at", openedAt);
     json.put("tables", tables);
@@ -151,7 +117,7 @@ final class TransactionJournal {
     Map<TableId, Optional<Long>> tables = new LinkedHashMap<>();
     ((Map<?, ?>) json.get("tables")).forEach((name, version) ->
         tables.put(TableId.parse(name.toString()), Optional.ofNullable((Number) version).map(Number::longValue)));
-    Owner owner = new Owner(((Number) json.get("pid")).longValue(), (String) json.get("process_started"), (String) json.get("host"));
+    ProcessOwner owner = ProcessOwner.fromJson(json);
     return Optional.of(new Entry(file, owner, (String) json.get("writer"), (String) json.get("opened_at"), tables));
   }
 }

@@ -52,7 +52,7 @@ class DeltaWriterTest {
    * A run of another process that makes its writes and is killed before it commits or rolls back:
    * its transaction is never closed, and its commits carry that process's writer tag.
    */
-  private static void killedRun(SparkSession spark, Lakehouse lakehouse, TransactionJournal.Owner owner,
+  private static void killedRun(SparkSession spark, Lakehouse lakehouse, ProcessOwner owner,
       java.util.function.Consumer<DeltaWriter> writes) {
     spark.conf().set(SparkSessions.WRITER_CONF, "carelake pid " + owner.pid() + " killed-run");
     try {
@@ -63,10 +63,10 @@ class DeltaWriterTest {
   }
 
   /** A process of this host that has exited. */
-  private static TransactionJournal.Owner goneProcess() throws Exception {
+  private static ProcessOwner goneProcess() throws Exception {
     Process process = new ProcessBuilder("true").start();
     assertThat(process.waitFor()).isZero();
-    return new TransactionJournal.Owner(process.pid(), null, TransactionJournal.Owner.current().host());
+    return new ProcessOwner(process.pid(), null, ProcessOwner.current().host());
   }
 
   private static List<TransactionJournal.Entry> journals(Lakehouse lakehouse) {
@@ -126,7 +126,7 @@ class DeltaWriterTest {
     assertThat(journals(lakehouse)).as("committed runs leave no journal").isEmpty();
     long existingBefore = lakehouse.version(spark, existing).orElseThrow();
 
-    TransactionJournal.Owner gone = goneProcess();
+    ProcessOwner gone = goneProcess();
     killedRun(spark, lakehouse, gone, writer -> {
       writer.upsert(rows(spark, new Object[] {"a", 99, "h9", 2}, new Object[] {"z", 5, "h5", 1}), existing, List.of("id"), "hash", null);
       writer.upsert(rows(spark, new Object[] {"q", 1, "hq", 1}), created, List.of("id"), "hash", null);
@@ -157,7 +157,7 @@ class DeltaWriterTest {
     TableId mine = TableId.silver("mine");
     TableId theirs = TableId.silver("theirs");
     committed(spark, lakehouse, theirs, new Object[] {"r", 1, "hr", 1});
-    TransactionJournal.Owner elsewhere = new TransactionJournal.Owner(1, null, "another-host");
+    ProcessOwner elsewhere = new ProcessOwner(1, null, "another-host");
     killedRun(spark, lakehouse, elsewhere, writer ->
         writer.upsert(rows(spark, new Object[] {"e", 1, "he", 1}), theirs, List.of("id"), "hash", null));
     try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
@@ -186,9 +186,9 @@ class DeltaWriterTest {
 
   @Test
   void aProcessIsAliveOnlyWithItsPidAndItsStartTime() throws Exception {
-    TransactionJournal.Owner self = TransactionJournal.Owner.current();
+    ProcessOwner self = ProcessOwner.current();
     assertThat(self.aliveOnThisHost()).isTrue();
-    assertThat(new TransactionJournal.Owner(self.pid(), "2001-01-01T00:00:00Z", self.host()).aliveOnThisHost())
+    assertThat(new ProcessOwner(self.pid(), "2001-01-01T00:00:00Z", self.host()).aliveOnThisHost())
         .as("the same pid, started at another time: the pid was reused").isFalse();
     assertThat(goneProcess().aliveOnThisHost()).isFalse();
   }
