@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.stream.Stream;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.sql.RowFactory;
@@ -23,6 +24,7 @@ import org.apache.spark.sql.types.StructType;
 import org.carelake.core.DeltaWriter;
 import org.carelake.core.Lakehouse;
 import org.carelake.core.LakehouseTransaction;
+import org.carelake.core.ProcessOwner;
 import org.carelake.core.TableId;
 import org.carelake.core.report.Reports;
 
@@ -36,6 +38,10 @@ public final class ModelRegistry {
 
   public static final TableId INDEX = TableId.ops("model_registry");
   public static final String CARD = "model-card.json";
+
+  /** Where a version is assembled before it is moved into place; beside it, {@code <folder>.owner.json} names its process. */
+  static final String STAGING_PREFIX = ".staging-";
+  static final String OWNER_SUFFIX = ".owner.json";
 
   /** A version's folder name: v1, v2, ... */
   private static final java.util.regex.Pattern VERSION_DIR = java.util.regex.Pattern.compile("v\\d+");
@@ -102,9 +108,31 @@ public final class ModelRegistry {
    * cannot take the same number: the final move fails if the folder exists, and the next number is tried.
    */
   public ModelVersion register(String model, PipelineModel pipeline, Map<String, Object> card, Reports.Written biasReport) {
+    Path modelDir;
+    Path staging;
     try {
-      Path modelDir = Files.createDirectories(root().resolve(model));
-      Path staging = Files.createTempDirectory(modelDir, ".staging-");
+      modelDir = Files.createDirectories(root().resolve(model));
+      staging = modelDir.resolve(STAGING_PREFIX + UUID.randomUUID());
+      // The owner first: a staging folder is never without one, so a later run can tell whether it is abandoned.
+      Files.writeString(ownerFile(staging), Reports.JSON.writeValueAsString(ProcessOwner.current().toJson()));
+      Files.createDirectory(staging);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not register model " + model, e);
+    }
+    try {
+      return register(model, modelDir, staging, pipeline, card, biasReport);
+    } finally {
+      try {
+        removeStaging(staging);
+      } catch (UncheckedIOException leftForRecovery) {
+        // recover() removes it once this process has stopped
+      }
+    }
+  }
+
+  private ModelVersion register(String model, Path modelDir, Path staging, PipelineModel pipeline, Map<String, Object> card,
+      Reports.Written biasReport) {
+    try {
       pipeline.write().overwrite().save(staging.resolve("pipeline").toString());
       Files.copy(biasReport.html(), staging.resolve("bias-report.html"));
       Files.copy(biasReport.json(), staging.resolve("bias-report.json"));
@@ -123,7 +151,7 @@ public final class ModelRegistry {
           continue;
         }
         makeReadOnly(target);
-        index(model, version, card, target);
+        indexMissing(model);
         return new ModelVersion(model, version, target, full);
       }
       throw new IllegalStateException("could not allocate a registry version for " + model);
@@ -132,14 +160,99 @@ public final class ModelRegistry {
     }
   }
 
-  private void index(String model, int version, Map<String, Object> card, Path target) {
-    Object auroc = ((Map<?, ?>) card.getOrDefault("metrics", Map.of())).get("auroc_test");
-    Object hash = ((Map<?, ?>) card.getOrDefault("lineage", Map.of())).get("training_set_hash");
-    var row = RowFactory.create(model, version, Timestamp.from(Instant.now()), auroc instanceof Number n ? n.doubleValue() : null,
-        hash == null ? null : hash.toString(), target.toString());
+  /**
+   * Finishes what registrations of {@code model} that were killed part-way left behind, and returns
+   * one line per repair: a version in place but missing from {@code ops.model_registry} is indexed;
+   * a staging folder whose process has stopped (it never became a version) is removed. A staging
+   * folder of a running process, or of another host, is left alone.
+   */
+  public List<String> recover(String model) {
+    Path modelDir = root().resolve(model);
+    if (!Files.isDirectory(modelDir)) {
+      return List.of();
+    }
+    List<String> lines = new ArrayList<>();
+    try (Stream<Path> children = Files.list(modelDir)) {
+      // A staging folder, its owner file, or both (a run can stop between writing one and the other).
+      List<Path> stagings = children.map(p -> p.getFileName().toString()).filter(name -> name.startsWith(STAGING_PREFIX))
+          .map(name -> modelDir.resolve(name.endsWith(OWNER_SUFFIX) ? name.substring(0, name.length() - OWNER_SUFFIX.length()) : name))
+          .distinct().sorted().toList();
+      for (Path staging : stagings) {
+        ProcessOwner owner = owner(staging);
+        if (owner == null) {
+          lines.add("Left alone: " + staging + " names no process that staged it (its " + OWNER_SUFFIX + " is missing or unreadable); "
+              + "remove both if no registration of " + model + " is running.");
+        } else if (owner.onThisHost() && !owner.aliveOnThisHost()) {
+          boolean folder = Files.exists(staging);
+          removeStaging(staging);
+          if (folder) {
+            lines.add("Removed " + staging + ": a version of " + model + " staged by process " + owner.pid() + " (started "
+                + owner.started() + "), which stopped before registering it.");
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not list " + modelDir, e);
+    }
+    for (int version : indexMissing(model)) {
+      lines.add("Indexed " + model + " v" + version + " in " + INDEX.qualifiedName() + ": the process that registered it stopped "
+          + "before adding it.");
+    }
+    return lines;
+  }
+
+  /** Adds the versions of {@code model} in place but not in the index to it; returns their numbers. */
+  private List<Integer> indexMissing(String model) {
+    java.util.Set<Integer> indexed = new java.util.HashSet<>();
+    if (lakehouse.exists(INDEX)) {
+      lakehouse.read(spark, INDEX).filter(org.apache.spark.sql.functions.col("model").equalTo(model)).select("version")
+          .as(org.apache.spark.sql.Encoders.INT()).collectAsList().forEach(indexed::add);
+    }
+    List<ModelVersion> missing = versions(model).stream().filter(v -> !indexed.contains(v.version())).toList();
+    if (missing.isEmpty()) {
+      return List.of();
+    }
+    List<org.apache.spark.sql.Row> rows = new ArrayList<>();
+    for (ModelVersion v : missing) {
+      Object auroc = ((Map<?, ?>) v.card().getOrDefault("metrics", Map.of())).get("auroc_test");
+      Object hash = ((Map<?, ?>) v.card().getOrDefault("lineage", Map.of())).get("training_set_hash");
+      Object registeredAt = v.card().get("registered_at");
+      rows.add(RowFactory.create(model, v.version(), Timestamp.from(registeredAt == null ? Instant.now() : Instant.parse(registeredAt.toString())),
+          auroc instanceof Number n ? n.doubleValue() : null, hash == null ? null : hash.toString(), v.directory().toString()));
+    }
     try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
-      new DeltaWriter(spark, lakehouse, tx).append(spark.createDataFrame(List.of(row), INDEX_SCHEMA), INDEX);
+      // Keyed on (model, version): a version indexed meanwhile by another process is not added twice.
+      new DeltaWriter(spark, lakehouse, tx).upsertRows(spark.createDataFrame(rows, INDEX_SCHEMA), INDEX, List.of("model", "version"));
       tx.commit();
+    }
+    return missing.stream().map(ModelVersion::version).toList();
+  }
+
+  private static Path ownerFile(Path staging) {
+    return staging.resolveSibling(staging.getFileName() + OWNER_SUFFIX);
+  }
+
+  private static ProcessOwner owner(Path staging) {
+    try {
+      return ProcessOwner.fromJson(Reports.JSON.readValue(ownerFile(staging).toFile(), Map.class));
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Removes a staging folder (gone already once moved into place) and its owner file. */
+  private static void removeStaging(Path staging) {
+    try {
+      if (Files.exists(staging)) {
+        try (Stream<Path> paths = Files.walk(staging)) {
+          for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+            Files.delete(p);
+          }
+        }
+      }
+      Files.deleteIfExists(ownerFile(staging));
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not remove the staging folder " + staging, e);
     }
   }
 

@@ -14,6 +14,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.carelake.core.Lakehouse;
+import org.carelake.core.ProcessOwner;
 import org.carelake.core.report.Reports;
 import org.carelake.core.testing.SparkExtension;
 import org.junit.jupiter.api.Test;
@@ -53,5 +54,81 @@ class ModelRegistryTest {
     assertThat(registry.load(v2).stages()).hasSize(1);
     lakehouse.registerTables(spark);
     assertThat(spark.sql("SELECT max(version) FROM ops.model_registry WHERE model = 'm'").head().getInt(0)).isEqualTo(2);
+  }
+
+  @Test
+  void recoveryFinishesRegistrationsKilledPartWay(SparkSession spark, @TempDir Path dir) throws Exception {
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    ModelRegistry registry = new ModelRegistry(spark, lakehouse);
+    Reports.Written bias = Reports.write(dir.resolve("reports"), "bias", "<html></html>", Map.of("ok", true));
+    Map<String, Object> card = Map.of("metrics", Map.of("auroc_test", 0.75), "lineage", Map.of("training_set_hash", "abc"));
+    registry.register("m", model(spark), card, bias);
+    ModelVersion v2 = registry.register("m", model(spark), card, bias);
+    Path modelDir = registry.root().resolve("m");
+    assertThat(stagingFiles(modelDir)).as("a registration leaves no staging behind").isEmpty();
+
+    // Killed after v2 was moved into place, before its index row: the row is missing.
+    io.delta.tables.DeltaTable.forPath(spark, lakehouse.tablePath(ModelRegistry.INDEX).toString()).delete("version = 2");
+    // Killed while staging (process gone), staging now (this process), and staged by a release before owners were recorded.
+    Path dead = stage(modelDir, "dead", goneProcess());
+    Path live = stage(modelDir, "live", ProcessOwner.current());
+    Path unknown = Files.createDirectories(modelDir.resolve(ModelRegistry.STAGING_PREFIX + "unknown"));
+    Path ownerOnly = Files.writeString(modelDir.resolve(ModelRegistry.STAGING_PREFIX + "gone" + ModelRegistry.OWNER_SUFFIX),
+        Reports.JSON.writeValueAsString(goneProcess().toJson()));
+
+    List<String> lines = registry.recover("m");
+
+    assertThat(lines).hasSize(3);
+    assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("Indexed m v2 in ops.model_registry"));
+    assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("Removed " + dead).contains("stopped before registering it"));
+    assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("Left alone: " + unknown));
+    assertThat(dead).doesNotExist();
+    assertThat(ownerOnly).doesNotExist();
+    assertThat(live).exists();
+    assertThat(unknown).exists();
+    List<org.apache.spark.sql.Row> index = lakehouse.read(spark, ModelRegistry.INDEX).orderBy("version").collectAsList();
+    assertThat(index).extracting(r -> r.<Integer>getAs("version")).containsExactly(1, 2);
+    assertThat(index.get(1).<String>getAs("path")).isEqualTo(v2.directory().toString());
+    assertThat(index.get(1).<java.sql.Timestamp>getAs("registered_at").toInstant())
+        .isEqualTo(java.time.Instant.parse((String) v2.card().get("registered_at")).truncatedTo(java.time.temporal.ChronoUnit.MICROS));
+    assertThat(registry.recover("m")).as("nothing left to recover but the folder left alone")
+        .containsExactly(lines.stream().filter(l -> l.startsWith("Left alone")).findFirst().orElseThrow());
+    assertThat(registry.versions("m")).extracting(ModelVersion::version).containsExactly(1, 2);
+
+    // A registration that fails part-way removes its own staging.
+    Reports.Written missing = new Reports.Written(dir.resolve("none.html"), dir.resolve("none.json"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> registry.register("m", model(spark), card, missing))
+        .isInstanceOf(java.io.UncheckedIOException.class);
+    assertThat(stagingFiles(modelDir)).containsExactlyInAnyOrder(live.getFileName().toString(),
+        live.getFileName() + ModelRegistry.OWNER_SUFFIX, unknown.getFileName().toString());
+    assertThat(registry.versions("m")).hasSize(2);
+  }
+
+  private static PipelineModel model(SparkSession spark) {
+    var schema = DataTypes.createStructType(new org.apache.spark.sql.types.StructField[] {
+        DataTypes.createStructField("x", DataTypes.DoubleType, false)});
+    return new Pipeline().setStages(new PipelineStage[] {new VectorAssembler().setInputCols(new String[] {"x"}).setOutputCol("v")})
+        .fit(spark.createDataFrame(List.of(RowFactory.create(1.0)), schema));
+  }
+
+  private static Path stage(Path modelDir, String name, ProcessOwner owner) throws Exception {
+    Path staging = Files.createDirectories(modelDir.resolve(ModelRegistry.STAGING_PREFIX + name).resolve("pipeline"));
+    Files.writeString(staging.resolve("part"), "x");
+    Files.writeString(modelDir.resolve(ModelRegistry.STAGING_PREFIX + name + ModelRegistry.OWNER_SUFFIX),
+        Reports.JSON.writeValueAsString(owner.toJson()));
+    return staging.getParent();
+  }
+
+  /** A process of this host that has exited. */
+  private static ProcessOwner goneProcess() throws Exception {
+    Process process = new ProcessBuilder("true").start();
+    assertThat(process.waitFor()).isZero();
+    return new ProcessOwner(process.pid(), null, ProcessOwner.current().host());
+  }
+
+  private static List<String> stagingFiles(Path modelDir) throws Exception {
+    try (var children = Files.list(modelDir)) {
+      return children.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(ModelRegistry.STAGING_PREFIX)).toList();
+    }
   }
 }
