@@ -8,6 +8,8 @@ everything downstream. The ``quality`` task re-checks every table at its current
 the verdicts training pins, and writes the quality report; it too exits 1 on a failed check. The
 ``data_bias`` task then writes the data bias report (who is in the data, who has missing data), so
 fairness reviewers can read it before any model; ``train`` audits the model with the same groups.
+A run whose data did not change trains nothing: ``train`` finds the latest model version already
+trained on the same training set, says it is up to date and re-applies the fairness gate to it.
 
 Runs never overlap (``max_active_runs=1``). Within a run some tasks run side by side (``ingest_vcf``
 beside ``gold`` and ``quality``, ``build_features`` beside ``data_bias`` and ``train``); a failed

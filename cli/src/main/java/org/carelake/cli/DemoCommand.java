@@ -105,7 +105,7 @@ public final class DemoCommand implements Callable<Integer> {
     long tablesChecked = checks.results().stream().flatMap(r -> r.tables().stream()).map(QualityResult.TableVerdict::table).distinct().count();
 
     progress.step("cohort, features, model, bias audit and registry: " + definition.name());
-    TrainJob.Result trained = TrainCommand.run(context, definition, org.carelake.core.SensitiveGroups.DEFAULT, 1.0, progress);
+    TrainJob.Outcome trained = TrainCommand.run(context, definition, org.carelake.core.SensitiveGroups.DEFAULT, 1.0, false, progress);
 
     progress.step("summary");
     out.println();
@@ -130,16 +130,26 @@ public final class DemoCommand implements Callable<Integer> {
         genomics.score().variantsTotal(), genomics.score().palindromic());
     out.printf("Quality: PASS (%d tables checked by the steps that wrote them; %d rows moved to bronze.quality_quarantine)%n",
         tablesChecked, checks.results().stream().flatMap(r -> r.tables().stream()).mapToLong(QualityResult.TableVerdict::quarantined).sum());
-    out.printf("Cohort %s: %d patients (%d train, %d test)%n", definition.name(), trained.run().trainRows() + trained.run().testRows(),
-        trained.run().trainRows(), trained.run().testRows());
-    out.printf("Training set %s: %d rows, content hash %s (rebuild: ./carelake trainset --rebuild %s)%n", trained.trainingSet().id(),
-        trained.trainingSet().rowCount(), trained.trainingSet().contentHash().substring(0, 16), trained.trainingSet().id());
-    out.printf("Model AUROC (test): %s%n", trained.run().aurocTestText());
-    out.printf("Registry: %s v%d at %s%n", trained.version().model(), trained.version().version(), trained.version().directory());
+    Path biasHtml;
+    if (trained instanceof TrainJob.Result result) {
+      out.printf("Cohort %s: %d patients (%d train, %d test)%n", definition.name(), result.run().trainRows() + result.run().testRows(),
+          result.run().trainRows(), result.run().testRows());
+      out.printf("Training set %s: %d rows, content hash %s (rebuild: ./carelake trainset --rebuild %s)%n", result.trainingSet().id(),
+          result.trainingSet().rowCount(), result.trainingSet().contentHash().substring(0, 16), result.trainingSet().id());
+      out.printf("Model AUROC (test): %s%n", result.run().aurocTestText());
+      out.printf("Registry: %s v%d at %s%n", result.version().model(), result.version().version(), result.version().directory());
+      biasHtml = result.biasReport().html();
+    } else {
+      TrainJob.UpToDate upToDate = (TrainJob.UpToDate) trained;
+      out.println(TrainCommand.describe(upToDate));
+      out.printf("Registry: %s v%d at %s (up to date)%n", upToDate.version().model(), upToDate.version().version(),
+          upToDate.version().directory());
+      biasHtml = upToDate.biasReport();
+    }
     out.printf("Reports:%n  quality    %s%n             %s%n  data bias  %s%n             %s%n  attrition  %s%n  bias       %s%n"
             + "             %s%n", qualityReport.html(), qualityReport.json(), dataBiasReport.html(), dataBiasReport.json(),
         lakehouse.reportsDir().resolve("cohorts").resolve(definition.name() + "-attrition.html"),
-        trained.biasReport().html(), trained.biasReport().json());
+        biasHtml, biasHtml.resolveSibling(biasHtml.getFileName().toString().replace(".html", ".json")));
     out.printf("Try: ./carelake sql --lakehouse %s \"SELECT count(*) FROM silver.patient\"%n", lakehouse.root());
     out.flush();
     return 0;

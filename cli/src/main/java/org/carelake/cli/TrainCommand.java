@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
 /** {@code train}: cohort, features, model, fairness audit and registration in one step. */
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {"Build a cohort, its point-in-time features, train an MLlib model, audit fairness per group,",
-        "and register a new model version. Refuses inputs without a passing quality verdict (exit 1)."},
+        "and register a new model version. Refuses inputs without a passing quality verdict (exit 1).",
+        "Does nothing when the latest version was trained on the same training set (see --retrain)."},
     footer = {"", "Example:", "  ./carelake train --cohort training/cohorts/incident-dysglycemia-3y.yaml"})
 public final class TrainCommand implements Callable<Integer> {
 
@@ -33,6 +34,10 @@ public final class TrainCommand implements Callable<Integer> {
       description = "Fail (exit 1) when the true-positive-rate gap between groups exceeds this (default: ${DEFAULT-VALUE}, report only).")
   double maxTprGap;
 
+  @Option(names = "--retrain", description = {"Train and register a new version even when the latest one was trained on the same",
+      "training set (same cohort definition, features, input Delta versions and groups), e.g. after an upgrade of CareLake."})
+  boolean retrain;
+
   @Mixin GroupsOption groups;
 
   @Override
@@ -40,16 +45,35 @@ public final class TrainCommand implements Callable<Integer> {
     CohortDefinition definition = CohortDefinition.load(cohort);
     SensitiveGroups sensitiveGroups = groups.groups();
     CliContext context = new CliContext(global);
-    TrainJob.Result result = run(context, definition, sensitiveGroups, maxTprGap, new Progress(context.progressStream(), 0));
-    print(result, spec.commandLine().getOut());
+    TrainJob.Outcome outcome = run(context, definition, sensitiveGroups, maxTprGap, retrain, new Progress(context.progressStream(), 0));
+    java.io.PrintWriter out = spec.commandLine().getOut();
+    if (outcome instanceof TrainJob.Result result) {
+      print(result, out);
+    } else {
+      out.println(describe((TrainJob.UpToDate) outcome));
+      out.flush();
+    }
     return 0;
   }
 
-  static TrainJob.Result run(CliContext context, CohortDefinition definition, SensitiveGroups groups, double maxTprGap,
+  static TrainJob.Outcome run(CliContext context, CohortDefinition definition, SensitiveGroups groups, double maxTprGap, boolean retrain,
       Progress progress) {
     QualityLedger ledger = new QualityLedger(context.spark(), context.lakehouse());
     return new TrainJob(context.spark(), context.lakehouse(), progress)
-        .execute(definition, ClinicalFeatures.CARDIOMETABOLIC_V1, ledger::verdict, groups, maxTprGap);
+        .execute(definition, ClinicalFeatures.CARDIOMETABOLIC_V1, ledger::verdict, groups, maxTprGap, retrain);
+  }
+
+  /** What an up-to-date run found: the version, the training set and inputs it shares, and how to train anyway. */
+  static String describe(TrainJob.UpToDate upToDate) {
+    StringBuilder inputs = new StringBuilder();
+    upToDate.inputVersions().forEach((table, version) -> inputs.append(inputs.length() == 0 ? "" : ", ").append(table).append(" v")
+        .append(version));
+    double auroc = upToDate.metric("auroc_test");
+    return String.format(java.util.Locale.ROOT, "%s v%d is up to date: it was trained on training set %s, the one the current inputs give "
+            + "(%s). Nothing trained or registered (--retrain trains a new version anyway).%n"
+            + "Model: AUROC test %s; bias report %s", upToDate.version().model(), upToDate.version().version(),
+        upToDate.trainingSetId(), inputs, Double.isNaN(auroc) ? "undefined" : String.format(java.util.Locale.ROOT, "%.3f", auroc),
+        upToDate.biasReport());
   }
 
   static void print(TrainJob.Result result, java.io.PrintWriter out) {

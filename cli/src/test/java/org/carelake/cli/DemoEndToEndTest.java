@@ -145,10 +145,12 @@ class DemoEndToEndTest {
 
   @Test
   @Order(2)
-  void secondRunChangesNoDataTableAndRegistersVersionTwoWithTheSameMetrics(SparkSession spark) {
+  void secondRunChangesNoDataTableAndTrainsNothing_retrainRegistersVersionTwoWithTheSameMetrics(SparkSession spark) {
     CliRunner.Result result = CliRunner.run(demoArgs());
     assertThat(result.exitCode()).as(result.err()).isZero();
-    assertThat(result.out()).contains("Registry: incident-hypertension-5y v2");
+    assertThat(result.out()).contains("incident-hypertension-5y v1 is up to date: it was trained on training set ts-")
+        .contains("Registry: incident-hypertension-5y v1 at").contains("(up to date)")
+        .contains(lakehouseDir.resolve("registry/incident-hypertension-5y/v1/bias-report.html").toString());
 
     Lakehouse lakehouse = new Lakehouse(lakehouseDir);
     for (TableId t : dataTables(lakehouse)) {
@@ -157,8 +159,28 @@ class DemoEndToEndTest {
     }
     assertThat(lakehouse.version(spark, BuildLineage.TABLE).orElseThrow()).as("gold.patient_summary's build skipped: silver did not move")
         .isEqualTo(lineageVersionAfterFirstRun);
-    List<ModelVersion> versions = new ModelRegistry(spark, lakehouse).versions("incident-hypertension-5y");
+    ModelRegistry registry = new ModelRegistry(spark, lakehouse);
+    assertThat(registry.versions("incident-hypertension-5y")).extracting(ModelVersion::version).as("nothing new to train on").containsExactly(1);
+
+    String[] train = {"train", "--lakehouse", lakehouseDir.toString(), "--master", "local[2]",
+        "--cohort", Path.of("..", "training", "cohorts", "incident-hypertension-5y.yaml").toString()};
+    CliRunner.Result retrain = CliRunner.run(concat(train, new String[] {"--retrain"}));
+    assertThat(retrain.exitCode()).as(retrain.err()).isZero();
+    assertThat(retrain.out()).contains("Registered incident-hypertension-5y v2");
+    // The gate still applies when nothing is trained, to the latest version's audit: allow just less than v2's gap.
+    double gap = ((Number) ((Map<?, ?>) registry.versions("incident-hypertension-5y").get(1).card().get("metrics")).get("max_tpr_gap"))
+        .doubleValue();
+    CliRunner.Result gated = CliRunner.run(concat(train, new String[] {"--max-tpr-gap", Double.toString(gap - 0.001)}));
+    assertThat(gated.exitCode()).as(gated.out() + gated.err()).isEqualTo(1);
+    assertThat(gated.err()).contains("Fairness gate").contains("nothing trained: v2 was trained on these inputs");
+    CliRunner.Result passed = CliRunner.run(concat(train, new String[] {"--max-tpr-gap", Double.toString(gap)}));
+    assertThat(passed.exitCode()).as(passed.err()).isZero();
+    assertThat(passed.out()).contains("incident-hypertension-5y v2 is up to date");
+
+    List<ModelVersion> versions = registry.versions("incident-hypertension-5y");
     assertThat(versions).extracting(ModelVersion::version).containsExactly(1, 2);
+    assertThat(lakehouse.read(spark, ModelRegistry.INDEX).filter("model = 'incident-hypertension-5y'").orderBy("version")
+        .select("version").as(org.apache.spark.sql.Encoders.INT()).collectAsList()).containsExactly(1, 2);
     assertThat(versions.get(1).card().get("metrics")).isEqualTo(versions.get(0).card().get("metrics"));
     Map<?, ?> lineage = (Map<?, ?>) versions.get(1).card().get("lineage");
     assertThat(lineage.get("training_set_hash")).isEqualTo(((Map<?, ?>) versions.get(0).card().get("lineage")).get("training_set_hash"));

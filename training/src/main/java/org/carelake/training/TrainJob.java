@@ -25,12 +25,41 @@ import org.carelake.training.registry.ModelVersion;
  * a passing quality verdict at that version, builds the cohort and point-in-time features from the
  * pinned versions, trains, audits fairness per sensitive group, and registers a new model version
  * whose card records all of it.
+ *
+ * <p>When the model's latest registered version was trained on the very training set these inputs
+ * give (same id: same cohort definition, feature definitions, pinned Delta versions and sensitive
+ * groups), nothing is built or registered: a scheduled run on unchanged data would only add an
+ * identical version. The fairness gate is still applied, to that version's audit. {@code retrain}
+ * trains anyway (after a change to CareLake's training code, for example).
  */
 public final class TrainJob {
 
-  /** What the job did. */
+  /** What the job did: trained and registered a version, or found the latest one up to date. */
+  public sealed interface Outcome permits Result, UpToDate {
+    /** The registered version this run trained, or the one it found up to date. */
+    ModelVersion version();
+
+    Map<String, Long> inputVersions();
+  }
+
+  /** A new version was trained and registered. */
   public record Result(Cohort cohort, TrainingRun run, BiasAudit.Result audit, Reports.Written biasReport, ModelVersion version,
-      Map<String, Long> inputVersions, TrainingSets.Record trainingSet) {}
+      Map<String, Long> inputVersions, TrainingSets.Record trainingSet) implements Outcome {}
+
+  /** Nothing trained: {@code version}, the latest, was trained on training set {@code trainingSetId}, the one these inputs give. */
+  public record UpToDate(ModelVersion version, String trainingSetId, Map<String, Long> inputVersions) implements Outcome {
+
+    /** The bias report registered with the version. */
+    public java.nio.file.Path biasReport() {
+      return version.directory().resolve("bias-report.html");
+    }
+
+    /** A metric of the version's card, or NaN when the card has none (JSON null for an undefined AUROC). */
+    public double metric(String name) {
+      Object value = ((Map<?, ?>) version.card().getOrDefault("metrics", Map.of())).get(name);
+      return value instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+  }
 
   private final SparkSession spark;
   private final Lakehouse lakehouse;
@@ -43,9 +72,24 @@ public final class TrainJob {
   }
 
   @SuppressWarnings("unchecked")
-  public Result execute(CohortDefinition definition, FeatureSet features, PinnedInputs.QualityVerdicts verdicts, SensitiveGroups groups,
-      double maxTprGap) {
+  public Outcome execute(CohortDefinition definition, FeatureSet features, PinnedInputs.QualityVerdicts verdicts, SensitiveGroups groups,
+      double maxTprGap, boolean retrain) {
     PinnedInputs inputs = PinnedInputs.current(spark, lakehouse, PinnedInputs.forFeatures(features), verdicts);
+    ModelRegistry registry = new ModelRegistry(spark, lakehouse);
+    registry.recover(definition.name()).forEach(progress::detail);
+    if (!retrain) {
+      String trainingSetId = new TrainingSets(spark, lakehouse, groups).id(definition, features, inputs);
+      List<ModelVersion> versions = registry.versions(definition.name());
+      ModelVersion latest = versions.isEmpty() ? null : versions.get(versions.size() - 1);
+      if (latest != null && trainingSetId.equals(((Map<?, ?>) latest.card().getOrDefault("lineage", Map.of())).get("training_set_id"))) {
+        UpToDate upToDate = new UpToDate(latest, trainingSetId, inputs.versions());
+        progress.detail(definition.name() + " v" + latest.version() + " was trained on training set " + trainingSetId
+            + ", the one the current inputs give: nothing to train");
+        gate(upToDate.metric("max_tpr_gap"), maxTprGap, "nothing trained: v" + latest.version() + " was trained on these inputs",
+            upToDate.biasReport());
+        return upToDate;
+      }
+    }
     progress.detail("building cohort " + definition.name() + " and its point-in-time training set (" + features.name() + ", "
         + features.features().size() + " features)");
     spark.sparkContext().setJobGroup("train-" + definition.name(), "cohort, features and model " + definition.name(), false);
@@ -73,16 +117,21 @@ public final class TrainJob {
 
       Map<String, Object> card = card(definition, features, run, audit, inputs.versions(), built.record(), built.featureColumns());
       ((Map<String, Object>) card.get("lineage")).put("output_delta_versions", built.outputVersions());
-      ModelVersion version = new ModelRegistry(spark, lakehouse).register(definition.name(), run.model(), card, biasReport);
-      if (audit.maxTprGap() > maxTprGap) {
-        throw CareLakeException.gateFailed(String.format(java.util.Locale.ROOT,
-                "Fairness gate: the largest true-positive-rate gap between groups is %.3f, above the allowed %.3f "
-                    + "(model registered as v%d for review, see %s).", audit.maxTprGap(), maxTprGap, version.version(), biasReport.html()),
-            "review the bias report; retrain with more representative data, or raise --max-tpr-gap with a documented reason.");
-      }
+      ModelVersion version = registry.register(definition.name(), run.model(), card, biasReport);
+      gate(audit.maxTprGap(), maxTprGap, "model registered as v" + version.version() + " for review", biasReport.html());
       return new Result(built.cohort(), run, audit, biasReport, version, inputs.versions(), built.record());
     } finally {
       spark.sparkContext().clearJobGroup();
+    }
+  }
+
+  /** Fails the run when the model's largest true-positive-rate gap is above the allowed one. */
+  private static void gate(double tprGap, double maxTprGap, String model, java.nio.file.Path biasReport) {
+    if (tprGap > maxTprGap) {
+      throw CareLakeException.gateFailed(String.format(java.util.Locale.ROOT,
+              "Fairness gate: the largest true-positive-rate gap between groups is %.3f, above the allowed %.3f (%s, see %s).",
+              tprGap, maxTprGap, model, biasReport),
+          "review the bias report; retrain with more representative data, or raise --max-tpr-gap with a documented reason.");
     }
   }
 

@@ -156,8 +156,7 @@ public final class TrainingSets {
     String contentHash = Hashes.contentHash(rows);
     long count = rows.count();
     Map<String, String> featureHashes = featureHashes(set);
-    String id = "ts-" + Hashes.sha256(List.of(definition.sourceHash(), set.name(), featureHashes.toString(),
-        inputs.versions().toString(), groups.toJson())).substring(0, 16);
+    String id = id(definition, set, inputs);
 
     Map<String, Long> outputs = new LinkedHashMap<>();
     TableWrite trainset;
@@ -187,6 +186,16 @@ public final class TrainingSets {
       tx.commit();
     }
     return new Built(record, cohort, rows, featureColumns(set), true, outputs);
+  }
+
+  /**
+   * The id {@link #create} gives the training set of these inputs: a hash of what determines its
+   * content (the cohort definition, each feature's definition, the pinned Delta versions and the
+   * sensitive groups), known before anything is built.
+   */
+  public String id(CohortDefinition definition, FeatureSet set, PinnedInputs inputs) {
+    return "ts-" + Hashes.sha256(List.of(definition.sourceHash(), set.name(), featureHashes(set).toString(),
+        inputs.versions().toString(), groups.toJson())).substring(0, 16);
   }
 
   /**
