@@ -45,6 +45,10 @@ def lakehouse(tmp_path_factory):
         {"model": "risk-model", "version": 2, "metrics": {"auroc_test": None, "auroc_test_undefined_because":
                                                           "no patient with the outcome was held out: the cohort has 1, and training needs it"},
          "lineage": {"input_delta_versions": {"silver.patient": 1}}}))
+    (root / "registry" / "risk-model" / "v10").mkdir()
+    (root / "registry" / "risk-model" / "v10" / "model-card.json").write_text(json.dumps(
+        {"model": "risk-model", "version": 10, "metrics": {"auroc_test": 0.7},
+         "lineage": {"input_delta_versions": {"silver.patient": 9}}}))
     bias = root / "reports" / "bias"
     bias.mkdir(parents=True)
     group = {"attribute": "payer_type", "group": "private", "patients": "283", "positives": "28", "truePositiveRate": 0.5357,
@@ -75,6 +79,7 @@ def test_notebook_runs_and_shows_tables_reports_and_models_with_suppressed_small
     assert "model risk-model v1: AUROC 0.612" in text
     assert ("model risk-model v2: AUROC undefined: no patient with the outcome was held out: the cohort has 1, "
             "and training needs it, inputs") in text
+    assert text.index("model risk-model v2:") < text.index("model risk-model v10: AUROC 0.700"), "versions in number order"
     assert "payer_type private" in text and "TPR 0.54" in text
     assert "outcomes   <11  TPR -  FPR -  AUROC -" in text
     assert "largest true-positive-rate gap: sex 0.167" in text
