@@ -28,9 +28,10 @@ import org.carelake.training.registry.ModelVersion;
  *
  * <p>When the model's latest registered version was trained on the very training set these inputs
  * give (same id: same cohort definition, feature definitions, pinned Delta versions and sensitive
- * groups), nothing is built or registered: a scheduled run on unchanged data would only add an
- * identical version. The fairness gate is still applied, to that version's audit. {@code retrain}
- * trains anyway (after a change to CareLake's training code, for example).
+ * groups) with the algorithm and split its card names, nothing is built or registered: a scheduled
+ * run on unchanged data would only add an identical version. The fairness gate is still applied, to
+ * that version's audit. {@code retrain} trains anyway (after a fix in CareLake's training code that
+ * keeps the algorithm's description, for example).
  */
 public final class TrainJob {
 
@@ -79,9 +80,9 @@ public final class TrainJob {
     registry.recover(definition.name()).forEach(progress::detail);
     if (!retrain) {
       String trainingSetId = new TrainingSets(spark, lakehouse, groups).id(definition, features, inputs);
-      List<ModelVersion> versions = registry.versions(definition.name());
-      ModelVersion latest = versions.isEmpty() ? null : versions.get(versions.size() - 1);
-      if (latest != null && trainingSetId.equals(((Map<?, ?>) latest.card().getOrDefault("lineage", Map.of())).get("training_set_id"))) {
+      java.util.Optional<ModelVersion> current = upToDate(registry.versions(definition.name()), trainingSetId);
+      if (current.isPresent()) {
+        ModelVersion latest = current.get();
         UpToDate upToDate = new UpToDate(latest, trainingSetId, inputs.versions());
         progress.detail(definition.name() + " v" + latest.version() + " was trained on training set " + trainingSetId
             + ", the one the current inputs give: nothing to train");
@@ -125,6 +126,22 @@ public final class TrainJob {
     }
   }
 
+  /**
+   * The latest of {@code versions} (in version order) when training now would only repeat it: it was
+   * trained on training set {@code trainingSetId} with the algorithm and split this release uses
+   * (as its card names them).
+   */
+  static java.util.Optional<ModelVersion> upToDate(List<ModelVersion> versions, String trainingSetId) {
+    if (versions.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    ModelVersion latest = versions.get(versions.size() - 1);
+    Map<?, ?> lineage = (Map<?, ?>) latest.card().getOrDefault("lineage", Map.of());
+    boolean same = trainingSetId.equals(lineage.get("training_set_id")) && CohortModelTrainer.ALGORITHM.equals(latest.card().get("algorithm"))
+        && CohortModelTrainer.SPLIT_DESCRIPTION.equals(latest.card().get("split"));
+    return same ? java.util.Optional.of(latest) : java.util.Optional.empty();
+  }
+
   /** Fails the run when the model's largest true-positive-rate gap is above the allowed one. */
   private static void gate(double tprGap, double maxTprGap, String model, java.nio.file.Path biasReport) {
     if (tprGap > maxTprGap) {
@@ -162,7 +179,7 @@ public final class TrainJob {
     lineage.put("feature_versions", features.versions());
     Map<String, Object> card = new LinkedHashMap<>();
     card.put("description", definition.description());
-    card.put("algorithm", "Spark MLlib LogisticRegression (L2 0.01) after median imputation and standardization");
+    card.put("algorithm", CohortModelTrainer.ALGORITHM);
     card.put("split", CohortModelTrainer.SPLIT_DESCRIPTION);
     card.put("features", featureColumns);
     card.put("dropped_features", run.droppedFeatures());

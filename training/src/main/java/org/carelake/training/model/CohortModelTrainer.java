@@ -45,6 +45,14 @@ public final class CohortModelTrainer {
    * every class with two or more (and never the last one, which training needs).
    */
   public static final double TEST_SHARE = 0.3;
+  /** The logistic regression's L2 penalty. */
+  static final double REG_PARAM = 0.01;
+  /**
+   * How {@link #train} fits, as model cards name it. Keep it in step with the pipeline below: a
+   * registered version whose card names another algorithm is retrained even on the same training set.
+   */
+  public static final String ALGORITHM = "Spark MLlib LogisticRegression (L2 " + REG_PARAM + ") after median imputation and "
+      + "standardization";
   /** How the split is made, in words, for the model card. */
   public static final String SPLIT_DESCRIPTION = "by patient, stratified by outcome: within each outcome class, patients ordered by "
       + "xxhash64(patient_key); the first round(" + TEST_SHARE + " x class size) are tested (at least 1 of a class of 2 or more), the rest "
@@ -127,7 +135,7 @@ public final class CohortModelTrainer {
       new Imputer().setStrategy("median").setInputCols(features.toArray(new String[0])).setOutputCols(imputed),
       new VectorAssembler().setInputCols(imputed).setOutputCol("_features_raw"),
       new StandardScaler().setInputCol("_features_raw").setOutputCol("_features").setWithMean(true).setWithStd(true),
-      new LogisticRegression().setFeaturesCol("_features").setLabelCol(CohortSchema.OUTCOME_LABEL).setRegParam(0.01)
+      new LogisticRegression().setFeaturesCol("_features").setLabelCol(CohortSchema.OUTCOME_LABEL).setRegParam(REG_PARAM)
           .setElasticNetParam(0.0).setMaxIter(200).setTol(1e-8).setStandardization(false)
     });
   }
