@@ -35,7 +35,7 @@ public final class TrainCommand implements Callable<Integer> {
   double maxTprGap;
 
   @Option(names = "--retrain", description = {"Train and register a new version even when the latest one was trained on the same",
-      "training set (same cohort definition, features, input Delta versions and groups), e.g. after an upgrade of CareLake."})
+      "training set (same cohort definition, features, input Delta versions and groups) with the same algorithm and split."})
   boolean retrain;
 
   @Mixin GroupsOption groups;

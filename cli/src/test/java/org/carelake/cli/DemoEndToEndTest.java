@@ -160,7 +160,8 @@ class DemoEndToEndTest {
     assertThat(lakehouse.version(spark, BuildLineage.TABLE).orElseThrow()).as("gold.patient_summary's build skipped: silver did not move")
         .isEqualTo(lineageVersionAfterFirstRun);
     ModelRegistry registry = new ModelRegistry(spark, lakehouse);
-    assertThat(registry.versions("incident-hypertension-5y")).extracting(ModelVersion::version).as("nothing new to train on").containsExactly(1);
+    assertThat(registry.versions("incident-hypertension-5y")).extracting(ModelVersion::version).as("nothing new to train on")
+        .containsExactly(1);
 
     String[] train = {"train", "--lakehouse", lakehouseDir.toString(), "--master", "local[2]",
         "--cohort", Path.of("..", "training", "cohorts", "incident-hypertension-5y.yaml").toString()};

@@ -137,7 +137,8 @@ public final class TrainJob {
     }
     ModelVersion latest = versions.get(versions.size() - 1);
     Map<?, ?> lineage = (Map<?, ?>) latest.card().getOrDefault("lineage", Map.of());
-    boolean same = trainingSetId.equals(lineage.get("training_set_id")) && CohortModelTrainer.ALGORITHM.equals(latest.card().get("algorithm"))
+    boolean same = trainingSetId.equals(lineage.get("training_set_id"))
+        && CohortModelTrainer.ALGORITHM.equals(latest.card().get("algorithm"))
         && CohortModelTrainer.SPLIT_DESCRIPTION.equals(latest.card().get("split"));
     return same ? java.util.Optional.of(latest) : java.util.Optional.empty();
   }

@@ -217,7 +217,8 @@ public final class ModelRegistry {
       Object auroc = ((Map<?, ?>) v.card().getOrDefault("metrics", Map.of())).get("auroc_test");
       Object hash = ((Map<?, ?>) v.card().getOrDefault("lineage", Map.of())).get("training_set_hash");
       Object registeredAt = v.card().get("registered_at");
-      rows.add(RowFactory.create(model, v.version(), Timestamp.from(registeredAt == null ? Instant.now() : Instant.parse(registeredAt.toString())),
+      Instant at = registeredAt == null ? Instant.now() : Instant.parse(registeredAt.toString());
+      rows.add(RowFactory.create(model, v.version(), Timestamp.from(at),
           auroc instanceof Number n ? n.doubleValue() : null, hash == null ? null : hash.toString(), v.directory().toString()));
     }
     try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
