@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.carelake.core.Progress;
+import org.carelake.core.StagingFolders;
 import org.carelake.core.io.MoreFiles;
 
 /**
@@ -34,6 +35,8 @@ public final class SyntheaGenerator {
 
   private static final Pattern PATIENT_LINE = Pattern.compile("^\\d+ -- ");
   private static final String DONE_MARKER = "_SUCCESS";
+  /** Synthea's working folder (a {@link StagingFolders} folder; a killed run's is removed by the next). */
+  static final String WORK_PREFIX = ".generating-";
 
   private final Path cacheRoot;
 
@@ -45,13 +48,13 @@ public final class SyntheaGenerator {
   /** The NDJSON folder for {@code options}: reused when already generated, else generated now. */
   public Path generate(SyntheaOptions options, Progress progress) {
     Path target = cacheRoot.resolve(options.cacheKey());
+    StagingFolders.removeAbandoned(cacheRoot, WORK_PREFIX, "a population being generated").forEach(progress::detail);
     if (Files.exists(target.resolve(DONE_MARKER))) {
       progress.detail("reusing generated population " + target.getFileName());
       return target;
     }
+    Path work = StagingFolders.create(cacheRoot, WORK_PREFIX);
     try {
-      Files.createDirectories(cacheRoot);
-      Path work = Files.createTempDirectory(cacheRoot, ".generating-");
       runSynthea(options, work, progress);
       Path fhir = work.resolve("fhir");
       Path staged = Files.createDirectories(work.resolve("ndjson"));
@@ -65,10 +68,11 @@ public final class SyntheaGenerator {
       Files.writeString(staged.resolve(DONE_MARKER), options + "\n");
       MoreFiles.deleteRecursively(target);
       Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
-      MoreFiles.deleteRecursively(work);
       return target;
     } catch (IOException e) {
       throw new UncheckedIOException("Synthea generation failed under " + cacheRoot, e);
+    } finally {
+      StagingFolders.removeQuietly(work);
     }
   }
 

@@ -1,8 +1,11 @@
 package org.carelake.pipelines.synthea;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -11,7 +14,10 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.carelake.core.ProcessOwner;
 import org.carelake.core.Progress;
+import org.carelake.core.StagingFolders;
+import org.carelake.core.report.Reports;
 import org.carelake.pipelines.fhir.internal.Mappers;
 import org.carelake.pipelines.testing.SyntheaFixture;
 import org.junit.jupiter.api.Test;
@@ -26,14 +32,31 @@ class SyntheaGeneratorTest {
   @TempDir Path dir;
 
   @Test
-  void theSameOptionsGiveByteIdenticalFiles() throws IOException {
+  void theSameOptionsGiveByteIdenticalFiles_andAKilledRunsWorkFolderIsRemoved() throws Exception {
     SyntheaOptions options = new SyntheaOptions(8, 7, LocalDate.of(2024, 6, 30), SyntheaOptions.DEFAULT_STATE, Mappers.DEMO_TYPES);
     Path first = new SyntheaGenerator(dir.resolve("a")).generate(options, Progress.silent());
-    Path second = new SyntheaGenerator(dir.resolve("b")).generate(options, Progress.silent());
+    // Before the second: the work folder of a generation whose process was killed, with its owner file.
+    Process gone = new ProcessBuilder("true").start();
+    assertThat(gone.waitFor()).isZero();
+    Path killed = Files.createDirectories(dir.resolve("b").resolve(SyntheaGenerator.WORK_PREFIX + "killed").resolve("fhir"));
+    Files.writeString(killed.resolve("Patient.ndjson"), "{}\n");
+    Files.writeString(dir.resolve("b").resolve(SyntheaGenerator.WORK_PREFIX + "killed" + StagingFolders.OWNER_SUFFIX),
+        Reports.JSON.writeValueAsString(new ProcessOwner(gone.pid(), null, ProcessOwner.current().host()).toJson()));
+    ByteArrayOutputStream progress = new ByteArrayOutputStream();
+    Path second = new SyntheaGenerator(dir.resolve("b")).generate(options, new Progress(new PrintStream(progress, true, UTF_8), 0));
+
     List<String> names = ndjson(first);
     assertThat(names).isNotEmpty().isEqualTo(ndjson(second));
     for (String name : names) {
       assertThat(Files.mismatch(first.resolve(name), second.resolve(name))).as(name).isEqualTo(-1L);
+    }
+    assertThat(progress.toString(UTF_8)).contains("Removed " + killed.getParent() + ": a population being generated left by process "
+        + gone.pid());
+    for (Path cache : List.of(dir.resolve("a"), dir.resolve("b"))) {
+      try (Stream<Path> children = Files.list(cache)) {
+        assertThat(children.map(p -> p.getFileName().toString())).as("only the population is left in " + cache)
+            .containsExactly(options.cacheKey());
+      }
     }
   }
 

@@ -14,7 +14,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.stream.Stream;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.sql.RowFactory;
@@ -24,7 +23,7 @@ import org.apache.spark.sql.types.StructType;
 import org.carelake.core.DeltaWriter;
 import org.carelake.core.Lakehouse;
 import org.carelake.core.LakehouseTransaction;
-import org.carelake.core.ProcessOwner;
+import org.carelake.core.StagingFolders;
 import org.carelake.core.TableId;
 import org.carelake.core.report.Reports;
 
@@ -39,9 +38,8 @@ public final class ModelRegistry {
   public static final TableId INDEX = TableId.ops("model_registry");
   public static final String CARD = "model-card.json";
 
-  /** Where a version is assembled before it is moved into place; beside it, {@code <folder>.owner.json} names its process. */
+  /** Where a version is assembled before it is moved into place (a {@link StagingFolders} folder). */
   static final String STAGING_PREFIX = ".staging-";
-  static final String OWNER_SUFFIX = ".owner.json";
 
   /** A version's folder name: v1, v2, ... */
   private static final java.util.regex.Pattern VERSION_DIR = java.util.regex.Pattern.compile("v\\d+");
@@ -108,25 +106,12 @@ public final class ModelRegistry {
    * cannot take the same number: the final move fails if the folder exists, and the next number is tried.
    */
   public ModelVersion register(String model, PipelineModel pipeline, Map<String, Object> card, Reports.Written biasReport) {
-    Path modelDir;
-    Path staging;
-    try {
-      modelDir = Files.createDirectories(root().resolve(model));
-      staging = modelDir.resolve(STAGING_PREFIX + UUID.randomUUID());
-      // The owner first: a staging folder is never without one, so a later run can tell whether it is abandoned.
-      Files.writeString(ownerFile(staging), Reports.JSON.writeValueAsString(ProcessOwner.current().toJson()));
-      Files.createDirectory(staging);
-    } catch (IOException e) {
-      throw new UncheckedIOException("could not register model " + model, e);
-    }
+    Path modelDir = root().resolve(model);
+    Path staging = StagingFolders.create(modelDir, STAGING_PREFIX);
     try {
       return register(model, modelDir, staging, pipeline, card, biasReport);
     } finally {
-      try {
-        removeStaging(staging);
-      } catch (UncheckedIOException leftForRecovery) {
-        // recover() removes it once this process has stopped
-      }
+      StagingFolders.removeQuietly(staging);
     }
   }
 
@@ -171,29 +156,7 @@ public final class ModelRegistry {
     if (!Files.isDirectory(modelDir)) {
       return List.of();
     }
-    List<String> lines = new ArrayList<>();
-    try (Stream<Path> children = Files.list(modelDir)) {
-      // A staging folder, its owner file, or both (a run can stop between writing one and the other).
-      List<Path> stagings = children.map(p -> p.getFileName().toString()).filter(name -> name.startsWith(STAGING_PREFIX))
-          .map(name -> modelDir.resolve(name.endsWith(OWNER_SUFFIX) ? name.substring(0, name.length() - OWNER_SUFFIX.length()) : name))
-          .distinct().sorted().toList();
-      for (Path staging : stagings) {
-        ProcessOwner owner = owner(staging);
-        if (owner == null) {
-          lines.add("Left alone: " + staging + " names no process that staged it (its " + OWNER_SUFFIX + " is missing or unreadable); "
-              + "remove both if no registration of " + model + " is running.");
-        } else if (owner.onThisHost() && !owner.aliveOnThisHost()) {
-          boolean folder = Files.exists(staging);
-          removeStaging(staging);
-          if (folder) {
-            lines.add("Removed " + staging + ": a version of " + model + " staged by process " + owner.pid() + " (started "
-                + owner.started() + "), which stopped before registering it.");
-          }
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("could not list " + modelDir, e);
-    }
+    List<String> lines = new ArrayList<>(StagingFolders.removeAbandoned(modelDir, STAGING_PREFIX, "a version of " + model));
     for (int version : indexMissing(model)) {
       lines.add("Indexed " + model + " v" + version + " in " + INDEX.qualifiedName() + ": the process that registered it stopped "
           + "before adding it.");
@@ -227,34 +190,6 @@ public final class ModelRegistry {
       tx.commit();
     }
     return missing.stream().map(ModelVersion::version).toList();
-  }
-
-  private static Path ownerFile(Path staging) {
-    return staging.resolveSibling(staging.getFileName() + OWNER_SUFFIX);
-  }
-
-  private static ProcessOwner owner(Path staging) {
-    try {
-      return ProcessOwner.fromJson(Reports.JSON.readValue(ownerFile(staging).toFile(), Map.class));
-    } catch (IOException | RuntimeException e) {
-      return null;
-    }
-  }
-
-  /** Removes a staging folder (gone already once moved into place) and its owner file. */
-  private static void removeStaging(Path staging) {
-    try {
-      if (Files.exists(staging)) {
-        try (Stream<Path> paths = Files.walk(staging)) {
-          for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-            Files.delete(p);
-          }
-        }
-      }
-      Files.deleteIfExists(ownerFile(staging));
-    } catch (IOException e) {
-      throw new UncheckedIOException("could not remove the staging folder " + staging, e);
-    }
   }
 
   private static ModelVersion read(String model, int version, Path dir) throws IOException {

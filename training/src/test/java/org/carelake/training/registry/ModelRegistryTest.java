@@ -15,6 +15,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.carelake.core.Lakehouse;
 import org.carelake.core.ProcessOwner;
+import org.carelake.core.StagingFolders;
 import org.carelake.core.report.Reports;
 import org.carelake.core.testing.SparkExtension;
 import org.junit.jupiter.api.Test;
@@ -69,30 +70,23 @@ class ModelRegistryTest {
 
     // Killed after v2 was moved into place, before its index row: the row is missing.
     io.delta.tables.DeltaTable.forPath(spark, lakehouse.tablePath(ModelRegistry.INDEX).toString()).delete("version = 2");
-    // Killed while staging (process gone), staging now (this process), and staged by a release before owners were recorded.
+    // Killed while staging, and staging now (this process). StagingFoldersTest covers the other cases.
     Path dead = stage(modelDir, "dead", goneProcess());
     Path live = stage(modelDir, "live", ProcessOwner.current());
-    Path unknown = Files.createDirectories(modelDir.resolve(ModelRegistry.STAGING_PREFIX + "unknown"));
-    Path ownerOnly = Files.writeString(modelDir.resolve(ModelRegistry.STAGING_PREFIX + "gone" + ModelRegistry.OWNER_SUFFIX),
-        Reports.JSON.writeValueAsString(goneProcess().toJson()));
 
     List<String> lines = registry.recover("m");
 
-    assertThat(lines).hasSize(3);
-    assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("Indexed m v2 in ops.model_registry"));
-    assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("Removed " + dead).contains("stopped before registering it"));
-    assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("Left alone: " + unknown));
+    assertThat(lines).hasSize(2);
+    assertThat(lines.get(0)).startsWith("Removed " + dead + ": a version of m left by process");
+    assertThat(lines.get(1)).startsWith("Indexed m v2 in ops.model_registry");
     assertThat(dead).doesNotExist();
-    assertThat(ownerOnly).doesNotExist();
     assertThat(live).exists();
-    assertThat(unknown).exists();
     List<org.apache.spark.sql.Row> index = lakehouse.read(spark, ModelRegistry.INDEX).orderBy("version").collectAsList();
     assertThat(index).extracting(r -> r.<Integer>getAs("version")).containsExactly(1, 2);
     assertThat(index.get(1).<String>getAs("path")).isEqualTo(v2.directory().toString());
     assertThat(index.get(1).<java.sql.Timestamp>getAs("registered_at").toInstant())
         .isEqualTo(java.time.Instant.parse((String) v2.card().get("registered_at")).truncatedTo(java.time.temporal.ChronoUnit.MICROS));
-    assertThat(registry.recover("m")).as("nothing left to recover but the folder left alone")
-        .containsExactly(lines.stream().filter(l -> l.startsWith("Left alone")).findFirst().orElseThrow());
+    assertThat(registry.recover("m")).as("nothing left to recover").isEmpty();
     assertThat(registry.versions("m")).extracting(ModelVersion::version).containsExactly(1, 2);
 
     // A registration that fails part-way removes its own staging.
@@ -100,7 +94,7 @@ class ModelRegistryTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> registry.register("m", model(spark), card, missing))
         .isInstanceOf(java.io.UncheckedIOException.class);
     assertThat(stagingFiles(modelDir)).containsExactlyInAnyOrder(live.getFileName().toString(),
-        live.getFileName() + ModelRegistry.OWNER_SUFFIX, unknown.getFileName().toString());
+        live.getFileName() + StagingFolders.OWNER_SUFFIX);
     assertThat(registry.versions("m")).hasSize(2);
   }
 
@@ -114,7 +108,7 @@ class ModelRegistryTest {
   private static Path stage(Path modelDir, String name, ProcessOwner owner) throws Exception {
     Path staging = Files.createDirectories(modelDir.resolve(ModelRegistry.STAGING_PREFIX + name).resolve("pipeline"));
     Files.writeString(staging.resolve("part"), "x");
-    Files.writeString(modelDir.resolve(ModelRegistry.STAGING_PREFIX + name + ModelRegistry.OWNER_SUFFIX),
+    Files.writeString(modelDir.resolve(ModelRegistry.STAGING_PREFIX + name + StagingFolders.OWNER_SUFFIX),
         Reports.JSON.writeValueAsString(owner.toJson()));
     return staging.getParent();
   }
