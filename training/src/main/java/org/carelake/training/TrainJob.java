@@ -75,9 +75,9 @@ public final class TrainJob {
   @SuppressWarnings("unchecked")
   public Outcome execute(CohortDefinition definition, FeatureSet features, PinnedInputs.QualityVerdicts verdicts, SensitiveGroups groups,
       double maxTprGap, boolean retrain) {
-    PinnedInputs inputs = PinnedInputs.current(spark, lakehouse, PinnedInputs.forFeatures(features), verdicts);
     ModelRegistry registry = new ModelRegistry(spark, lakehouse);
     registry.recover(definition.name()).forEach(progress::detail);
+    PinnedInputs inputs = PinnedInputs.current(spark, lakehouse, PinnedInputs.forFeatures(features), verdicts);
     if (!retrain) {
       String trainingSetId = new TrainingSets(spark, lakehouse, groups).id(definition, features, inputs);
       java.util.Optional<ModelVersion> current = upToDate(registry.versions(definition.name()), trainingSetId);
