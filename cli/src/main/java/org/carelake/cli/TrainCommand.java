@@ -34,8 +34,8 @@ public final class TrainCommand implements Callable<Integer> {
       description = "Fail (exit 1) when the true-positive-rate gap between groups exceeds this (default: ${DEFAULT-VALUE}, report only).")
   double maxTprGap;
 
-  @Option(names = "--retrain", description = {"Train and register a new version even when the latest one was trained on the same",
-      "training set (same cohort definition, features, input Delta versions and groups) with the same algorithm and split."})
+  @Option(names = "--retrain", description = "Train and register a new version even when the latest one was trained on the same "
+      + "training set (same cohort definition, features, input Delta versions and groups) with the same algorithm and split.")
   boolean retrain;
 
   @Mixin GroupsOption groups;
