@@ -76,9 +76,9 @@ public final class DemoCommand implements Callable<Integer> {
     SparkSession spark = context.spark();
     FhirIngestResult ingest = QualityCommand.printingChecks(checks, out,
         () -> new FhirIngestJob(spark, lakehouse, keys.pseudonymizer(), progress).checks(checks).execute(FhirIngestJob.plan(data)));
-    progress.detail(String.format(Locale.ROOT, "read %d = upserted %d + unchanged %d + deleted %d + quarantined %d (%d files skipped: "
+    progress.detail(String.format(Locale.ROOT, "read %d = upserted %d + unchanged %d + deleted %d + quarantined %d (%s skipped: "
         + "already ingested)", ingest.read(), ingest.upserted(), ingest.unchanged(), ingest.deleted(), ingest.quarantined(),
-        ingest.skippedFiles()));
+        Progress.count(ingest.skippedFiles(), "file")));
     PatientSummaryJob.Result gold = QualityCommand.printingChecks(checks, out,
         () -> new PatientSummaryJob(spark, lakehouse).checks(checks).execute());
     progress.detail(GoldCommand.describe(gold));
@@ -115,18 +115,20 @@ public final class DemoCommand implements Callable<Integer> {
       out.printf("  %-42s %10d  v%d%n", table.qualifiedName(), lakehouse.read(spark, table).count(),
           lakehouse.version(spark, table).orElse(-1L));
     }
-    out.printf("FHIR ingest: read %d = upserted %d + unchanged %d + deleted %d + quarantined %d, %d files skipped as already "
-        + "ingested [%s]%n", ingest.read(), ingest.upserted(), ingest.unchanged(), ingest.deleted(), ingest.quarantined(), ingest.skippedFiles(),
+    out.printf("FHIR ingest: read %d = upserted %d + unchanged %d + deleted %d + quarantined %d, %s skipped as already "
+        + "ingested [%s]%n", ingest.read(), ingest.upserted(), ingest.unchanged(), ingest.deleted(), ingest.quarantined(),
+        Progress.count(ingest.skippedFiles(), "file"),
         ingest.reconciles() ? "reconciled" : "DOES NOT RECONCILE");
     out.printf("Wearables: records read %d = accepted %d + quarantined %d; measurements %d = written %d + unchanged %d + duplicates %d "
-        + "[%s]; %d files skipped as already ingested%n", wearables.read(), wearables.accepted(), wearables.quarantined(),
+        + "[%s]; %s skipped as already ingested%n", wearables.read(), wearables.accepted(), wearables.quarantined(),
         wearables.measurements(), wearables.written(), wearables.unchanged(), wearables.duplicates(),
-        wearables.reconciles() ? "reconciled" : "DOES NOT RECONCILE", wearables.skippedFiles());
+        wearables.reconciles() ? "reconciled" : "DOES NOT RECONCILE", Progress.count(wearables.skippedFiles(), "file"));
     VcfIngestResult vcf = genomics.ingest();
     out.printf("Genomics: VCF records read %d = accepted %d + quarantined %d; calls %d = written %d + of unmapped samples %d [%s]; "
-        + "%d files skipped as already ingested; PRS %s: %d of %d variants matched (%d palindromic excluded)%n", vcf.records(),
+        + "%s skipped as already ingested; PRS %s: %d of %d variants matched (%d palindromic excluded)%n", vcf.records(),
         vcf.accepted(), vcf.quarantined(), vcf.calls(), vcf.callsWritten(), vcf.callsOfUnmappedSamples(),
-        vcf.reconciles() ? "reconciled" : "DOES NOT RECONCILE", vcf.skippedFiles(), genomics.score().scoreId(), genomics.score().matched(),
+        vcf.reconciles() ? "reconciled" : "DOES NOT RECONCILE", Progress.count(vcf.skippedFiles(), "file"), genomics.score().scoreId(),
+        genomics.score().matched(),
         genomics.score().variantsTotal(), genomics.score().palindromic());
     out.printf("Quality: PASS (%d tables checked by the steps that wrote them; %d rows moved to bronze.quality_quarantine)%n",
         tablesChecked, checks.results().stream().flatMap(r -> r.tables().stream()).mapToLong(QualityResult.TableVerdict::quarantined).sum());

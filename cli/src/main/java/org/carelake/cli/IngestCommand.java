@@ -200,8 +200,8 @@ public final class IngestCommand implements Runnable {
   }
 
   static void print(org.carelake.pipelines.genomic.VcfIngestResult r, java.io.PrintWriter out) {
-    out.printf("VCF ingest run %s: %d files read, %d skipped (already ingested with the same content)%n", r.runId(), r.files(),
-        r.skippedFiles());
+    out.printf("VCF ingest run %s: %s read, %d skipped (already ingested with the same content)%n", r.runId(),
+        Progress.count(r.files(), "file"), r.skippedFiles());
     out.printf("  records read %d = accepted %d + quarantined %d%n", r.records(), r.accepted(), r.quarantined());
     out.printf("  variant rows %d = written %d + unchanged %d + duplicate records %d + in several files %d%n", r.variantRows(),
         r.variantsWritten(), r.variantsUnchanged(), r.duplicateVariants(), r.variantsInSeveralFiles());
@@ -244,8 +244,8 @@ public final class IngestCommand implements Runnable {
   }
 
   static void print(org.carelake.pipelines.wearable.WearableIngestResult r, java.io.PrintWriter out) {
-    out.printf("Wearable ingest run %s: %d files read, %d skipped (already ingested with the same content)%n", r.runId(), r.files(),
-        r.skippedFiles());
+    out.printf("Wearable ingest run %s: %s read, %d skipped (already ingested with the same content)%n", r.runId(),
+        Progress.count(r.files(), "file"), r.skippedFiles());
     for (Map.Entry<String, String> e : r.filesNotIngested().entrySet()) {
       out.printf("  not ingested: %s (%s)%n", e.getKey(), e.getValue());
     }
@@ -272,8 +272,8 @@ public final class IngestCommand implements Runnable {
   }
 
   static void print(FhirIngestResult result, java.io.PrintWriter out) {
-    out.printf("FHIR ingest run %s: %d files read, %d skipped (already ingested with the same content)%n", result.runId(),
-        result.files(), result.skippedFiles());
+    out.printf("FHIR ingest run %s: %s read, %d skipped (already ingested with the same content)%n", result.runId(),
+        Progress.count(result.files(), "file"), result.skippedFiles());
     out.printf("  read %d = upserted %d + unchanged %d + deleted %d + quarantined %d  [%s]%n", result.read(), result.upserted(),
         result.unchanged(), result.deleted(), result.quarantined(), result.reconciles() ? "reconciled" : "DOES NOT RECONCILE");
     if (result.deleted() > 0) {

@@ -30,6 +30,11 @@ public final class Progress {
     print(totalSteps > 0 ? "[" + step + "/" + totalSteps + "] " + what : what);
   }
 
+  /** {@code n} and the noun, with an "s" unless {@code n} is 1: "1 file", "11 files". */
+  public static String count(long n, String noun) {
+    return n + " " + (n == 1 ? noun : noun + "s");
+  }
+
   /** A detail line inside the current step. */
   public void detail(String what) {
     print("      " + what);

@@ -133,11 +133,12 @@ public final class FhirIngestJob {
     List<IngestManifest.Fingerprint> todo = force ? fingerprints : manifest.unseen(fingerprints);
     int skipped = fingerprints.size() - todo.size();
     if (todo.isEmpty()) {
-      progress.detail("all " + skipped + " files were already ingested with the same content (ops.ingest_manifest); nothing to read");
+      progress.detail("no new input: " + Progress.count(skipped, "file")
+          + " already ingested with the same content (ops.ingest_manifest); nothing to read");
       return new FhirIngestResult(runId, 0, skipped, 0, 0, 0, 0, Map.of(), Map.of(), List.of());
     }
     if (skipped > 0) {
-      progress.detail("skipping " + skipped + " files already ingested with the same content (ops.ingest_manifest)");
+      progress.detail("skipping " + Progress.count(skipped, "file") + " already ingested with the same content (ops.ingest_manifest)");
     }
     java.util.Set<Path> wanted = new java.util.HashSet<>(todo.stream().map(IngestManifest.Fingerprint::path).toList());
     FhirInputPlan reading = new FhirInputPlan(plan.ndjsonFiles().stream().filter(wanted::contains).toList(),

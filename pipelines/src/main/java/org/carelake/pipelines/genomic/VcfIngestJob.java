@@ -154,11 +154,12 @@ public final class VcfIngestJob {
     List<IngestManifest.Fingerprint> todo = force || samplesChanged || referenceChanged ? prints : manifest.unseen(prints);
     int skipped = prints.size() - todo.size();
     if (todo.isEmpty()) {
-      progress.detail("all " + skipped + " files were already ingested with the same content and sample manifest (ops.ingest_manifest)");
+      progress.detail("no new input: " + Progress.count(skipped, "file")
+          + " already ingested with the same content and sample manifest (ops.ingest_manifest)");
       return VcfIngestResult.nothing(runId, skipped);
     }
     if (skipped > 0) {
-      progress.detail("skipping " + skipped + " files already ingested with the same content (ops.ingest_manifest)");
+      progress.detail("skipping " + Progress.count(skipped, "file") + " already ingested with the same content (ops.ingest_manifest)");
     }
     // Enough splits to keep every core busy (two per core), none larger than the default.
     long total = todo.stream().mapToLong(IngestManifest.Fingerprint::size).sum();

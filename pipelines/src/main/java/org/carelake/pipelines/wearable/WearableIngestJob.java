@@ -212,13 +212,14 @@ public final class WearableIngestJob {
     List<IngestManifest.Fingerprint> todo = force || devicesChanged ? fingerprints : unseen;
     int skipped = fingerprints.size() - todo.size();
     if (todo.isEmpty()) {
-      progress.detail("all " + skipped + " files were already ingested with the same content and device map (ops.ingest_manifest)");
+      progress.detail("no new input: " + Progress.count(skipped, "file")
+          + " already ingested with the same content and device map (ops.ingest_manifest)");
       return new WearableIngestResult(runId, 0, skipped, plan.notIngested(), Map.of(), 0, Map.of(), 0, 0, 0, 0, 0, 0, 0, List.of());
     }
     if (devicesChanged && !force && unseen.size() < fingerprints.size()) {
       progress.detail("the device map is new or changed: reading every file again");
     } else if (skipped > 0) {
-      progress.detail("skipping " + skipped + " files already ingested with the same content (ops.ingest_manifest)");
+      progress.detail("skipping " + Progress.count(skipped, "file") + " already ingested with the same content (ops.ingest_manifest)");
     }
     Set<Path> wanted = todo.stream().map(IngestManifest.Fingerprint::path).collect(Collectors.toSet());
     List<PlannedFile> reading = plan.files().stream().filter(f -> wanted.contains(f.path())).toList();
