@@ -8,6 +8,7 @@ import org.carelake.core.KeyProvider;
 import org.carelake.core.Lakehouse;
 import org.carelake.core.Progress;
 import org.carelake.core.TableId;
+import org.carelake.core.report.Reports;
 import org.carelake.pipelines.fhir.FhirIngestJob;
 import org.carelake.pipelines.fhir.FhirIngestResult;
 import org.carelake.pipelines.gold.PatientSummaryJob;
@@ -132,7 +133,7 @@ public final class DemoCommand implements Callable<Integer> {
         genomics.score().variantsTotal(), genomics.score().palindromic());
     out.printf("Quality: PASS (%d tables checked by the steps that wrote them; %d rows moved to bronze.quality_quarantine)%n",
         tablesChecked, checks.results().stream().flatMap(r -> r.tables().stream()).mapToLong(QualityResult.TableVerdict::quarantined).sum());
-    Path biasHtml;
+    Reports.Written bias;
     if (trained instanceof TrainJob.Result result) {
       out.printf("Cohort %s: %d patients (%d train, %d test)%n", definition.name(), result.run().trainRows() + result.run().testRows(),
           result.run().trainRows(), result.run().testRows());
@@ -140,18 +141,18 @@ public final class DemoCommand implements Callable<Integer> {
           result.trainingSet().rowCount(), result.trainingSet().contentHash().substring(0, 16), result.trainingSet().id());
       out.printf("Model AUROC (test): %s%n", result.run().aurocTestText());
       out.printf("Registry: %s v%d at %s%n", result.version().model(), result.version().version(), result.version().directory());
-      biasHtml = result.biasReport().html();
+      bias = result.biasReport();
     } else {
       TrainJob.UpToDate upToDate = (TrainJob.UpToDate) trained;
       out.println(TrainCommand.describe(upToDate));
       out.printf("Registry: %s v%d at %s (up to date)%n", upToDate.version().model(), upToDate.version().version(),
           upToDate.version().directory());
-      biasHtml = upToDate.biasReport();
+      bias = upToDate.version().biasReport();
     }
     out.printf("Reports:%n  quality    %s%n             %s%n  data bias  %s%n             %s%n  attrition  %s%n  bias       %s%n"
             + "             %s%n", qualityReport.html(), qualityReport.json(), dataBiasReport.html(), dataBiasReport.json(),
         lakehouse.reportsDir().resolve("cohorts").resolve(definition.name() + "-attrition.html"),
-        biasHtml, biasHtml.resolveSibling(biasHtml.getFileName().toString().replace(".html", ".json")));
+        bias.html(), bias.json());
     out.printf("Try: ./carelake sql --lakehouse %s \"SELECT count(*) FROM silver.patient\"%n", lakehouse.root());
     out.flush();
     return 0;

@@ -35,10 +35,9 @@ public final class RegistryCommand implements Callable<Integer> {
               : "name a registered model: " + String.join(", ", models) + ".");
     }
     for (ModelVersion v : versions) {
-      Map<?, ?> metrics = (Map<?, ?>) v.card().get("metrics");
       Map<?, ?> lineage = (Map<?, ?>) v.card().get("lineage");
       out.printf("%s v%d  registered %s  AUROC %s  inputs %s%n", v.model(), v.version(), v.card().get("registered_at"),
-          metrics.get("auroc_test") instanceof Number n ? String.format(java.util.Locale.ROOT, "%.3f", n.doubleValue()) : "undefined",
+          v.aurocTestText(),
           lineage.get("input_delta_versions"));
     }
     out.flush();

@@ -68,12 +68,11 @@ public final class TrainCommand implements Callable<Integer> {
     StringBuilder inputs = new StringBuilder();
     upToDate.inputVersions().forEach((table, version) -> inputs.append(inputs.length() == 0 ? "" : ", ").append(table).append(" v")
         .append(version));
-    double auroc = upToDate.metric("auroc_test");
     return String.format(java.util.Locale.ROOT, "%s v%d is up to date: it was trained on training set %s, the one the current inputs give "
             + "(%s). Nothing trained or registered (--retrain trains a new version anyway).%n"
             + "Model: AUROC test %s; bias report %s", upToDate.version().model(), upToDate.version().version(),
-        upToDate.trainingSetId(), inputs, Double.isNaN(auroc) ? "undefined" : String.format(java.util.Locale.ROOT, "%.3f", auroc),
-        upToDate.biasReport());
+        upToDate.trainingSetId(), inputs, upToDate.version().aurocTestText(),
+        upToDate.version().biasReport().html());
   }
 
   static void print(TrainJob.Result result, java.io.PrintWriter out) {

@@ -12,6 +12,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.carelake.core.spark.SparkSessions;
+import org.carelake.core.testing.LeftBehind;
 import org.carelake.core.testing.SparkExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -60,13 +61,6 @@ class DeltaWriterTest {
     } finally {
       spark.conf().set(SparkSessions.WRITER_CONF, SparkSessions.WRITER_TAG);
     }
-  }
-
-  /** A process of this host that has exited. */
-  private static ProcessOwner goneProcess() throws Exception {
-    Process process = new ProcessBuilder("true").start();
-    assertThat(process.waitFor()).isZero();
-    return new ProcessOwner(process.pid(), null, ProcessOwner.current().host());
   }
 
   private static List<TransactionJournal.Entry> journals(Lakehouse lakehouse) {
@@ -126,7 +120,7 @@ class DeltaWriterTest {
     assertThat(journals(lakehouse)).as("committed runs leave no journal").isEmpty();
     long existingBefore = lakehouse.version(spark, existing).orElseThrow();
 
-    ProcessOwner gone = goneProcess();
+    ProcessOwner gone = LeftBehind.stoppedProcess();
     killedRun(spark, lakehouse, gone, writer -> {
       writer.upsert(rows(spark, new Object[] {"a", 99, "h9", 2}, new Object[] {"z", 5, "h5", 1}), existing, List.of("id"), "hash", null);
       writer.upsert(rows(spark, new Object[] {"q", 1, "hq", 1}), created, List.of("id"), "hash", null);
@@ -190,7 +184,7 @@ class DeltaWriterTest {
     assertThat(self.aliveOnThisHost()).isTrue();
     assertThat(new ProcessOwner(self.pid(), "2001-01-01T00:00:00Z", self.host()).aliveOnThisHost())
         .as("the same pid, started at another time: the pid was reused").isFalse();
-    assertThat(goneProcess().aliveOnThisHost()).isFalse();
+    assertThat(LeftBehind.stoppedProcess().aliveOnThisHost()).isFalse();
   }
 
   @Test

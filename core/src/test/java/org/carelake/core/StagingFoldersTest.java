@@ -6,24 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.carelake.core.report.Reports;
+import org.carelake.core.testing.LeftBehind;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class StagingFoldersTest {
-
-  /** A process of this host that has exited. */
-  static ProcessOwner goneProcess() throws Exception {
-    Process process = new ProcessBuilder("true").start();
-    assertThat(process.waitFor()).isZero();
-    return new ProcessOwner(process.pid(), null, ProcessOwner.current().host());
-  }
-
-  private static Path stage(Path parent, String name, ProcessOwner owner) throws Exception {
-    Path staging = Files.createDirectories(parent.resolve(".work-" + name).resolve("part"));
-    Files.writeString(staging.resolve("data"), "x");
-    Files.writeString(parent.resolve(".work-" + name + StagingFolders.OWNER_SUFFIX), Reports.JSON.writeValueAsString(owner.toJson()));
-    return staging.getParent();
-  }
 
   private static List<String> names(Path parent) throws Exception {
     try (var children = Files.list(parent)) {
@@ -45,12 +32,12 @@ class StagingFoldersTest {
 
   @Test
   void onlyFoldersOfStoppedProcessesOfThisHostAreRemoved(@TempDir Path dir) throws Exception {
-    Path dead = stage(dir, "dead", goneProcess());
-    Path live = stage(dir, "live", ProcessOwner.current());
-    Path elsewhere = stage(dir, "elsewhere", new ProcessOwner(1, null, "another-host"));
+    Path dead = LeftBehind.stagingFolder(dir, ".work-dead", LeftBehind.stoppedProcess());
+    Path live = LeftBehind.stagingFolder(dir, ".work-live", ProcessOwner.current());
+    Path elsewhere = LeftBehind.stagingFolder(dir, ".work-elsewhere", new ProcessOwner(1, null, "another-host"));
     Path unknown = Files.createDirectories(dir.resolve(".work-unknown"));
     Path ownerOnly = Files.writeString(dir.resolve(".work-gone" + StagingFolders.OWNER_SUFFIX),
-        Reports.JSON.writeValueAsString(goneProcess().toJson()));
+        Reports.JSON.writeValueAsString(LeftBehind.stoppedProcess().toJson()));
     Path other = Files.createDirectories(dir.resolve("v1"));
 
     List<String> lines = StagingFolders.removeAbandoned(dir, ".work-", "a population");

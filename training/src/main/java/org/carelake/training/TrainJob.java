@@ -1,8 +1,10 @@
 package org.carelake.training;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
 import org.carelake.core.CareLakeException;
 import org.carelake.core.Lakehouse;
@@ -48,19 +50,7 @@ public final class TrainJob {
       Map<String, Long> inputVersions, TrainingSets.Record trainingSet) implements Outcome {}
 
   /** Nothing trained: {@code version}, the latest, was trained on training set {@code trainingSetId}, the one these inputs give. */
-  public record UpToDate(ModelVersion version, String trainingSetId, Map<String, Long> inputVersions) implements Outcome {
-
-    /** The bias report registered with the version. */
-    public java.nio.file.Path biasReport() {
-      return version.directory().resolve("bias-report.html");
-    }
-
-    /** A metric of the version's card, or NaN when the card has none (JSON null for an undefined AUROC). */
-    public double metric(String name) {
-      Object value = ((Map<?, ?>) version.card().getOrDefault("metrics", Map.of())).get(name);
-      return value instanceof Number n ? n.doubleValue() : Double.NaN;
-    }
-  }
+  public record UpToDate(ModelVersion version, String trainingSetId, Map<String, Long> inputVersions) implements Outcome {}
 
   private final SparkSession spark;
   private final Lakehouse lakehouse;
@@ -80,14 +70,14 @@ public final class TrainJob {
     PinnedInputs inputs = PinnedInputs.current(spark, lakehouse, PinnedInputs.forFeatures(features), verdicts);
     if (!retrain) {
       String trainingSetId = new TrainingSets(spark, lakehouse, groups).id(definition, features, inputs);
-      java.util.Optional<ModelVersion> current = upToDate(registry.versions(definition.name()), trainingSetId);
+      Optional<ModelVersion> current = upToDate(registry.versions(definition.name()), trainingSetId);
       if (current.isPresent()) {
         ModelVersion latest = current.get();
         UpToDate upToDate = new UpToDate(latest, trainingSetId, inputs.versions());
         progress.detail(definition.name() + " v" + latest.version() + " was trained on training set " + trainingSetId
             + ", the one the current inputs give: nothing to train");
-        gate(upToDate.metric("max_tpr_gap"), maxTprGap, "nothing trained: v" + latest.version() + " was trained on these inputs",
-            upToDate.biasReport());
+        gate(latest.metric("max_tpr_gap"), maxTprGap, "nothing trained: v" + latest.version() + " was trained on these inputs",
+            latest.biasReport().html());
         return upToDate;
       }
     }
@@ -131,20 +121,20 @@ public final class TrainJob {
    * trained on training set {@code trainingSetId} with the algorithm and split this release uses
    * (as its card names them).
    */
-  static java.util.Optional<ModelVersion> upToDate(List<ModelVersion> versions, String trainingSetId) {
+  static Optional<ModelVersion> upToDate(List<ModelVersion> versions, String trainingSetId) {
     if (versions.isEmpty()) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     ModelVersion latest = versions.get(versions.size() - 1);
     Map<?, ?> lineage = (Map<?, ?>) latest.card().getOrDefault("lineage", Map.of());
     boolean same = trainingSetId.equals(lineage.get("training_set_id"))
         && CohortModelTrainer.ALGORITHM.equals(latest.card().get("algorithm"))
         && CohortModelTrainer.SPLIT_DESCRIPTION.equals(latest.card().get("split"));
-    return same ? java.util.Optional.of(latest) : java.util.Optional.empty();
+    return same ? Optional.of(latest) : Optional.empty();
   }
 
   /** Fails the run when the model's largest true-positive-rate gap is above the allowed one. */
-  private static void gate(double tprGap, double maxTprGap, String model, java.nio.file.Path biasReport) {
+  private static void gate(double tprGap, double maxTprGap, String model, Path biasReport) {
     if (tprGap > maxTprGap) {
       throw CareLakeException.gateFailed(String.format(java.util.Locale.ROOT,
               "Fairness gate: the largest true-positive-rate gap between groups is %.3f, above the allowed %.3f (%s, see %s).",

@@ -16,8 +16,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.carelake.core.ProcessOwner;
 import org.carelake.core.Progress;
-import org.carelake.core.StagingFolders;
-import org.carelake.core.report.Reports;
+import org.carelake.core.testing.LeftBehind;
 import org.carelake.pipelines.fhir.internal.Mappers;
 import org.carelake.pipelines.testing.SyntheaFixture;
 import org.junit.jupiter.api.Test;
@@ -36,12 +35,8 @@ class SyntheaGeneratorTest {
     SyntheaOptions options = new SyntheaOptions(8, 7, LocalDate.of(2024, 6, 30), SyntheaOptions.DEFAULT_STATE, Mappers.DEMO_TYPES);
     Path first = new SyntheaGenerator(dir.resolve("a")).generate(options, Progress.silent());
     // Before the second: the work folder of a generation whose process was killed, with its owner file.
-    Process gone = new ProcessBuilder("true").start();
-    assertThat(gone.waitFor()).isZero();
-    Path killed = Files.createDirectories(dir.resolve("b").resolve(SyntheaGenerator.WORK_PREFIX + "killed").resolve("fhir"));
-    Files.writeString(killed.resolve("Patient.ndjson"), "{}\n");
-    Files.writeString(dir.resolve("b").resolve(SyntheaGenerator.WORK_PREFIX + "killed" + StagingFolders.OWNER_SUFFIX),
-        Reports.JSON.writeValueAsString(new ProcessOwner(gone.pid(), null, ProcessOwner.current().host()).toJson()));
+    ProcessOwner gone = LeftBehind.stoppedProcess();
+    Path killed = LeftBehind.stagingFolder(dir.resolve("b"), SyntheaGenerator.WORK_PREFIX + "killed", gone);
     ByteArrayOutputStream progress = new ByteArrayOutputStream();
     Path second = new SyntheaGenerator(dir.resolve("b")).generate(options, new Progress(new PrintStream(progress, true, UTF_8), 0));
 
@@ -50,7 +45,7 @@ class SyntheaGeneratorTest {
     for (String name : names) {
       assertThat(Files.mismatch(first.resolve(name), second.resolve(name))).as(name).isEqualTo(-1L);
     }
-    assertThat(progress.toString(UTF_8)).contains("Removed " + killed.getParent() + ": a population being generated left by process "
+    assertThat(progress.toString(UTF_8)).contains("Removed " + killed + ": a population being generated left by process "
         + gone.pid());
     for (Path cache : List.of(dir.resolve("a"), dir.resolve("b"))) {
       try (Stream<Path> children = Files.list(cache)) {

@@ -119,8 +119,8 @@ public final class ModelRegistry {
       Reports.Written biasReport) {
     try {
       pipeline.write().overwrite().save(staging.resolve("pipeline").toString());
-      Files.copy(biasReport.html(), staging.resolve("bias-report.html"));
-      Files.copy(biasReport.json(), staging.resolve("bias-report.json"));
+      Files.copy(biasReport.html(), staging.resolve(ModelVersion.BIAS_REPORT_HTML));
+      Files.copy(biasReport.json(), staging.resolve(ModelVersion.BIAS_REPORT_JSON));
       for (int attempt = 0; attempt < 100; attempt++) {
         int version = versions(model).stream().mapToInt(ModelVersion::version).max().orElse(0) + 1;
         Map<String, Object> full = new LinkedHashMap<>();
@@ -177,12 +177,12 @@ public final class ModelRegistry {
     }
     List<org.apache.spark.sql.Row> rows = new ArrayList<>();
     for (ModelVersion v : missing) {
-      Object auroc = ((Map<?, ?>) v.card().getOrDefault("metrics", Map.of())).get("auroc_test");
       Object hash = ((Map<?, ?>) v.card().getOrDefault("lineage", Map.of())).get("training_set_hash");
       Object registeredAt = v.card().get("registered_at");
       Instant at = registeredAt == null ? Instant.now() : Instant.parse(registeredAt.toString());
-      rows.add(RowFactory.create(model, v.version(), Timestamp.from(at),
-          auroc instanceof Number n ? n.doubleValue() : null, hash == null ? null : hash.toString(), v.directory().toString()));
+      double auroc = v.metric("auroc_test");
+      rows.add(RowFactory.create(model, v.version(), Timestamp.from(at), Double.isNaN(auroc) ? null : auroc,
+          hash == null ? null : hash.toString(), v.directory().toString()));
     }
     try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
       // Keyed on (model, version): a version indexed meanwhile by another process is not added twice.

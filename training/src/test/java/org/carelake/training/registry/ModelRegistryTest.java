@@ -17,6 +17,7 @@ import org.carelake.core.Lakehouse;
 import org.carelake.core.ProcessOwner;
 import org.carelake.core.StagingFolders;
 import org.carelake.core.report.Reports;
+import org.carelake.core.testing.LeftBehind;
 import org.carelake.core.testing.SparkExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -50,8 +51,13 @@ class ModelRegistryTest {
     Path cardFile = v1.directory().resolve(ModelRegistry.CARD);
     assertThat(Files.getPosixFilePermissions(cardFile)).as("registered files are read-only")
         .doesNotContain(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
-    assertThat(Files.exists(v1.directory().resolve("bias-report.html"))).isTrue();
-    assertThat(((Map<?, ?>) registry.versions("m").get(0).card().get("metrics")).get("auroc_test")).isEqualTo(0.75);
+    assertThat(Files.readString(v1.biasReport().html())).isEqualTo("<html></html>");
+    assertThat(Files.readString(v1.biasReport().json())).contains("\"ok\"");
+    ModelVersion read = registry.versions("m").get(0);
+    assertThat(read.metric("auroc_test")).isEqualTo(0.75);
+    assertThat(read.aurocTestText()).isEqualTo("0.750");
+    assertThat(read.metric("max_tpr_gap")).as("a metric the card does not hold").isNaN();
+    assertThat(new ModelVersion("m", 3, v1.directory(), Map.of()).aurocTestText()).as("a card without metrics").isEqualTo("undefined");
     assertThat(registry.load(v2).stages()).hasSize(1);
     lakehouse.registerTables(spark);
     assertThat(spark.sql("SELECT max(version) FROM ops.model_registry WHERE model = 'm'").head().getInt(0)).isEqualTo(2);
@@ -71,8 +77,8 @@ class ModelRegistryTest {
     // Killed after v2 was moved into place, before its index row: the row is missing.
     io.delta.tables.DeltaTable.forPath(spark, lakehouse.tablePath(ModelRegistry.INDEX).toString()).delete("version = 2");
     // Killed while staging, and staging now (this process). StagingFoldersTest covers the other cases.
-    Path dead = stage(modelDir, "dead", goneProcess());
-    Path live = stage(modelDir, "live", ProcessOwner.current());
+    Path dead = LeftBehind.stagingFolder(modelDir, ModelRegistry.STAGING_PREFIX + "dead", LeftBehind.stoppedProcess());
+    Path live = LeftBehind.stagingFolder(modelDir, ModelRegistry.STAGING_PREFIX + "live", ProcessOwner.current());
 
     List<String> lines = registry.recover("m");
 
@@ -103,21 +109,6 @@ class ModelRegistryTest {
         DataTypes.createStructField("x", DataTypes.DoubleType, false)});
     return new Pipeline().setStages(new PipelineStage[] {new VectorAssembler().setInputCols(new String[] {"x"}).setOutputCol("v")})
         .fit(spark.createDataFrame(List.of(RowFactory.create(1.0)), schema));
-  }
-
-  private static Path stage(Path modelDir, String name, ProcessOwner owner) throws Exception {
-    Path staging = Files.createDirectories(modelDir.resolve(ModelRegistry.STAGING_PREFIX + name).resolve("pipeline"));
-    Files.writeString(staging.resolve("part"), "x");
-    Files.writeString(modelDir.resolve(ModelRegistry.STAGING_PREFIX + name + StagingFolders.OWNER_SUFFIX),
-        Reports.JSON.writeValueAsString(owner.toJson()));
-    return staging.getParent();
-  }
-
-  /** A process of this host that has exited. */
-  private static ProcessOwner goneProcess() throws Exception {
-    Process process = new ProcessBuilder("true").start();
-    assertThat(process.waitFor()).isZero();
-    return new ProcessOwner(process.pid(), null, ProcessOwner.current().host());
   }
 
   private static List<String> stagingFiles(Path modelDir) throws Exception {
