@@ -43,7 +43,6 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
-import org.apache.spark.storage.StorageLevel;
 import org.carelake.core.CareLakeException;
 import org.carelake.core.DeltaWriter;
 import org.carelake.core.IngestManifest;
@@ -228,17 +227,17 @@ public final class WearableIngestJob {
 
     Path staging = lakehouse.root().resolve("_staging").resolve("wearable-" + runId);
     spark.sparkContext().setJobGroup("ingest-wearable-" + runId, "wearable ingest " + runId, false);
-    Dataset<Row> parsed = null;
+    KeptRows parsed = null;
     try {
       progress.detail("parsing " + reading.size() + " files (" + devices.size() + " devices mapped)");
       Parse parse = parse(reading, new RecordParser(devices, defaultDeviceId), staging);
-      parsed = parse.rows().persist(StorageLevel.MEMORY_AND_DISK());
-      return write(plan, parsed, parse.keys(), devices, runId, reading, recorded, skipped, manifest);
+      parsed = parse.rows();
+      return write(plan, parsed.rows(), parse.keys(), devices, runId, reading, recorded, skipped, manifest);
     } catch (Exception e) { // Spark rethrows task failures as (undeclared) SparkException
       throw InputReadException.asBadInput(e);
     } finally {
       if (parsed != null) {
-        parsed.unpersist();
+        parsed.close();
       }
       MoreFiles.deleteRecursively(staging);
       spark.sparkContext().clearJobGroup();
@@ -296,7 +295,7 @@ public final class WearableIngestJob {
         : parsed.filter(col(ParsedMeasurement.REASON_CODE).equalTo(Reason.UNMAPPED_DEVICE.name()))
             .agg(countDistinct(ParsedMeasurement.DEVICE_KEY)).head().getLong(0);
 
-    // Not cached: each use re-projects the cached parse, cheaper than caching these wide rows again.
+    // Not cached: each use re-projects the kept parse, cheaper than caching these wide rows again.
     Dataset<Row> unique = deduplicate(accepted, keys);
     Dataset<Row> silverRows = silver(unique, runId);
     {
@@ -483,8 +482,8 @@ public final class WearableIngestJob {
         "left_anti").count();
   }
 
-  /** The parse's rows, and what its tasks report of their measurement keys as they run. */
-  record Parse(Dataset<Row> rows, KeyRanges.Tracked keys) {}
+  /** The parse's rows (kept from the first job that reads them), and what its tasks report of their measurement keys. */
+  record Parse(KeptRows rows, KeyRanges.Tracked keys) {}
 
   Parse parse(List<PlannedFile> files, RecordParser parser, Path staging) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -522,8 +521,8 @@ public final class WearableIngestJob {
     }
     // Each task reports the spans of keys it emitted, so a parse with no repeated key needs no shuffle to show it.
     KeyRanges.Tracked keys = new KeyRanges.Tracked(spark.sparkContext(), rows);
-    // The parser builds Spark's internal rows itself (no per-row conversion from external Rows).
-    return new Parse(spark.internalCreateDataFrame(keys.rows().rdd(), ParsedMeasurement.SCHEMA, false), keys);
+    // The parser builds Spark's internal rows itself (no per-row conversion from external Rows), kept as built.
+    return new Parse(KeptRows.of(spark, keys.rows().rdd(), ParsedMeasurement.SCHEMA), keys);
   }
 
   /** Extracts one CSV from its archive for Spark to split (zip entries cannot be split in place). */
