@@ -54,7 +54,10 @@ final class KeptRows implements AutoCloseable {
     return kept.getStorageLevel().isValid();
   }
 
-  /** Releases the kept rows (memory and spilled blocks), waiting until they are gone: a release still running when the command ends would fail against the stopped Spark context. */
+  /**
+   * Releases the kept rows (memory and spilled blocks), waiting until they are gone: a release still
+   * running when the command ends would fail against the stopped Spark context.
+   */
   @Override
   public void close() {
     kept.unpersist(true);
