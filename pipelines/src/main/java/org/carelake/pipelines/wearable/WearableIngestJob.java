@@ -521,7 +521,7 @@ public final class WearableIngestJob {
     }
     // Each task reports the spans of keys it emitted, so a parse with no repeated key needs no shuffle to show it.
     KeyRanges.Tracked keys = new KeyRanges.Tracked(spark.sparkContext(), rows);
-    // The parser builds Spark's internal rows itself (no per-row conversion from external Rows), kept as built.
+    // The parser builds Spark's internal rows itself (no per-row conversion from external Rows); KeptRows packs them into pages.
     return new Parse(KeptRows.of(spark, keys.rows().rdd(), ParsedMeasurement.SCHEMA), keys);
   }
 
