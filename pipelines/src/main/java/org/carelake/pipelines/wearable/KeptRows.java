@@ -46,6 +46,11 @@ final class KeptRows implements AutoCloseable {
   /** Rows are packed into pages of about this many bytes. */
   static final int PAGE_BYTES = 4 << 20;
 
+  /** The fixed-width types a page holds (besides strings, held as numbers in the page's table). */
+  private static final Set<DataType> FIXED = Set.of(DataTypes.BooleanType, DataTypes.ByteType, DataTypes.ShortType,
+      DataTypes.IntegerType, DataTypes.LongType, DataTypes.FloatType, DataTypes.DoubleType, DataTypes.DateType,
+      DataTypes.TimestampType);
+
   private final RDD<Page> pages;
   private final Dataset<Row> rows;
 
@@ -66,8 +71,15 @@ final class KeptRows implements AutoCloseable {
 
   /** As {@link #of(SparkSession, RDD, StructType, StorageLevel)}, with pages of about {@code pageBytes} (tests use small ones). */
   static KeptRows of(SparkSession spark, RDD<InternalRow> rows, StructType schema, StorageLevel level, int pageBytes) {
-    RDD<Page> pages = rows.toJavaRDD().mapPartitions(new Pack(schema, pageBytes)).rdd().persist(level);
-    RDD<InternalRow> unpacked = pages.toJavaRDD().mapPartitions(new Unpack(schema)).rdd();
+    DataType[] types = new DataType[schema.size()];
+    for (int i = 0; i < types.length; i++) {
+      types[i] = schema.fields()[i].dataType();
+      if (!FIXED.contains(types[i]) && !DataTypes.StringType.equals(types[i])) {
+        throw new IllegalArgumentException("KeptRows keeps flat rows of fixed-width values and strings, not " + types[i]);
+      }
+    }
+    RDD<Page> pages = rows.toJavaRDD().mapPartitions(new Pack(types, pageBytes)).rdd().persist(level);
+    RDD<InternalRow> unpacked = pages.toJavaRDD().mapPartitions(new Unpack(types)).rdd();
     return new KeptRows(pages, spark.internalCreateDataFrame(unpacked, schema, false));
   }
 
@@ -107,26 +119,25 @@ final class KeptRows implements AutoCloseable {
     }
   }
 
+  /** The bytes of one coded row of {@code fields} fields: the null bits, then 8 bytes per field. */
+  private static int stride(int fields) {
+    return UnsafeRow.calculateBitSetWidthInBytes(fields) + 8 * fields;
+  }
+
   /** Packs a task's rows into pages. */
   private static final class Pack implements FlatMapFunction<Iterator<InternalRow>, Page> {
     private final DataType[] types;
     private final int pageBytes;
 
-    Pack(StructType schema, int pageBytes) {
+    Pack(DataType[] types, int pageBytes) {
+      this.types = types;
       this.pageBytes = pageBytes;
-      types = new DataType[schema.size()];
-      for (int i = 0; i < types.length; i++) {
-        types[i] = schema.fields()[i].dataType();
-        if (!FIXED.contains(types[i]) && !DataTypes.StringType.equals(types[i])) {
-          throw new IllegalArgumentException("KeptRows keeps flat rows of fixed-width values and strings, not " + types[i]);
-        }
-      }
     }
 
     @Override
     public Iterator<Page> call(Iterator<InternalRow> in) {
       int n = types.length;
-      int stride = UnsafeRow.calculateBitSetWidthInBytes(n) + 8 * n;
+      int stride = stride(n);
       int capacity = Math.max(1, pageBytes / stride);
       return new Iterator<>() {
         @Override
@@ -159,14 +170,14 @@ final class KeptRows implements AutoCloseable {
               if (t == DataTypes.StringType) {
                 UTF8String s = row.getUTF8String(i);
                 if (s != lastString[i]) {
+                  lastString[i] = s;
                   Integer code = codes.get(s);
                   if (code == null) {
-                    s = s.clone(); // the row's string may point into a buffer the parser reuses
+                    UTF8String own = s.clone(); // the row's string may point into a buffer the parser reuses
                     code = strings.size();
-                    codes.put(s, code);
-                    strings.add(s.getBytes());
+                    codes.put(own, code);
+                    strings.add(own.getBytes());
                   }
-                  lastString[i] = row.getUTF8String(i);
                   lastCode[i] = code;
                 }
                 out.setInt(i, lastCode[i]);
@@ -194,27 +205,18 @@ final class KeptRows implements AutoCloseable {
     }
   }
 
-  private static final Set<DataType> FIXED = Set.of(DataTypes.BooleanType, DataTypes.ByteType, DataTypes.ShortType,
-      DataTypes.IntegerType, DataTypes.LongType, DataTypes.FloatType, DataTypes.DoubleType, DataTypes.DateType,
-      DataTypes.TimestampType);
-
   /** The rows of a task's pages, through one reused view (Spark's scan projects every row it reads into a row of its own). */
   private static final class Unpack implements FlatMapFunction<Iterator<Page>, InternalRow> {
-    private final StructType schema;
+    private final DataType[] types;
 
-    Unpack(StructType schema) {
-      this.schema = schema;
+    Unpack(DataType[] types) {
+      this.types = types;
     }
 
     @Override
     public Iterator<InternalRow> call(Iterator<Page> pages) {
-      int n = schema.size();
-      int stride = UnsafeRow.calculateBitSetWidthInBytes(n) + 8 * n;
-      DataType[] types = new DataType[n];
-      for (int i = 0; i < n; i++) {
-        types[i] = schema.fields()[i].dataType();
-      }
-      PagedRow view = new PagedRow(new UnsafeRow(n), types);
+      int stride = stride(types.length);
+      PagedRow view = new PagedRow(new UnsafeRow(types.length), types);
       return new Iterator<>() {
         private Page page;
         private int at;

@@ -82,7 +82,7 @@ final class PagedRow extends InternalRow {
   public InternalRow copy() {
     Object[] values = new Object[numFields()];
     for (int i = 0; i < values.length; i++) {
-      values[i] = isNullAt(i) ? null : types[i] == DataTypes.StringType ? getUTF8String(i) : coded.get(i, types[i]);
+      values[i] = get(i, types[i]); // null for a null value, as UnsafeRow.get gives it
     }
     return new GenericInternalRow(values);
   }
