@@ -20,11 +20,19 @@ import org.carelake.core.TableId;
  * <p>Rows that could not be accepted go to {@code bronze.wearable_quarantine} (the columns of
  * {@link QuarantineSchema}; {@code resource_type} holds the source format, {@code resource_id} the
  * device's pseudonym when known).
+ *
+ * <p>What is the same for every row of a file or of a metric is not repeated on every row (writing
+ * those per-row strings was about a fifth of the ingest): a metric's one normalized unit is fixed
+ * by the vocabulary ({@link Metric#unit()}, also in the {@code metric} column's comment), and a
+ * file's layout and the run that last read it are in {@link #SOURCE_FILES}, keyed by
+ * {@link #SOURCE_FILE}.
  */
 public final class WearableMeasurementSchema {
 
   public static final TableId TABLE = TableId.silver("wearable_measurement");
   public static final TableId QUARANTINE = TableId.bronze("wearable_quarantine");
+  /** One row per source file a run read: its layout, and the run that last read it (lineage for the measurements' {@link #SOURCE_FILE}). */
+  public static final TableId SOURCE_FILES = TableId.silver("wearable_source_file");
 
   public static final String PATIENT_KEY = "patient_key";
   /** The device (or vendor user) id, pseudonymized like patient ids: vendor account ids identify people. */
@@ -34,42 +42,47 @@ public final class WearableMeasurementSchema {
   /** Equal to {@link #START_TIME} for a point sample (e.g. one heart-rate reading). */
   public static final String END_TIME = "end_time";
   public static final String VALUE = "value";
-  /** The metric's normalized unit (see {@link Metric#unit()}). */
-  public static final String UNIT = "unit";
   /** The patient's calendar day (device time zone) the measurement counts for: start's day; sleep: the day it ends. */
   public static final String LOCAL_DAY = "local_day";
   public static final String TIME_ZONE = "time_zone";
   /** A vendor's sleep session (log) id, when the source groups minutes into sessions. */
   public static final String SESSION_ID = "session_id";
-  public static final String SOURCE_FORMAT = "source_format";
   public static final String SOURCE_FILE = "source_file";
   public static final String SOURCE_POSITION = "source_position";
   /** Partition column: UTC date of {@link #START_TIME}. */
   public static final String START_DATE = "start_date";
+  /** {@link #SOURCE_FILES}: the file's layout (a Fitabase file name, {@code generic-long}, {@code open-mhealth}, {@code unknown}). */
+  public static final String SOURCE_FORMAT = "source_format";
+  /** {@link #SOURCE_FILES}: the run that last read the file. */
   public static final String INGEST_RUN_ID = "ingest_run_id";
+  /** {@link #SOURCE_FILES}: when that run started. */
+  public static final String INGESTED_AT = "ingested_at";
 
   public static final List<String> KEY = List.of(DEVICE_KEY, METRIC, START_TIME, END_TIME);
   /** What a measurement says beyond its key: a row whose key is stored with these values unchanged is not rewritten. */
-  public static final List<String> CONTENT = List.of(PATIENT_KEY, VALUE, UNIT, LOCAL_DAY, TIME_ZONE, SESSION_ID);
+  public static final List<String> CONTENT = List.of(PATIENT_KEY, VALUE, LOCAL_DAY, TIME_ZONE, SESSION_ID);
   /** The columns reads filter on (a patient, a device, a metric, a time range): the only ones with data-skipping statistics. */
   public static final List<String> STATS_COLUMNS = List.of(PATIENT_KEY, DEVICE_KEY, METRIC, START_TIME, LOCAL_DAY);
 
   public static final StructType SCHEMA = DataTypes.createStructType(new StructField[] {
       DataTypes.createStructField(PATIENT_KEY, StringType, false),
       DataTypes.createStructField(DEVICE_KEY, StringType, false),
-      DataTypes.createStructField(METRIC, StringType, false),
+      DataTypes.createStructField(METRIC, StringType, false).withComment(Metric.describe()),
       DataTypes.createStructField(START_TIME, TimestampType, false),
       DataTypes.createStructField(END_TIME, TimestampType, false),
       DataTypes.createStructField(VALUE, DoubleType, false),
-      DataTypes.createStructField(UNIT, StringType, false),
       DataTypes.createStructField(LOCAL_DAY, DateType, false),
       DataTypes.createStructField(TIME_ZONE, StringType, false),
       DataTypes.createStructField(SESSION_ID, StringType, true),
-      DataTypes.createStructField(SOURCE_FORMAT, StringType, false),
       DataTypes.createStructField(SOURCE_FILE, StringType, false),
       DataTypes.createStructField(SOURCE_POSITION, LongType, false),
-      DataTypes.createStructField(START_DATE, DateType, false),
-      DataTypes.createStructField(INGEST_RUN_ID, StringType, false)});
+      DataTypes.createStructField(START_DATE, DateType, false)});
+
+  public static final StructType SOURCE_FILES_SCHEMA = DataTypes.createStructType(new StructField[] {
+      DataTypes.createStructField(SOURCE_FILE, StringType, false),
+      DataTypes.createStructField(SOURCE_FORMAT, StringType, false),
+      DataTypes.createStructField(INGEST_RUN_ID, StringType, false),
+      DataTypes.createStructField(INGESTED_AT, TimestampType, false)});
 
   /** The fixed metric vocabulary, each with its one normalized unit. */
   public enum Metric {
@@ -99,6 +112,12 @@ public final class WearableMeasurementSchema {
     /** Steps, active minutes and sleep add up over a day; heart rate and weight do not. */
     public boolean additive() {
       return this == STEPS || this == ACTIVE_MINUTES || this == SLEEP;
+    }
+
+    /** The vocabulary with units, e.g. {@code heart_rate (bpm), steps (steps), ...}: the {@code metric} column's comment. */
+    public static String describe() {
+      return java.util.Arrays.stream(values()).map(m -> m.id + " (" + m.unit + ")")
+          .collect(java.util.stream.Collectors.joining(", ", "measured quantity, in its one normalized unit: ", ""));
     }
 
     public static java.util.Optional<Metric> of(String id) {

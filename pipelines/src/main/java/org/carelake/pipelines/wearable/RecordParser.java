@@ -67,9 +67,14 @@ final class RecordParser implements Serializable {
     return cells == null ? new String[0] : cells;
   }
 
+  /** The source format a CSV's records carry: its layout's id, {@code unknown} when the header matched none. */
+  static String formatId(WearableFormat format) {
+    return format == null ? "unknown" : format.id();
+  }
+
   /** One data line of a CSV file whose header named {@code format} (null: the header matched no layout). */
   List<InternalRow> csvLine(WearableFormat format, String line, String file, long offset) {
-    Source source = new Source(format == null ? "unknown" : format.id(), file, offset, ParsedMeasurement.POSITION_LINE_OFFSET);
+    Source source = new Source(formatId(format), file, offset, ParsedMeasurement.POSITION_LINE_OFFSET);
     if (format == null) {
       return List.of(ParsedMeasurement.quarantine(source, null, Reason.HEADER_MISMATCH,
           "the file's header matches no supported layout; expected " + WearableFormat.expected(), line, utf8()));

@@ -201,6 +201,7 @@ public final class WearableIngestJob {
   public WearableIngestResult execute(WearablePlan plan, Path devicesFile, String defaultDeviceId, boolean force) {
     DeviceMap devices = DeviceMap.load(devicesFile, keys);
     String runId = UUID.randomUUID().toString();
+    java.time.Instant startedAt = java.time.Instant.now();
     IngestManifest manifest = new IngestManifest(spark, lakehouse, PIPELINE);
     List<Path> physical = plan.files().stream().map(PlannedFile::path).distinct().toList();
     List<IngestManifest.Fingerprint> fingerprints = new ArrayList<>(IngestManifest.fingerprint(physical, progress));
@@ -222,6 +223,9 @@ public final class WearableIngestJob {
     }
     Set<Path> wanted = todo.stream().map(IngestManifest.Fingerprint::path).collect(Collectors.toSet());
     List<PlannedFile> reading = plan.files().stream().filter(f -> wanted.contains(f.path())).toList();
+    Set<Path> newContent = unseen.stream().map(IngestManifest.Fingerprint::path).collect(Collectors.toSet());
+    // silver.wearable_source_file names the run that first read a file's current content: a forced re-read keeps it.
+    List<PlannedFile> firstRead = reading.stream().filter(f -> newContent.contains(f.path())).toList();
     List<IngestManifest.Fingerprint> recorded = new ArrayList<>(todo);
     recorded.add(devicesPrint);
 
@@ -232,7 +236,7 @@ public final class WearableIngestJob {
       progress.detail("parsing " + reading.size() + " files (" + devices.size() + " devices mapped)");
       Parse parse = parse(reading, new RecordParser(devices, defaultDeviceId), staging);
       parsed = parse.rows();
-      return write(plan, parsed.rows(), parse.keys(), devices, runId, reading, recorded, skipped, manifest);
+      return write(plan, parsed.rows(), parse.keys(), devices, new Run(runId, startedAt, firstRead), reading, recorded, skipped, manifest);
     } catch (Exception e) { // Spark rethrows task failures as (undeclared) SparkException
       throw InputReadException.asBadInput(e);
     } finally {
@@ -244,9 +248,10 @@ public final class WearableIngestJob {
     }
   }
 
-  private WearableIngestResult write(WearablePlan plan, Dataset<Row> parsed, KeyRanges.Tracked keys, DeviceMap devices, String runId,
+  private WearableIngestResult write(WearablePlan plan, Dataset<Row> parsed, KeyRanges.Tracked keys, DeviceMap devices, Run run,
       List<PlannedFile> reading,
       List<IngestManifest.Fingerprint> recorded, int skipped, IngestManifest manifest) {
+    String runId = run.id();
     Map<String, Long> byFormat = new TreeMap<>();
     Map<String, Long> quarantined = new TreeMap<>();
     long acceptedRecords = 0;
@@ -297,7 +302,7 @@ public final class WearableIngestJob {
 
     // Not cached: each use re-projects the kept parse, cheaper than caching these wide rows again.
     Dataset<Row> unique = deduplicate(accepted, keys);
-    Dataset<Row> silverRows = silver(unique, runId);
+    Dataset<Row> silverRows = silver(unique);
     {
       long distinct = unique == accepted ? measurementCount : silverRows.count();
       progress.detail("de-duplicated: " + distinct + " distinct measurements");
@@ -324,6 +329,10 @@ public final class WearableIngestJob {
         progress.detail("merging " + WearableMeasurementSchema.TABLE + " (" + written + " new or changed measurements)");
         writes.add(writer.upsertCompared(silverRows, WearableMeasurementSchema.TABLE, WearableMeasurementSchema.KEY,
             WearableMeasurementSchema.CONTENT));
+        if (!run.firstRead().isEmpty()) {
+          writes.add(writer.upsertRows(sourceFiles(run), WearableMeasurementSchema.SOURCE_FILES,
+              List.of(WearableMeasurementSchema.SOURCE_FILE)));
+        }
         progress.detail("merging " + WearableMeasurementSchema.QUARANTINE);
         writes.addAll(quarantine(writer, parsed, overSlept, runId, reading));
         // Silver is checked before gold.wearable_daily sees it; the quarantine action may move rows out of silver.
@@ -410,23 +419,44 @@ public final class WearableIngestJob {
         .filter(col("_rank").equalTo(1)).drop("_rank");
   }
 
-  private static Dataset<Row> silver(Dataset<Row> rows, String runId) {
+  /**
+   * The silver rows: per measurement only what varies between measurements. The unit is the
+   * metric's (the column comment lists them) and a file's layout and run are in
+   * {@code silver.wearable_source_file} ({@link #sourceFiles}).
+   */
+  private static Dataset<Row> silver(Dataset<Row> rows) {
     return rows.select(
         col(ParsedMeasurement.PATIENT_KEY).as(WearableMeasurementSchema.PATIENT_KEY),
         col(ParsedMeasurement.DEVICE_KEY).as(WearableMeasurementSchema.DEVICE_KEY),
-        col(ParsedMeasurement.METRIC).as(WearableMeasurementSchema.METRIC),
+        col(ParsedMeasurement.METRIC).as(WearableMeasurementSchema.METRIC,
+            WearableMeasurementSchema.SCHEMA.apply(WearableMeasurementSchema.METRIC).metadata()),
         col(ParsedMeasurement.START_TIME).as(WearableMeasurementSchema.START_TIME),
         col(ParsedMeasurement.END_TIME).as(WearableMeasurementSchema.END_TIME),
         col(ParsedMeasurement.VALUE).as(WearableMeasurementSchema.VALUE),
-        col(ParsedMeasurement.UNIT).as(WearableMeasurementSchema.UNIT),
         col(ParsedMeasurement.LOCAL_DAY).as(WearableMeasurementSchema.LOCAL_DAY),
         col(ParsedMeasurement.TIME_ZONE).as(WearableMeasurementSchema.TIME_ZONE),
         col(ParsedMeasurement.SESSION_ID).as(WearableMeasurementSchema.SESSION_ID),
-        col(ParsedMeasurement.SOURCE_FORMAT).as(WearableMeasurementSchema.SOURCE_FORMAT),
         col(ParsedMeasurement.SOURCE_FILE).as(WearableMeasurementSchema.SOURCE_FILE),
         col(ParsedMeasurement.SOURCE_POSITION).as(WearableMeasurementSchema.SOURCE_POSITION),
-        to_date(col(ParsedMeasurement.START_TIME)).as(WearableMeasurementSchema.START_DATE),
-        lit(runId).as(WearableMeasurementSchema.INGEST_RUN_ID));
+        to_date(col(ParsedMeasurement.START_TIME)).as(WearableMeasurementSchema.START_DATE));
+  }
+
+  /**
+   * @param firstRead the files whose content no earlier run read (a forced re-read of the same
+   *     content is not one)
+   */
+  private record Run(String id, java.time.Instant startedAt, List<PlannedFile> firstRead) {}
+
+  /**
+   * One row per file whose content this run read first: the layout its records were read in and
+   * this run, so a measurement's {@code source_file} leads to both. The layout is the plan's (a
+   * CSV's header; JSON is Open mHealth), the one the parser gives each of the file's records.
+   */
+  private Dataset<Row> sourceFiles(Run run) {
+    java.sql.Timestamp at = java.sql.Timestamp.from(run.startedAt());
+    List<Row> rows = run.firstRead().stream().map(f -> org.apache.spark.sql.RowFactory.create(f.displayName(),
+        f.kind() == Kind.CSV ? RecordParser.formatId(f.format()) : RecordParser.OPEN_MHEALTH, run.id(), at)).toList();
+    return spark.createDataFrame(rows, WearableMeasurementSchema.SOURCE_FILES_SCHEMA);
   }
 
   /**

@@ -252,6 +252,11 @@ class SharedWearableConformanceTest {
     Row sleep = lakehouse.read(spark, WearableMeasurementSchema.TABLE)
         .filter(col(WearableMeasurementSchema.SOURCE_FILE).endsWith("sleep-duration/2.0/shouldPass/valid-sleep-duration.json")).head();
     assertThat(sleep.<Double>getAs(WearableMeasurementSchema.VALUE)).isEqualTo(450.0);
-    assertThat(sleep.<String>getAs(WearableMeasurementSchema.UNIT)).isEqualTo("min");
+    assertThat(sleep.<String>getAs(WearableMeasurementSchema.METRIC)).isEqualTo("sleep");
+    // its file's lineage: read as Open mHealth, by this run
+    Row source = lakehouse.read(spark, WearableMeasurementSchema.SOURCE_FILES)
+        .filter(col(WearableMeasurementSchema.SOURCE_FILE).equalTo(sleep.<String>getAs(WearableMeasurementSchema.SOURCE_FILE))).head();
+    assertThat(source.<String>getAs(WearableMeasurementSchema.SOURCE_FORMAT)).isEqualTo("open-mhealth");
+    assertThat(source.<String>getAs(WearableMeasurementSchema.INGEST_RUN_ID)).isEqualTo(result.runId());
   }
 }

@@ -203,6 +203,9 @@ class WearableIngestJobTest {
     assertThat(first.daysUpdated()).isEqualTo(3);
     assertThat(first.quarantinedByReason()).containsEntry("UNMAPPED_DEVICE", 1L);
     long silverVersion = lakehouse.version(spark, WearableMeasurementSchema.TABLE).orElseThrow();
+    // units are the metric's, named in the column's comment (DESCRIBE TABLE shows it), not repeated on every row
+    assertThat(lakehouse.read(spark, WearableMeasurementSchema.TABLE).schema().apply(WearableMeasurementSchema.METRIC).getComment().get())
+        .contains("heart_rate (bpm)", "steps (steps)", "active_minutes (min)", "sleep (min)", "body_weight (kg)");
     long goldVersion = lakehouse.version(spark, WearableDailySchema.TABLE).orElseThrow();
     List<Row> goldBefore = lakehouse.read(spark, WearableDailySchema.TABLE).orderBy("day").collectAsList();
 
@@ -215,6 +218,9 @@ class WearableIngestJobTest {
     assertThat(forced.written()).isZero();
     assertThat(lakehouse.version(spark, WearableMeasurementSchema.TABLE)).contains(silverVersion);
     assertThat(lakehouse.version(spark, WearableDailySchema.TABLE)).contains(goldVersion);
+    // the files' lineage names the run that first read their content; the forced re-read of the same content keeps it
+    assertThat(sourceFiles(lakehouse, in)).containsExactly("a_minuteStepsNarrow_merged.csv fitabase-minute-steps-narrow " + first.runId(),
+        "b_hr.csv fitabase-heartrate-seconds " + first.runId());
 
     // an overlapping export (day 3 again, same values) plus late minutes for day 2 only
     StringBuilder late = new StringBuilder("Id,ActivityHour");
@@ -236,6 +242,9 @@ class WearableIngestJobTest {
     assertThat(third.written()).isEqualTo(60);
     assertThat(third.unchanged()).isEqualTo(10);
     assertThat(third.daysUpdated()).isEqualTo(1);
+    assertThat(sourceFiles(lakehouse, in)).containsExactly("a_minuteStepsNarrow_merged.csv fitabase-minute-steps-narrow " + first.runId(),
+        "b_hr.csv fitabase-heartrate-seconds " + first.runId(), "c_minuteStepsWide_merged.csv fitabase-minute-steps-wide " + third.runId(),
+        "d_overlap.csv fitabase-minute-steps-narrow " + third.runId());
     TableWrite gold = third.writes().stream().filter(w -> w.table().equals(WearableDailySchema.TABLE)).findFirst().orElseThrow();
     assertThat(gold.updated()).isEqualTo(1);
     assertThat(gold.inserted()).isZero();
@@ -363,5 +372,12 @@ class WearableIngestJobTest {
 
   private static List<String> contents(Lakehouse lakehouse, org.carelake.core.TableId table) {
     return lakehouse.read(SparkExtension.spark(), table).collectAsList().stream().map(Row::toString).sorted().toList();
+  }
+
+  /** silver.wearable_source_file as "file format run", file names relative to {@code in}, in file order. */
+  private static List<String> sourceFiles(Lakehouse lakehouse, Path in) {
+    return lakehouse.read(SparkExtension.spark(), WearableMeasurementSchema.SOURCE_FILES).orderBy(WearableMeasurementSchema.SOURCE_FILE)
+        .collectAsList().stream().map(r -> in.relativize(Path.of(r.<String>getAs(WearableMeasurementSchema.SOURCE_FILE))) + " "
+            + r.getAs(WearableMeasurementSchema.SOURCE_FORMAT) + " " + r.getAs(WearableMeasurementSchema.INGEST_RUN_ID)).toList();
   }
 }
