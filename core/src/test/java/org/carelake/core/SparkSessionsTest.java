@@ -55,4 +55,25 @@ class SparkSessionsTest {
     assertThat(encodings.get("taken_at")).contains(Encoding.PLAIN_DICTIONARY);
     assertThat(encodings.get("code")).contains(Encoding.PLAIN_DICTIONARY);
   }
+
+  @Test
+  void aScopedSettingIsInForceInsideItsScopeAndThePreviousValueComesBack() {
+    var spark = SparkExtension.spark();
+    String key = "spark.sql.codegen.aggregate.map.twolevel.enabled";
+    String unset = "spark.carelake.test.scoped";
+    spark.conf().set(key, "true");
+    try (SparkSessions.Setting s = SparkSessions.set(spark, key, "false"); SparkSessions.Setting t = SparkSessions.set(spark, unset, "on")) {
+      assertThat(spark.conf().get(key)).isEqualTo("false");
+      assertThat(spark.sql("SET " + key).head().getString(1)).isEqualTo("false");
+      assertThat(spark.conf().get(unset)).isEqualTo("on");
+    }
+    assertThat(spark.conf().get(key)).isEqualTo("true");
+    assertThat(spark.conf().getOption(unset).isDefined()).isFalse();
+    // restored when the scope ends by an exception too
+    try (SparkSessions.Setting s = SparkSessions.set(spark, key, "false")) {
+      throw new IllegalStateException("boom");
+    } catch (IllegalStateException expected) {
+      assertThat(spark.conf().get(key)).isEqualTo("true");
+    }
+  }
 }

@@ -70,4 +70,27 @@ public final class SparkSessions {
     spark.sparkContext().setLogLevel("WARN");
     return spark;
   }
+
+  /** A setting in force until {@link #close()} puts the previous value back. */
+  public interface Setting extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /**
+   * Sets a session setting for the queries run before the returned scope closes, then restores the
+   * previous value (or unsets it). For a job's own queries only: a query another thread plans on
+   * the same session meanwhile would see it too.
+   */
+  public static Setting set(SparkSession spark, String key, String value) {
+    scala.Option<String> previous = spark.conf().getOption(key);
+    spark.conf().set(key, value);
+    return () -> {
+      if (previous.isDefined()) {
+        spark.conf().set(key, previous.get());
+      } else {
+        spark.conf().unset(key);
+      }
+    };
+  }
 }
