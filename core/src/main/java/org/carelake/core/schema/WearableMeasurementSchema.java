@@ -22,16 +22,16 @@ import org.carelake.core.TableId;
  * device's pseudonym when known).
  *
  * <p>What is the same for every row of a file or of a metric is not repeated on every row (writing
- * those per-row strings was about a fifth of the ingest): a metric's one normalized unit is fixed
+ * those strings per row cost a sixth of the ingest's time): a metric's one normalized unit is fixed
  * by the vocabulary ({@link Metric#unit()}, also in the {@code metric} column's comment), and a
- * file's layout and the run that last read it are in {@link #SOURCE_FILES}, keyed by
- * {@link #SOURCE_FILE}.
+ * file's layout and the run that first read its current content are in {@link #SOURCE_FILES},
+ * keyed by {@link #SOURCE_FILE}.
  */
 public final class WearableMeasurementSchema {
 
   public static final TableId TABLE = TableId.silver("wearable_measurement");
   public static final TableId QUARANTINE = TableId.bronze("wearable_quarantine");
-  /** One row per source file a run read: its layout, and the run that last read it (lineage for the measurements' {@link #SOURCE_FILE}). */
+  /** One row per source file: its layout and the run that first read its current content (lineage for {@link #SOURCE_FILE}). */
   public static final TableId SOURCE_FILES = TableId.silver("wearable_source_file");
 
   public static final String PATIENT_KEY = "patient_key";
@@ -53,7 +53,7 @@ public final class WearableMeasurementSchema {
   public static final String START_DATE = "start_date";
   /** {@link #SOURCE_FILES}: the file's layout (a Fitabase file name, {@code generic-long}, {@code open-mhealth}, {@code unknown}). */
   public static final String SOURCE_FORMAT = "source_format";
-  /** {@link #SOURCE_FILES}: the run that last read the file. */
+  /** {@link #SOURCE_FILES}: the run that first read the file's current content (a forced re-read of it does not change this). */
   public static final String INGEST_RUN_ID = "ingest_run_id";
   /** {@link #SOURCE_FILES}: when that run started. */
   public static final String INGESTED_AT = "ingested_at";
