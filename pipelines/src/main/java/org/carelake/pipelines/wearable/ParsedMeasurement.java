@@ -38,7 +38,6 @@ final class ParsedMeasurement {
   static final String START_TIME = "start_time";
   static final String END_TIME = "end_time";
   static final String VALUE = "value";
-  static final String UNIT = "unit";
   static final String LOCAL_DAY = "local_day";
   static final String TIME_ZONE = "time_zone";
   static final String SESSION_ID = "session_id";
@@ -63,7 +62,6 @@ final class ParsedMeasurement {
       DataTypes.createStructField(START_TIME, TimestampType, true),
       DataTypes.createStructField(END_TIME, TimestampType, true),
       DataTypes.createStructField(VALUE, DoubleType, true),
-      DataTypes.createStructField(UNIT, StringType, true),
       DataTypes.createStructField(LOCAL_DAY, DateType, true),
       DataTypes.createStructField(TIME_ZONE, StringType, true),
       DataTypes.createStructField(SESSION_ID, StringType, true),
@@ -93,7 +91,7 @@ final class ParsedMeasurement {
     boolean sleep = m.metric() == org.carelake.core.schema.WearableMeasurementSchema.Metric.SLEEP;
     return new GenericInternalRow(new Object[] {utf8.of(KIND_MEASUREMENT), first, utf8.of(device.patientKey()),
         utf8.of(device.deviceKey()), utf8.of(m.metric().id()), DateTimeUtils.instantToMicros(m.start()),
-        DateTimeUtils.instantToMicros(m.end()), m.value(), utf8.of(m.metric().unit()), (int) m.localDay().toEpochDay(),
+        DateTimeUtils.instantToMicros(m.end()), m.value(), (int) m.localDay().toEpochDay(),
         utf8.of(device.timeZone()), m.sessionId() == null ? null : UTF8String.fromString(m.sessionId()), utf8.of(source.format()),
         utf8.of(source.file()), source.position(), utf8.of(source.positionKind()),
         sleep ? UTF8String.fromString(Hashes.sha256(raw)) : null, null, null, sleep ? UTF8String.fromString(raw) : null});
@@ -101,7 +99,7 @@ final class ParsedMeasurement {
 
   static InternalRow quarantine(Source source, String deviceKey, Reason reason, String why, String raw, Utf8 utf8) {
     return new GenericInternalRow(new Object[] {utf8.of(KIND_QUARANTINE), false, null, deviceKey == null ? null : utf8.of(deviceKey),
-        null, null, null, null, null, null, null, null, utf8.of(source.format()), utf8.of(source.file()), source.position(),
+        null, null, null, null, null, null, null, utf8.of(source.format()), utf8.of(source.file()), source.position(),
         utf8.of(source.positionKind()), UTF8String.fromString(Hashes.sha256(raw)), utf8.of(reason.name()),
         UTF8String.fromString(why), UTF8String.fromString(raw)});
   }
