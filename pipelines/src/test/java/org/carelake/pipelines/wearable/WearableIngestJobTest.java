@@ -134,6 +134,45 @@ class WearableIngestJobTest {
   }
 
   @Test
+  void aPatientsMeasurementsAreReadWithoutOtherPatientsFilesAndDeviceOrMetricFiltersStillWork() throws IOException {
+    Path in = dir.resolve("in");
+    // One file per patient (each read by its own task, so each partition holds a file per patient), same day.
+    write(in.resolve("a"), "heartrate_seconds_merged.csv", "Id,Time,Value", "1001,4/12/2016 8:00:00 AM,60", "1001,4/12/2016 8:00:05 AM,61");
+    write(in.resolve("b"), "heartrate_seconds_merged.csv", "Id,Time,Value", "2002,4/12/2016 8:00:00 AM,70", "2002,4/12/2016 8:00:05 AM,71",
+        "2002,4/12/2016 8:00:10 AM,72");
+    write(in.resolve("b"), "minuteStepsNarrow_merged.csv", "Id,ActivityMinute,Steps", "2002,4/12/2016 8:00:00 AM,12");
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    job(lakehouse).execute(WearableIngestJob.plan(in), devices("1001,p1," + NY, "2002,p2," + NY), null, false);
+
+    SparkSession spark = SparkExtension.spark();
+    Dataset<Row> silver = lakehouse.read(spark, WearableMeasurementSchema.TABLE);
+    assertThat(filesScanned(silver)).isEqualTo(3);
+    // Delta's file statistics on patient_key: the other patient's files are not opened.
+    Dataset<Row> p1 = silver.filter(col(WearableMeasurementSchema.PATIENT_KEY).equalTo(KEYS.patientKey("p1")));
+    assertThat(filesScanned(p1)).isEqualTo(1);
+    assertThat(p1.count()).isEqualTo(2);
+    // No Delta statistics on device or metric (they cost ingest time): such filters read the files and stay correct.
+    assertThat(silver.filter(col(WearableMeasurementSchema.DEVICE_KEY).equalTo(KEYS.resourceKey("Device", "2002"))).count()).isEqualTo(4);
+    assertThat(silver.filter(col(WearableMeasurementSchema.METRIC).equalTo("steps")).count()).isEqualTo(1);
+  }
+
+  /** The files the query's scan read, after partition pruning and Delta's data skipping (the scan's numFiles metric). */
+  private static long filesScanned(Dataset<Row> query) {
+    query.collectAsList();
+    org.apache.spark.sql.execution.SparkPlan plan = query.queryExecution().executedPlan();
+    if (plan instanceof org.apache.spark.sql.execution.adaptive.AdaptiveSparkPlanExec adaptive) {
+      plan = adaptive.finalPhysicalPlan();
+    }
+    long files = 0;
+    for (org.apache.spark.sql.execution.SparkPlan leaf : scala.collection.JavaConverters.seqAsJavaList(plan.collectLeaves())) {
+      if (leaf instanceof org.apache.spark.sql.execution.FileSourceScanExec scan) {
+        files += scan.metrics().apply("numFiles").value();
+      }
+    }
+    return files;
+  }
+
+  @Test
   void badRecordsAreQuarantinedWithReasonAndPositionAndCountsReconcile() throws IOException {
     Path in = dir.resolve("bad");
     String header = "Id,Time,Value";
