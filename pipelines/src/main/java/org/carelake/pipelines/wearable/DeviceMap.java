@@ -82,6 +82,11 @@ public final class DeviceMap implements Serializable {
     return byDeviceId.size();
   }
 
+  /** Every mapped device. */
+  public java.util.Collection<Device> devices() {
+    return java.util.Collections.unmodifiableCollection(byDeviceId.values());
+  }
+
   /** The patient keys the map names (to check against silver.patient). */
   public java.util.Set<String> patientKeys() {
     java.util.Set<String> out = new java.util.HashSet<>();

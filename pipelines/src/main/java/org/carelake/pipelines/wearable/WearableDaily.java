@@ -14,10 +14,17 @@ import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.to_utc_timestamp;
 import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.broadcast;
+import static org.apache.spark.sql.functions.xxhash64;
 
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import java.util.List;
 import org.carelake.core.schema.WearableDailySchema;
 import org.carelake.core.schema.WearableMeasurementSchema;
 import org.carelake.core.schema.WearableMeasurementSchema.Metric;
@@ -55,17 +62,59 @@ public final class WearableDaily {
    * aggregations (per device, metric, granularity and, for heart rate, minute; then per day).
    */
   public static Dataset<Row> compute(Dataset<Row> measurements) {
-    Column metric = col(WearableMeasurementSchema.METRIC);
-    Column seconds = col(WearableMeasurementSchema.END_TIME).cast("long").minus(col(WearableMeasurementSchema.START_TIME).cast("long"));
-    // Small integers, not strings or truncated timestamps: cheaper to hash and compare as aggregation keys.
-    Column granularity = when(seconds.leq(60), lit((byte) 0)).when(seconds.leq(3600), lit((byte) 1)).otherwise(lit((byte) 2));
-    Column minute = when(metric.equalTo(Metric.HEART_RATE.id()),
-        expr("unix_micros(" + WearableMeasurementSchema.START_TIME + ") div 60000000"));
     Dataset<Row> parts = measurements
-        .groupBy(col(P), col(DAY), metric.as("m"), col(WearableMeasurementSchema.DEVICE_KEY).as("d"), granularity.as("g"),
-            minute.as("minute"), col(WearableMeasurementSchema.TIME_ZONE).as("tz"))
+        .groupBy(col(P), col(DAY), metric().as("m"), col(WearableMeasurementSchema.DEVICE_KEY).as("d"), granularity().as("g"),
+            minute().as("minute"), col(WearableMeasurementSchema.TIME_ZONE).as("tz"))
         // The device's zone is a grouping key, not a min(): a string aggregate would force a sort-based aggregation.
         .agg(sum(WearableMeasurementSchema.VALUE).as("s"), count(lit(1)).as("n"), max(WearableMeasurementSchema.VALUE).as("mx"));
+    return days(parts);
+  }
+
+  /**
+   * As {@link #compute(Dataset)}, for measurements whose patient and zone are those {@code devices}
+   * gives their device (an ingest's own rows, which took both from its device map): the first
+   * aggregation is keyed by a 64-bit hash of the device instead of three strings (two of them
+   * 64-character pseudonyms), and the patient and zone are joined back to its 400,000-odd groups.
+   * Exact: the hashes of the given devices are checked to differ, else this falls back to
+   * {@link #compute(Dataset)}; a measurement of a device not among them would be lost, so callers
+   * pass only rows of the given devices.
+   */
+  public static Dataset<Row> compute(Dataset<Row> measurements, java.util.Collection<DeviceMap.Device> devices) {
+    SparkSession spark = measurements.sparkSession();
+    List<Row> rows = devices.stream().map(d -> RowFactory.create(d.deviceKey(), d.patientKey(), d.timeZone())).toList();
+    StructType schema = new StructType().add("d", DataTypes.StringType, false).add(P, DataTypes.StringType, false)
+        .add("tz", DataTypes.StringType, false);
+    // A local relation: the hashes are computed on the driver, no Spark job.
+    Dataset<Row> byHash = spark.createDataFrame(rows, schema).withColumn("dh", xxhash64(col("d")));
+    java.util.Set<Long> hashes = new java.util.HashSet<>();
+    byHash.select("dh").collectAsList().forEach(r -> hashes.add(r.getLong(0)));
+    if (rows.isEmpty() || hashes.size() != rows.size()) {
+      return compute(measurements);
+    }
+    Dataset<Row> parts = measurements
+        .groupBy(xxhash64(col(WearableMeasurementSchema.DEVICE_KEY)).as("dh"), col(DAY), metric().as("m"), granularity().as("g"),
+            minute().as("minute"))
+        .agg(sum(WearableMeasurementSchema.VALUE).as("s"), count(lit(1)).as("n"), max(WearableMeasurementSchema.VALUE).as("mx"))
+        .join(broadcast(byHash), "dh");
+    return days(parts);
+  }
+
+  private static Column metric() {
+    return col(WearableMeasurementSchema.METRIC);
+  }
+
+  /** Small integers, not strings or truncated timestamps: cheaper to hash and compare as aggregation keys. */
+  private static Column granularity() {
+    Column seconds = col(WearableMeasurementSchema.END_TIME).cast("long").minus(col(WearableMeasurementSchema.START_TIME).cast("long"));
+    return when(seconds.leq(60), lit((byte) 0)).when(seconds.leq(3600), lit((byte) 1)).otherwise(lit((byte) 2));
+  }
+
+  private static Column minute() {
+    return when(metric().equalTo(Metric.HEART_RATE.id()), expr("unix_micros(" + WearableMeasurementSchema.START_TIME + ") div 60000000"));
+  }
+
+  /** The daily rows from the first aggregation's groups (patient, day, metric m, granularity g, minute, zone tz; s, n, mx). */
+  private static Dataset<Row> days(Dataset<Row> parts) {
     Column hr = col("m").equalTo(Metric.HEART_RATE.id());
     Column weight = col("m").equalTo(Metric.BODY_WEIGHT.id());
     Dataset<Row> days = parts.groupBy(P, DAY).agg(

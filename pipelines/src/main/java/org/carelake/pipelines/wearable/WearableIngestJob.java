@@ -348,11 +348,13 @@ public final class WearableIngestJob {
           Dataset<Row> touched = !silverExists ? (checked ? lakehouse.read(spark, WearableMeasurementSchema.TABLE) : silverRows)
               : lakehouse.read(spark, WearableMeasurementSchema.TABLE)
                   .join(affected, Seqs.of(WearableMeasurementSchema.PATIENT_KEY, WearableMeasurementSchema.LOCAL_DAY), "left_semi");
-          TableWrite daily = writer.upsertRows(WearableDaily.compute(touched), WearableDailySchema.TABLE,
+          // This run's own rows took patient and zone from the device map: their days are computed keyed by device hash.
+          Dataset<Row> dailyRows = touched == silverRows ? WearableDaily.compute(touched, devices.devices()) : WearableDaily.compute(touched);
+          TableWrite daily = writer.upsertRows(dailyRows, WearableDailySchema.TABLE,
               List.of(WearableDailySchema.PATIENT_KEY, WearableDailySchema.DAY));
           writes.add(daily);
           if (days < 0) {
-            days = daily.versionBefore() == TableWrite.NO_VERSION ? daily.inserted() : WearableDaily.compute(touched).count();
+            days = daily.versionBefore() == TableWrite.NO_VERSION ? daily.inserted() : dailyRows.count();
           }
           checks.run(spark, lakehouse, tx, "ingest wearables", progress);
         }

@@ -131,6 +131,35 @@ class WearableIngestJobTest {
     assertThat(d13.<Double>getAs(WearableDailySchema.WEIGHT_KG)).isEqualTo(80.5);
     Row p2 = dailyByDay(lakehouse, "p2").get("2016-03-14");
     assertThat(p2.<Double>getAs(WearableDailySchema.SLEEP_MINUTES)).isEqualTo(450.0);
+    // The first ingest keyed its days by device hash; the rebuild from silver keys them by the strings: the same table.
+    assertThat(job(lakehouse).rebuildDaily().changed()).isFalse();
+  }
+
+  @Test
+  void aPatientsTwoDevicesCountAsOneDayWhetherComputedFromTheIngestOrRebuiltFromSilver() throws IOException {
+    Path in = dir.resolve("in");
+    // p1 wears a watch (1001) and a tracker (1003) on the same morning; p2 (2002) lives in another zone.
+    write(in, "heartrate_seconds_merged.csv", "Id,Time,Value", "1001,4/12/2016 8:00:00 AM,60", "1001,4/12/2016 8:01:00 AM,80",
+        "1003,4/12/2016 8:01:30 AM,70", "1003,4/12/2016 8:02:00 AM,90", "2002,4/12/2016 8:00:00 AM,50");
+    write(in, "minuteStepsNarrow_merged.csv", "Id,ActivityMinute,Steps", "1001,4/12/2016 8:00:00 AM,10",
+        "1001,4/12/2016 8:01:00 AM,20", "1003,4/12/2016 8:00:00 AM,25", "2002,4/12/2016 8:00:00 AM,5");
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    job(lakehouse).execute(WearableIngestJob.plan(in), devices("1001,p1," + NY, "1003,p1," + NY, "2002,p2,Europe/Berlin"), null, false);
+
+    Row p1 = dailyByDay(lakehouse, "p1").get("2016-04-12");
+    assertThat(p1.<Double>getAs(WearableDailySchema.MEAN_HEART_RATE)).isEqualTo(75.0); // all four samples
+    assertThat(p1.<Double>getAs(WearableDailySchema.MAX_HEART_RATE)).isEqualTo(90.0);
+    assertThat(p1.<Double>getAs(WearableDailySchema.STEPS)).isEqualTo(30.0); // the larger device total, not 55
+    assertThat(p1.<Double>getAs(WearableDailySchema.COVERAGE)).isCloseTo(3.0 / 1440, within(1e-4)); // minutes 8:00, 8:01, 8:02
+    Row p2 = dailyByDay(lakehouse, "p2").get("2016-04-12");
+    assertThat(p2.<Timestamp>getAs(WearableDailySchema.DAY_END).toInstant()).isEqualTo(Instant.parse("2016-04-12T22:00:00Z"));
+    assertThat(p2.<Double>getAs(WearableDailySchema.STEPS)).isEqualTo(5.0);
+
+    List<Row> fromIngest = lakehouse.read(SparkExtension.spark(), WearableDailySchema.TABLE).orderBy("patient_key", "day").collectAsList();
+    assertThat(job(lakehouse).rebuildDaily().changed()).isFalse();
+    Dataset<Row> silver = lakehouse.read(SparkExtension.spark(), WearableMeasurementSchema.TABLE);
+    // No devices to key by: the string-keyed computation.
+    assertThat(WearableDaily.compute(silver, List.of()).orderBy("patient_key", "day").collectAsList()).isEqualTo(fromIngest);
   }
 
   @Test
