@@ -1,5 +1,6 @@
 package org.carelake.pipelines.wearable;
 
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.collect_set;
@@ -14,9 +15,12 @@ import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.to_utc_timestamp;
 import static org.apache.spark.sql.functions.when;
-import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.xxhash64;
 
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -24,7 +28,6 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import java.util.List;
 import org.carelake.core.schema.WearableDailySchema;
 import org.carelake.core.schema.WearableMeasurementSchema;
 import org.carelake.core.schema.WearableMeasurementSchema.Metric;
@@ -79,14 +82,14 @@ public final class WearableDaily {
    * {@link #compute(Dataset)}; a measurement of a device not among them would be lost, so callers
    * pass only rows of the given devices.
    */
-  public static Dataset<Row> compute(Dataset<Row> measurements, java.util.Collection<DeviceMap.Device> devices) {
+  public static Dataset<Row> compute(Dataset<Row> measurements, Collection<DeviceMap.Device> devices) {
     SparkSession spark = measurements.sparkSession();
     List<Row> rows = devices.stream().map(d -> RowFactory.create(d.deviceKey(), d.patientKey(), d.timeZone())).toList();
     StructType schema = new StructType().add("d", DataTypes.StringType, false).add(P, DataTypes.StringType, false)
         .add("tz", DataTypes.StringType, false);
     // A local relation: the hashes are computed on the driver, no Spark job.
     Dataset<Row> byHash = spark.createDataFrame(rows, schema).withColumn("dh", xxhash64(col("d")));
-    java.util.Set<Long> hashes = new java.util.HashSet<>();
+    Set<Long> hashes = new HashSet<>();
     byHash.select("dh").collectAsList().forEach(r -> hashes.add(r.getLong(0)));
     if (rows.isEmpty() || hashes.size() != rows.size()) {
       return compute(measurements);
