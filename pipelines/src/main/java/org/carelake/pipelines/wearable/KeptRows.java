@@ -29,7 +29,7 @@ import org.apache.spark.unsafe.types.UTF8String;
  * Pages spill to disk only when memory runs short.
  *
  * <p>Why pages: a parse row repeats the same few strings (patient and device keys, source file,
- * metric, unit, zone), which a table stores once per page, so a 20-column measurement takes 168
+ * metric, zone), which a table stores once per page, so a 19-column measurement takes 160
  * bytes; and a few large arrays cost the garbage collector nearly nothing to hold. Kept as the
  * parser's own objects (an object array, boxed numbers per row), 5.2 million measurements on 2
  * cores spent about 8 s of a 20-25 s ingest in collector pauses promoting and marking them;

@@ -81,7 +81,7 @@ final class ParsedMeasurement {
 
   /**
    * Spark's own row of a measurement: strings as UTF-8 (the few distinct ones, such as keys, file
-   * names and units, converted once per task by {@code utf8}), times as microseconds and days, so
+   * and metric names, converted once per task by {@code utf8}), times as microseconds and days, so
    * the parse feeds Spark without a per-row conversion.
    *
    * @param raw the record as received, kept on sleep rows only: a day found to hold more than 24
@@ -106,7 +106,7 @@ final class ParsedMeasurement {
 
   /**
    * The UTF-8 form of the strings that repeat on every row of a task (keys, file names, metric
-   * names, units), each converted once. Not thread-safe: one per parser per task.
+   * names), each converted once. Not thread-safe: one per parser per task.
    */
   static final class Utf8 {
     private static final int LIMIT = 10_000;

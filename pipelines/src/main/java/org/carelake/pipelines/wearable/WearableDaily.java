@@ -87,7 +87,7 @@ public final class WearableDaily {
     List<Row> rows = devices.stream().map(d -> RowFactory.create(d.deviceKey(), d.patientKey(), d.timeZone())).toList();
     StructType schema = new StructType().add("d", DataTypes.StringType, false).add(P, DataTypes.StringType, false)
         .add("tz", DataTypes.StringType, false);
-    // A local relation: the hashes are computed on the driver, no Spark job.
+    // A few rows (one per mapped device), hashed by the same expression as the measurements below.
     Dataset<Row> byHash = spark.createDataFrame(rows, schema).withColumn("dh", xxhash64(col("d")));
     Set<Long> hashes = new HashSet<>();
     byHash.select("dh").collectAsList().forEach(r -> hashes.add(r.getLong(0)));

@@ -343,13 +343,16 @@ public final class WearableIngestJob {
         boolean checked = checks.run(spark, lakehouse, tx, "ingest wearables", progress) != null;
         if (written > 0 && days != 0) {
           progress.detail("updating " + WearableDailySchema.TABLE + (days > 0 ? " for " + days + " patient-days" : ""));
-          // A first ingest computes the days from the rows in memory (or, once checked, from all of silver); later ones read
-          // the touched days back from silver.
-          Dataset<Row> touched = !silverExists ? (checked ? lakehouse.read(spark, WearableMeasurementSchema.TABLE) : silverRows)
-              : lakehouse.read(spark, WearableMeasurementSchema.TABLE)
-                  .join(affected, Seqs.of(WearableMeasurementSchema.PATIENT_KEY, WearableMeasurementSchema.LOCAL_DAY), "left_semi");
-          // This run's own rows took patient and zone from the device map: their days are computed keyed by device hash.
-          Dataset<Row> dailyRows = touched == silverRows ? WearableDaily.compute(touched, devices.devices()) : WearableDaily.compute(touched);
+          // A first ingest computes the days from the rows in memory, which took patient and zone from the device map, so
+          // keyed by device hash; once checked, from all of silver. Later ones read the touched days back from silver.
+          Dataset<Row> dailyRows;
+          if (!silverExists && !checked) {
+            dailyRows = WearableDaily.compute(silverRows, devices.devices());
+          } else {
+            Dataset<Row> silver = lakehouse.read(spark, WearableMeasurementSchema.TABLE);
+            dailyRows = WearableDaily.compute(silverExists ? silver.join(affected,
+                Seqs.of(WearableMeasurementSchema.PATIENT_KEY, WearableMeasurementSchema.LOCAL_DAY), "left_semi") : silver);
+          }
           TableWrite daily = writer.upsertRows(dailyRows, WearableDailySchema.TABLE,
               List.of(WearableDailySchema.PATIENT_KEY, WearableDailySchema.DAY));
           writes.add(daily);
