@@ -10,6 +10,9 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Idempotent writes to lakehouse tables. Every write is either a MERGE on a natural key that only
@@ -42,7 +45,9 @@ public final class DeltaWriter {
       return create(source, table);
     }
     long before = current.get();
-    Dataset<Row> target = lakehouse.read(spark, table).select(keyAndHash(keys, hashColumn));
+    Dataset<Row> stored = lakehouse.read(spark, table);
+    requireSameLayout(table, stored, source);
+    Dataset<Row> target = stored.select(keyAndHash(keys, hashColumn));
     // Only rows that are new or whose content differs reach the MERGE; an unchanged re-run commits nothing.
     Dataset<Row> changed = source.join(target, seq(keys, hashColumn), "left_anti");
     if (changed.isEmpty()) {
@@ -73,7 +78,9 @@ public final class DeltaWriter {
       return create(source, table);
     }
     long before = current.get();
-    Dataset<Row> changed = changedRows(source, lakehouse.read(spark, table), keys, compared);
+    Dataset<Row> stored = lakehouse.read(spark, table);
+    requireSameLayout(table, stored, source);
+    Dataset<Row> changed = changedRows(source, stored, keys, compared);
     if (changed.isEmpty()) {
       return new TableWrite(table, before, before, 0, 0, 0);
     }
@@ -107,6 +114,48 @@ public final class DeltaWriter {
     return source.join(t, match, "left_anti");
   }
 
+  /**
+   * A merge into a stored table needs the columns this release writes, with their types: a table
+   * written by a release with another layout would otherwise fail inside Delta's MERGE with an
+   * analysis error, or take nulls in columns the source lacks. Column order and nullability may
+   * differ (Delta reads every column back as nullable).
+   */
+  private void requireSameLayout(TableId table, Dataset<Row> stored, Dataset<Row> source) {
+    Map<String, DataType> have = types(stored.schema());
+    Map<String, DataType> want = types(source.schema());
+    if (have.equals(want)) {
+      return;
+    }
+    List<String> problems = new java.util.ArrayList<>();
+    List<String> missing = want.keySet().stream().filter(c -> !have.containsKey(c)).toList();
+    List<String> extra = have.keySet().stream().filter(c -> !want.containsKey(c)).toList();
+    List<String> retyped = want.keySet().stream().filter(c -> have.containsKey(c) && !have.get(c).equals(want.get(c)))
+        .map(c -> c + " (stored " + have.get(c).simpleString() + ", written " + want.get(c).simpleString() + ")").toList();
+    if (!missing.isEmpty()) {
+      problems.add("lacks " + String.join(", ", missing));
+    }
+    if (!extra.isEmpty()) {
+      problems.add("has " + String.join(", ", extra) + ", which this release does not write");
+    }
+    if (!retyped.isEmpty()) {
+      problems.add("types differ for " + String.join(", ", retyped));
+    }
+    throw CareLakeException.badInput("Table " + table + " at " + lakehouse.tablePath(table)
+            + " has another column layout than this release writes: it " + String.join("; ", problems)
+            + ". The run stops here; its writes are rolled back.",
+        "the table was written by another CareLake release. Move its folder out of the lakehouse (it stays a readable Delta "
+            + "table) and run the command again (an ingest with --force, so files it already ingested are read again): the "
+            + "table is re-created from the inputs.");
+  }
+
+  private static Map<String, DataType> types(StructType schema) {
+    Map<String, DataType> types = new java.util.LinkedHashMap<>();
+    for (StructField f : schema.fields()) {
+      types.put(f.name(), f.dataType().asNullable());
+    }
+    return types;
+  }
+
   /** Maps have no ordering in Spark SQL: they compare as their entries, sorted. */
   private static Column sortedEntries(Column map) {
     return org.apache.spark.sql.functions.array_sort(org.apache.spark.sql.functions.map_entries(map));
@@ -129,7 +178,9 @@ public final class DeltaWriter {
       return create(source, table);
     }
     long before = current.get();
-    Dataset<Row> stored = lakehouse.read(spark, table).select(columns(List.of(source.columns())));
+    Dataset<Row> all = lakehouse.read(spark, table);
+    requireSameLayout(table, all, source);
+    Dataset<Row> stored = all.select(columns(List.of(source.columns())));
     Dataset<Row> changed = source.exceptAll(stored);
     if (changed.isEmpty()) {
       return new TableWrite(table, before, before, 0, 0, 0);

@@ -225,4 +225,41 @@ class DeltaWriterTest {
     lakehouse.registerTables(spark);
     assertThat(spark.sql("SELECT value FROM gold.derived").head().getInt(0)).as("reachable by SQL by name").isEqualTo(2);
   }
+
+  @Test
+  void mergeIntoATableOfAnotherLayoutFailsNamingTheColumnsAndChangesNothing(SparkSession spark, @TempDir Path dir) {
+    Lakehouse lakehouse = new Lakehouse(dir);
+    TableId table = TableId.silver("thing");
+    // As an earlier release wrote it: a unit column this release no longer has, value as a string, no version column.
+    Dataset<Row> old = spark.createDataFrame(List.of(RowFactory.create("a", "1", "h1", "bpm")), new StructType()
+        .add("id", DataTypes.StringType, false).add("value", DataTypes.StringType).add("hash", DataTypes.StringType, false)
+        .add("unit", DataTypes.StringType));
+    try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
+      new DeltaWriter(spark, lakehouse, tx).append(old, table);
+      tx.commit();
+    }
+    long version = lakehouse.version(spark, table).orElseThrow();
+    Dataset<Row> current = rows(spark, new Object[] {"a", 2, "h2", 1}, new Object[] {"b", 3, "h3", 1});
+
+    List<java.util.function.Consumer<DeltaWriter>> merges = List.of(
+        writer -> writer.upsert(current, table, List.of("id"), "hash", null),
+        writer -> writer.upsertCompared(current, table, List.of("id"), List.of("value", "version")),
+        writer -> writer.upsertRows(current, table, List.of("id")));
+    for (java.util.function.Consumer<DeltaWriter> merge : merges) {
+      assertThatThrownBy(() -> {
+        try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
+          merge.accept(new DeltaWriter(spark, lakehouse, tx));
+          tx.commit();
+        }
+      }).isInstanceOfSatisfying(CareLakeException.class, e -> {
+        assertThat(e.kind()).isEqualTo(CareLakeException.Kind.BAD_INPUT);
+        assertThat(e.problem()).contains("silver.thing", lakehouse.tablePath(table).toString(), "lacks version",
+            "has unit, which this release does not write", "value (stored string, written int)");
+        assertThat(e.fix()).contains("another CareLake release", "--force");
+      });
+    }
+    assertThat(lakehouse.version(spark, table)).as("no commit").contains(version);
+    assertThat(lakehouse.read(spark, table).collectAsList()).extracting(r -> r.getString(0) + "=" + r.getString(1) + " " + r.getString(3))
+        .containsExactly("a=1 bpm");
+  }
 }

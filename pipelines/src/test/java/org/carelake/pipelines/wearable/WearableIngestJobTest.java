@@ -1,6 +1,7 @@
 package org.carelake.pipelines.wearable;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -395,6 +396,42 @@ class WearableIngestJobTest {
       assertThat(contents(lakehouse, t)).as(t.qualifiedName())
           .isEqualTo(before.get(t.qualifiedName()));
     }
+  }
+
+  @Test
+  void silverOfAnEarlierLayoutIsABadInputErrorAndTheFixItNamesWorks() throws IOException {
+    Path in = dir.resolve("layout");
+    write(in, "minuteStepsNarrow_merged.csv", "Id,ActivityMinute,Steps", "1001,5/1/2016 9:00:00 AM,5");
+    Path devices = devices("1001,p1,America/Chicago");
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh-layout"));
+    job(lakehouse).execute(WearableIngestJob.plan(in), devices, null, false);
+    // As releases before the unit moved into the metric vocabulary wrote it: a unit on every row.
+    SparkSession spark = SparkExtension.spark();
+    Path silver = lakehouse.tablePath(WearableMeasurementSchema.TABLE);
+    lakehouse.read(spark, WearableMeasurementSchema.TABLE).withColumn("unit", lit("steps")).localCheckpoint()
+        .write().format("delta").mode("overwrite").option("overwriteSchema", "true").save(silver.toString());
+    Map<String, List<String>> before = new HashMap<>();
+    for (var t : lakehouse.tables()) {
+      before.put(t.qualifiedName(), contents(lakehouse, t));
+    }
+    write(in, "more.csv", "Id,ActivityMinute,Steps", "1001,5/2/2016 9:00:00 AM,7");
+
+    assertThatThrownBy(() -> job(lakehouse).execute(WearableIngestJob.plan(in), devices, null, false))
+        .isInstanceOfSatisfying(CareLakeException.class, e -> {
+          assertThat(e.kind()).isEqualTo(CareLakeException.Kind.BAD_INPUT);
+          assertThat(e.problem()).contains("silver.wearable_measurement", silver.toString(), "has unit, which this release does not write");
+        });
+    for (var t : lakehouse.tables()) {
+      assertThat(contents(lakehouse, t)).as(t.qualifiedName()).isEqualTo(before.get(t.qualifiedName()));
+    }
+
+    // The fix the message gives: the old table moved out of the lakehouse, the ingest run again with --force.
+    Files.move(silver, dir.resolve("wearable_measurement-old-layout"));
+    WearableIngestResult again = job(lakehouse).execute(WearableIngestJob.plan(in), devices, null, true);
+    assertThat(again.measurements()).isEqualTo(2);
+    assertThat(lakehouse.read(spark, WearableMeasurementSchema.TABLE).columns()).doesNotContain("unit");
+    assertThat(dailyByDay(lakehouse, "p1")).containsOnlyKeys("2016-05-01", "2016-05-02");
+    assertThat(dailyByDay(lakehouse, "p1").get("2016-05-02").<Double>getAs(WearableDailySchema.STEPS)).isEqualTo(7.0);
   }
 
   @Test
