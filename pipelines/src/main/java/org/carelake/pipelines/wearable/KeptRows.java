@@ -23,8 +23,8 @@ import org.apache.spark.unsafe.Platform;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
- * The wearable parse's rows, kept for the jobs that read them (the reconciliation counts, silver,
- * the quarantine, the daily table) in pages: each page a few MB of fixed-width {@code UnsafeRow}s
+ * The wearable parse's rows, kept for the jobs that read them (silver, the quarantine, the daily
+ * table) in pages: each page a few MB of fixed-width {@code UnsafeRow}s
  * in which every string is the number of an entry in the page's own table of distinct strings.
  * Pages spill to disk only when memory runs short.
  *
@@ -86,6 +86,11 @@ final class KeptRows implements AutoCloseable {
   /** The kept rows; every query over them reads the kept rows once a job has computed them. */
   Dataset<Row> rows() {
     return rows;
+  }
+
+  /** Runs the job that computes the rows and keeps them (the rows are not read back). */
+  void compute() {
+    pages.count();
   }
 
   /** Whether the rows are kept (false once closed). */

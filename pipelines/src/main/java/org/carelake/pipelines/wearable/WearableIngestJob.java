@@ -240,7 +240,10 @@ public final class WearableIngestJob {
       progress.detail("parsing " + reading.size() + " files (" + devices.size() + " devices mapped)");
       Parse parse = parse(reading, new RecordParser(devices, defaultDeviceId), staging);
       parsed = parse.rows();
-      return write(plan, parsed.rows(), parse.keys(), devices, new Run(runId, startedAt, firstRead), reading, recorded, skipped, manifest);
+      // One job runs the whole parse and keeps its rows; its tasks tally the reconciliation counts on the way.
+      parsed.compute();
+      ParseCounts.Counts counts = parse.counts().counts().orElseGet(() -> ParseCounts.byQuery(parse.rows().rows()));
+      return write(plan, parsed.rows(), counts, parse.keys(), devices, new Run(runId, startedAt, firstRead), reading, recorded, skipped, manifest);
     } catch (Exception e) { // Spark rethrows task failures as (undeclared) SparkException
       throw InputReadException.asBadInput(e);
     } finally {
@@ -252,34 +255,17 @@ public final class WearableIngestJob {
     }
   }
 
-  private WearableIngestResult write(WearablePlan plan, Dataset<Row> parsed, KeyRanges.Tracked keys, DeviceMap devices, Run run,
+  private WearableIngestResult write(WearablePlan plan, Dataset<Row> parsed, ParseCounts.Counts counts, KeyRanges.Tracked keys,
+      DeviceMap devices, Run run,
       List<PlannedFile> reading,
       List<IngestManifest.Fingerprint> recorded, int skipped, IngestManifest manifest) {
     String runId = run.id();
-    Map<String, Long> byFormat = new TreeMap<>();
-    Map<String, Long> quarantined = new TreeMap<>();
-    long acceptedRecords = 0;
-    long measurementCount = 0;
-    long sessionRows = 0;
-    long sleepRows = 0;
-    // One pass over the parse for every count, and for whether the sleep steps below have anything to do.
-    for (Row r : parsed.groupBy(col(ParsedMeasurement.KIND), col(ParsedMeasurement.FIRST_OF_RECORD), col(ParsedMeasurement.SOURCE_FORMAT),
-        col(ParsedMeasurement.REASON_CODE), col(ParsedMeasurement.SESSION_ID).isNotNull().as("session"),
-        col(ParsedMeasurement.METRIC).equalTo(Metric.SLEEP.id()).as("sleep")).count().collectAsList()) {
-      long n = r.getLong(6);
-      if (ParsedMeasurement.KIND_QUARANTINE.equals(r.getString(0))) {
-        byFormat.merge(r.getString(2), n, Long::sum);
-        quarantined.merge(r.getString(3), n, Long::sum);
-        continue;
-      }
-      measurementCount += n;
-      sessionRows += r.getBoolean(4) ? n : 0;
-      sleepRows += !r.isNullAt(5) && r.getBoolean(5) ? n : 0;
-      if (r.getBoolean(1)) {
-        byFormat.merge(r.getString(2), n, Long::sum);
-        acceptedRecords += n;
-      }
-    }
+    Map<String, Long> byFormat = new TreeMap<>(counts.byFormat());
+    Map<String, Long> quarantined = new TreeMap<>(counts.quarantined());
+    long acceptedRecords = counts.acceptedRecords();
+    long measurementCount = counts.measurements();
+    long sessionRows = counts.sessionRows();
+    long sleepRows = counts.sleepRows();
     Dataset<Row> measurements = parsed.filter(col(ParsedMeasurement.KIND).equalTo(ParsedMeasurement.KIND_MEASUREMENT));
     if (sessionRows > 0) {
       measurements = withSleepSessions(measurements);
@@ -411,7 +397,7 @@ public final class WearableIngestJob {
    * are whole rows shuffled (a hash collision only costs that shuffle, never a lost row).
    */
   private Dataset<Row> deduplicate(Dataset<Row> accepted, KeyRanges.Tracked keys) {
-    // Asked once the counts above ran the whole parse: every task has reported by then.
+    // Asked once the parse job (KeptRows.compute) has run: every task has reported by then.
     if (keys.provesUnique()) {
       progress.detail("no measurement key repeats (each file in time order, files apart in time): no de-duplication needed");
       return accepted;
@@ -522,7 +508,7 @@ public final class WearableIngestJob {
   }
 
   /** The parse's rows (kept from the first job that reads them), and what its tasks report of their measurement keys. */
-  record Parse(KeptRows rows, KeyRanges.Tracked keys) {}
+  record Parse(KeptRows rows, KeyRanges.Tracked keys, ParseCounts.Tracked counts) {}
 
   Parse parse(List<PlannedFile> files, RecordParser parser, Path staging) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -560,8 +546,9 @@ public final class WearableIngestJob {
     }
     // Each task reports the spans of keys it emitted, so a parse with no repeated key needs no shuffle to show it.
     KeyRanges.Tracked keys = new KeyRanges.Tracked(spark.sparkContext(), rows);
+    ParseCounts.Tracked counts = new ParseCounts.Tracked(spark.sparkContext(), keys.rows());
     // The parser builds Spark's internal rows itself (no per-row conversion from external Rows); KeptRows packs them into pages.
-    return new Parse(KeptRows.of(spark, keys.rows().rdd(), ParsedMeasurement.SCHEMA), keys);
+    return new Parse(KeptRows.of(spark, counts.rows().rdd(), ParsedMeasurement.SCHEMA), keys, counts);
   }
 
   /** Extracts one CSV from its archive for Spark to split (zip entries cannot be split in place). */
