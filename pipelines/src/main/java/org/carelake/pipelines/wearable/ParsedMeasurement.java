@@ -76,6 +76,14 @@ final class ParsedMeasurement {
 
   private ParsedMeasurement() {}
 
+  /**
+   * Whether a row is a measurement (else a quarantined record): a null test of its reason, which
+   * every quarantined row has and no measurement has, instead of comparing the kind string per row.
+   */
+  static org.apache.spark.sql.Column isMeasurement() {
+    return org.apache.spark.sql.functions.col(REASON_CODE).isNull();
+  }
+
   /** Where a record came from. */
   record Source(String format, String file, long position, String positionKind) {}
 

@@ -399,6 +399,25 @@ class WearableIngestJobTest {
   }
 
   @Test
+  void theStartDatePartitionIsTheUtcDateWhateverTheSessionZone() {
+    SparkSession spark = SparkExtension.spark();
+    List<String> instants = List.of("1969-12-31T23:59:59.999999Z", "1970-01-01T00:00:00Z", "1900-01-01T00:00:00.000001Z",
+        "2016-03-13T07:59:59Z", "2016-03-13T08:00:00Z", "2016-11-06T23:59:59.999999Z", "2099-12-31T23:59:59Z");
+    List<Row> rows = instants.stream().map(i -> org.apache.spark.sql.RowFactory.create(Timestamp.from(Instant.parse(i)))).toList();
+    Dataset<Row> times = spark.createDataFrame(rows, new org.apache.spark.sql.types.StructType().add("t", "timestamp"));
+    String zone = spark.conf().get("spark.sql.session.timeZone");
+    try {
+      spark.conf().set("spark.sql.session.timeZone", "America/Chicago");
+      List<LocalDate> dates = times.select(WearableIngestJob.utcDate("t")).collectAsList().stream()
+          .map(r -> r.getDate(0).toLocalDate()).toList();
+      assertThat(dates).containsExactlyElementsOf(instants.stream()
+          .map(i -> Instant.parse(i).atZone(java.time.ZoneOffset.UTC).toLocalDate()).toList());
+    } finally {
+      spark.conf().set("spark.sql.session.timeZone", zone);
+    }
+  }
+
+  @Test
   void silverOfAnEarlierLayoutIsABadInputErrorAndTheFixItNamesWorks() throws IOException {
     Path in = dir.resolve("layout");
     write(in, "minuteStepsNarrow_merged.csv", "Id,ActivityMinute,Steps", "1001,5/1/2016 9:00:00 AM,5");
