@@ -38,25 +38,14 @@ final class KeyRanges {
 
   private KeyRanges() {}
 
-  /** A parse's rows wrapped so that each task reports its spans (driver side; ask once the parse has run). */
-  static final class Tracked {
-    private final JavaRDD<InternalRow> rows;
-    private final CollectionAccumulator<Span> spans;
+  /** {@code parsed} wrapped so that each task reports its spans (see {@link #track}). */
+  static TaskReports<Span> tracking(SparkContext sc, JavaRDD<InternalRow> parsed) {
+    return new TaskReports<>(sc, "wearable key spans", parsed, KeyRanges::track);
+  }
 
-    Tracked(SparkContext sc, JavaRDD<InternalRow> parsed) {
-      CollectionAccumulator<Span> out = sc.collectionAccumulator("wearable key spans");
-      this.spans = out;
-      this.rows = parsed.mapPartitionsWithIndex((task, it) -> track(task, it, out), true);
-    }
-
-    JavaRDD<InternalRow> rows() {
-      return rows;
-    }
-
-    /** See {@link KeyRanges#provesUnique(Collection, int)}. */
-    boolean provesUnique() {
-      return KeyRanges.provesUnique(spans.value(), rows.getNumPartitions());
-    }
+  /** See {@link #provesUnique(Collection, int)}; ask once a job has run the whole parse. */
+  static boolean provesUnique(TaskReports<Span> spans) {
+    return provesUnique(spans.reports(), spans.tasks());
   }
 
   /** What one task saw of one device and metric; {@code device} null marks a task that saw no measurement. */
@@ -67,37 +56,30 @@ final class KeyRanges {
    * (a task stopped early reports nothing, so proves nothing).
    */
   static Iterator<InternalRow> track(int task, Iterator<InternalRow> rows, CollectionAccumulator<Span> out) {
-    return new Iterator<>() {
+    return new TaskReports.Reporting(rows) {
       private final Map<List<UTF8String>, State> states = new HashMap<>();
       private UTF8String lastDevice;
       private UTF8String lastMetric;
       private State state;
-      private boolean reported;
 
       @Override
-      public boolean hasNext() {
-        boolean more = rows.hasNext();
-        if (!more && !reported) {
-          reported = true;
-          if (states.isEmpty()) {
-            out.add(new Span(task, null, null, 0, 0, true));
-          }
-          states.forEach((k, s) -> out.add(new Span(task, k.get(0).toString(), k.get(1).toString(), s.min, s.max, s.increasing)));
+      void report() {
+        if (states.isEmpty()) {
+          out.add(new Span(task, null, null, 0, 0, true));
         }
-        return more;
+        states.forEach((k, s) -> out.add(new Span(task, k.get(0).toString(), k.get(1).toString(), s.min, s.max, s.increasing)));
       }
 
       @Override
-      public InternalRow next() {
-        InternalRow row = rows.next();
+      void see(InternalRow row) {
         if (!MEASUREMENT.equals(row.getUTF8String(KIND))) {
-          return row;
+          return;
         }
         UTF8String device = row.getUTF8String(DEVICE);
         UTF8String metric = row.getUTF8String(METRIC);
         if (device == null || metric == null) { // not expected of a measurement; proves nothing
           states.computeIfAbsent(List.of(UTF8String.EMPTY_UTF8, UTF8String.EMPTY_UTF8), k -> new State()).increasing = false;
-          return row;
+          return;
         }
         // The parser hands out one UTF8String per distinct key string, so a reference check is the usual path.
         if (device != lastDevice || metric != lastMetric) {
@@ -106,7 +88,6 @@ final class KeyRanges {
           state = states.computeIfAbsent(List.of(device.clone(), metric.clone()), k -> new State());
         }
         state.add(row.getLong(START), row.getLong(END));
-        return row;
       }
     };
   }

@@ -61,30 +61,19 @@ final class ParseCounts {
   record Tally(boolean quarantine, String format, String reason, long rows, long firstOfRecord, long session, long sleep)
       implements Serializable {}
 
-  /** A parse's rows wrapped so that each task reports its tallies (driver side; ask once a job has run the whole parse). */
-  static final class Tracked {
-    private final JavaRDD<InternalRow> rows;
-    private final CollectionAccumulator<Report> reports;
+  /** {@code parsed} wrapped so that each task reports its tallies (see {@link #track}). */
+  static TaskReports<Report> tracking(SparkContext sc, JavaRDD<InternalRow> parsed) {
+    return new TaskReports<>(sc, "wearable parse counts", parsed, ParseCounts::track);
+  }
 
-    Tracked(SparkContext sc, JavaRDD<InternalRow> parsed) {
-      CollectionAccumulator<Report> out = sc.collectionAccumulator("wearable parse counts");
-      this.reports = out;
-      this.rows = parsed.mapPartitionsWithIndex((task, it) -> track(task, it, out), true);
-    }
-
-    JavaRDD<InternalRow> rows() {
-      return rows;
-    }
-
-    /** See {@link ParseCounts#fromReports(Collection, int)}. */
-    Optional<Counts> counts() {
-      return fromReports(reports.value(), rows.getNumPartitions());
-    }
+  /** See {@link #fromReports(Collection, int)}; ask once a job has run the whole parse. */
+  static Optional<Counts> counts(TaskReports<Report> reports) {
+    return fromReports(reports.reports(), reports.tasks());
   }
 
   /** The rows unchanged, reporting the task's tallies to {@code out} once the task has read them all. */
   static Iterator<InternalRow> track(int task, Iterator<InternalRow> rows, CollectionAccumulator<Report> out) {
-    return new Iterator<>() {
+    return new TaskReports.Reporting(rows) {
       private final Map<List<Object>, long[]> tallies = new HashMap<>();
       // The parser hands out one UTF8String per distinct string of a task: a reference check is the usual path.
       private UTF8String lastKind;
@@ -94,23 +83,16 @@ final class ParseCounts {
       private long[] tally;
       private UTF8String lastMetric;
       private boolean sleep;
-      private boolean reported;
 
       @Override
-      public boolean hasNext() {
-        boolean more = rows.hasNext();
-        if (!more && !reported) {
-          reported = true;
-          List<Tally> list = new ArrayList<>(tallies.size());
-          tallies.forEach((k, t) -> list.add(new Tally((Boolean) k.get(0), (String) k.get(1), (String) k.get(2), t[0], t[1], t[2], t[3])));
-          out.add(new Report(task, list));
-        }
-        return more;
+      void report() {
+        List<Tally> list = new ArrayList<>(tallies.size());
+        tallies.forEach((k, t) -> list.add(new Tally((Boolean) k.get(0), (String) k.get(1), (String) k.get(2), t[0], t[1], t[2], t[3])));
+        out.add(new Report(task, list));
       }
 
       @Override
-      public InternalRow next() {
-        InternalRow row = rows.next();
+      void see(InternalRow row) {
         UTF8String kind = row.getUTF8String(KIND);
         UTF8String format = row.getUTF8String(FORMAT);
         UTF8String reason = row.isNullAt(REASON) ? null : row.getUTF8String(REASON);
@@ -142,7 +124,6 @@ final class ParseCounts {
             tally[3]++;
           }
         }
-        return row;
       }
     };
   }

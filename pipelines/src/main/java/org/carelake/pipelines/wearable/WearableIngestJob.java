@@ -242,7 +242,7 @@ public final class WearableIngestJob {
       parsed = parse.rows();
       // One job runs the whole parse and keeps its rows; its tasks tally the reconciliation counts on the way.
       parsed.compute();
-      ParseCounts.Counts counts = parse.counts().counts().orElseGet(() -> ParseCounts.byQuery(parse.rows().rows()));
+      ParseCounts.Counts counts = ParseCounts.counts(parse.counts()).orElseGet(() -> ParseCounts.byQuery(parse.rows().rows()));
       return write(plan, parsed.rows(), counts, parse.keys(), devices, new Run(runId, startedAt, firstRead), reading, recorded, skipped, manifest);
     } catch (Exception e) { // Spark rethrows task failures as (undeclared) SparkException
       throw InputReadException.asBadInput(e);
@@ -255,7 +255,7 @@ public final class WearableIngestJob {
     }
   }
 
-  private WearableIngestResult write(WearablePlan plan, Dataset<Row> parsed, ParseCounts.Counts counts, KeyRanges.Tracked keys,
+  private WearableIngestResult write(WearablePlan plan, Dataset<Row> parsed, ParseCounts.Counts counts, TaskReports<KeyRanges.Span> keys,
       DeviceMap devices, Run run,
       List<PlannedFile> reading,
       List<IngestManifest.Fingerprint> recorded, int skipped, IngestManifest manifest) {
@@ -396,9 +396,9 @@ public final class WearableIngestJob {
    * job; see {@link KeyRanges}), then from a 64-bit hash of the key (a shuffle of longs); only then
    * are whole rows shuffled (a hash collision only costs that shuffle, never a lost row).
    */
-  private Dataset<Row> deduplicate(Dataset<Row> accepted, KeyRanges.Tracked keys) {
+  private Dataset<Row> deduplicate(Dataset<Row> accepted, TaskReports<KeyRanges.Span> keys) {
     // Asked once the parse job (KeptRows.compute) has run: every task has reported by then.
-    if (keys.provesUnique()) {
+    if (KeyRanges.provesUnique(keys)) {
       progress.detail("no measurement key repeats (each file in time order, files apart in time): no de-duplication needed");
       return accepted;
     }
@@ -518,7 +518,7 @@ public final class WearableIngestJob {
   }
 
   /** The parse's rows (kept from the first job that reads them), and what its tasks report of their measurement keys. */
-  record Parse(KeptRows rows, KeyRanges.Tracked keys, ParseCounts.Tracked counts) {}
+  record Parse(KeptRows rows, TaskReports<KeyRanges.Span> keys, TaskReports<ParseCounts.Report> counts) {}
 
   Parse parse(List<PlannedFile> files, RecordParser parser, Path staging) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -555,8 +555,8 @@ public final class WearableIngestJob {
       }));
     }
     // Each task reports the spans of keys it emitted, so a parse with no repeated key needs no shuffle to show it.
-    KeyRanges.Tracked keys = new KeyRanges.Tracked(spark.sparkContext(), rows);
-    ParseCounts.Tracked counts = new ParseCounts.Tracked(spark.sparkContext(), keys.rows());
+    TaskReports<KeyRanges.Span> keys = KeyRanges.tracking(spark.sparkContext(), rows);
+    TaskReports<ParseCounts.Report> counts = ParseCounts.tracking(spark.sparkContext(), keys.rows());
     // The parser builds Spark's internal rows itself (no per-row conversion from external Rows); KeptRows packs them into pages.
     return new Parse(KeptRows.of(spark, counts.rows().rdd(), ParsedMeasurement.SCHEMA), keys, counts);
   }

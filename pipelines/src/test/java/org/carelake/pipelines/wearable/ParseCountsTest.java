@@ -83,10 +83,10 @@ class ParseCountsTest {
   @Test
   void tasksTallyWhatAQueryOverTheParseCountsAndARepeatedTaskIsNotUsed() {
     SparkSession spark = SparkExtension.spark();
-    ParseCounts.Tracked tracked = new ParseCounts.Tracked(spark.sparkContext(), parse(spark));
+    TaskReports<ParseCounts.Report> tracked = ParseCounts.tracking(spark.sparkContext(), parse(spark));
     try (KeptRows kept = KeptRows.of(spark, tracked.rows().rdd(), ParsedMeasurement.SCHEMA)) {
       kept.compute();
-      ParseCounts.Counts fromTasks = tracked.counts().orElseThrow();
+      ParseCounts.Counts fromTasks = ParseCounts.counts(tracked).orElseThrow();
 
       // The same numbers counted here, row by row, without Spark.
       long measurements = 0;
@@ -115,7 +115,7 @@ class ParseCountsTest {
 
       // The parse run again outside the kept rows: each task reports a second time, and the tallies are not used.
       assertThat(tracked.rows().count()).isEqualTo((long) TASKS * ROWS);
-      assertThat(tracked.counts()).isEmpty();
+      assertThat(ParseCounts.counts(tracked)).isEmpty();
     }
   }
 

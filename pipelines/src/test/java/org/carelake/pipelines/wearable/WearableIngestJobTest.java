@@ -374,10 +374,7 @@ class WearableIngestJobTest {
     Lakehouse lakehouse = new Lakehouse(dir.resolve("lh-fail"));
     job(lakehouse).execute(WearableIngestJob.plan(in), devices, null, false);
     SparkSession spark = SparkExtension.spark();
-    Map<String, List<String>> before = new HashMap<>();
-    for (var t : lakehouse.tables()) {
-      before.put(t.qualifiedName(), contents(lakehouse, t));
-    }
+    Map<String, List<String>> before = contents(lakehouse);
     write(in, "more.csv", "Id,ActivityMinute,Steps", "1001,5/2/2016 9:00:00 AM,5");
     // the gold table is made unwritable mid-run: its directory becomes a plain file
     Path gold = lakehouse.tablePath(WearableDailySchema.TABLE);
@@ -392,10 +389,7 @@ class WearableIngestJobTest {
     }
     // restored (Delta RESTORE commits the old content as a new version)
     assertThat(lakehouse.tables()).hasSize(before.size());
-    for (var t : lakehouse.tables()) {
-      assertThat(contents(lakehouse, t)).as(t.qualifiedName())
-          .isEqualTo(before.get(t.qualifiedName()));
-    }
+    assertThat(contents(lakehouse)).isEqualTo(before);
   }
 
   @Test
@@ -429,10 +423,7 @@ class WearableIngestJobTest {
     Path silver = lakehouse.tablePath(WearableMeasurementSchema.TABLE);
     lakehouse.read(spark, WearableMeasurementSchema.TABLE).withColumn("unit", lit("steps")).localCheckpoint()
         .write().format("delta").mode("overwrite").option("overwriteSchema", "true").save(silver.toString());
-    Map<String, List<String>> before = new HashMap<>();
-    for (var t : lakehouse.tables()) {
-      before.put(t.qualifiedName(), contents(lakehouse, t));
-    }
+    Map<String, List<String>> before = contents(lakehouse);
     write(in, "more.csv", "Id,ActivityMinute,Steps", "1001,5/2/2016 9:00:00 AM,7");
 
     assertThatThrownBy(() -> job(lakehouse).execute(WearableIngestJob.plan(in), devices, null, false))
@@ -440,9 +431,7 @@ class WearableIngestJobTest {
           assertThat(e.kind()).isEqualTo(CareLakeException.Kind.BAD_INPUT);
           assertThat(e.problem()).contains("silver.wearable_measurement", silver.toString(), "has unit, which this release does not write");
         });
-    for (var t : lakehouse.tables()) {
-      assertThat(contents(lakehouse, t)).as(t.qualifiedName()).isEqualTo(before.get(t.qualifiedName()));
-    }
+    assertThat(contents(lakehouse)).as("every table unchanged").isEqualTo(before);
 
     // The fix the message gives: the old table moved out of the lakehouse, the ingest run again with --force.
     Files.move(silver, dir.resolve("wearable_measurement-old-layout"));
@@ -459,10 +448,7 @@ class WearableIngestJobTest {
     Lakehouse lakehouse = new Lakehouse(dir.resolve("lh-gz"));
     job(lakehouse).execute(WearableIngestJob.plan(write(dir.resolve("gz-good"), "minuteStepsNarrow_merged.csv", "Id,ActivityMinute,Steps",
         "1001,5/1/2016 9:00:00 AM,5")), devices, null, false);
-    Map<String, List<String>> before = new HashMap<>();
-    for (var t : lakehouse.tables()) {
-      before.put(t.qualifiedName(), contents(lakehouse, t));
-    }
+    Map<String, List<String>> before = contents(lakehouse);
     StringBuilder csv = new StringBuilder("Id,Time,Value\r\n");
     StringBuilder json = new StringBuilder("[");
     for (int i = 0; i < 5_000; i++) {
@@ -488,10 +474,17 @@ class WearableIngestJobTest {
           .isInstanceOf(CareLakeException.class).hasMessageContaining(cut.toString()).hasMessageContaining("truncated or corrupt")
           .hasMessageContaining("nothing was committed")
           .extracting(e -> ((CareLakeException) e).kind()).isEqualTo(CareLakeException.Kind.BAD_INPUT);
-      for (var t : lakehouse.tables()) {
-        assertThat(contents(lakehouse, t)).as(file.getKey() + ": " + t.qualifiedName()).isEqualTo(before.get(t.qualifiedName()));
-      }
+      assertThat(contents(lakehouse)).as(file.getKey()).isEqualTo(before);
     }
+  }
+
+  /** Every table's contents, by qualified name. */
+  private static Map<String, List<String>> contents(Lakehouse lakehouse) {
+    Map<String, List<String>> all = new HashMap<>();
+    for (var t : lakehouse.tables()) {
+      all.put(t.qualifiedName(), contents(lakehouse, t));
+    }
+    return all;
   }
 
   private static List<String> contents(Lakehouse lakehouse, org.carelake.core.TableId table) {
