@@ -71,10 +71,13 @@ final class ParseCounts {
     return fromReports(reports.reports(), reports.tasks());
   }
 
+  /** What a task tallies rows by: quarantined or not, source format, reason (null for measurements). */
+  private record Key(boolean quarantine, String format, String reason) {}
+
   /** The rows unchanged, reporting the task's tallies to {@code out} once the task has read them all. */
   static Iterator<InternalRow> track(int task, Iterator<InternalRow> rows, CollectionAccumulator<Report> out) {
     return new TaskReports.Reporting(rows) {
-      private final Map<List<Object>, long[]> tallies = new HashMap<>();
+      private final Map<Key, long[]> tallies = new HashMap<>();
       // The parser hands out one UTF8String per distinct string of a task: a reference check is the usual path.
       private UTF8String lastKind;
       private boolean measurement;
@@ -87,7 +90,7 @@ final class ParseCounts {
       @Override
       void report() {
         List<Tally> list = new ArrayList<>(tallies.size());
-        tallies.forEach((k, t) -> list.add(new Tally((Boolean) k.get(0), (String) k.get(1), (String) k.get(2), t[0], t[1], t[2], t[3])));
+        tallies.forEach((k, t) -> list.add(new Tally(k.quarantine(), k.format(), k.reason(), t[0], t[1], t[2], t[3])));
         out.add(new Report(task, list));
       }
 
@@ -96,15 +99,12 @@ final class ParseCounts {
         UTF8String kind = row.getUTF8String(KIND);
         UTF8String format = row.getUTF8String(FORMAT);
         UTF8String reason = row.isNullAt(REASON) ? null : row.getUTF8String(REASON);
-        if (kind != lastKind || format != lastFormat || reason != lastReason || tally == null) {
+        if (kind != lastKind || format != lastFormat || reason != lastReason) { // true on the first row: kind is never null
           lastKind = kind;
           lastFormat = format;
           lastReason = reason;
           measurement = MEASUREMENT.equals(kind);
-          List<Object> key = new ArrayList<>(3);
-          key.add(!measurement);
-          key.add(format.toString());
-          key.add(measurement || reason == null ? null : reason.toString());
+          Key key = new Key(!measurement, format.toString(), measurement || reason == null ? null : reason.toString());
           tally = tallies.computeIfAbsent(key, k -> new long[4]);
         }
         tally[0]++;

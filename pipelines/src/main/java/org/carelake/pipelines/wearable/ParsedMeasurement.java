@@ -84,6 +84,11 @@ final class ParsedMeasurement {
     return org.apache.spark.sql.functions.col(REASON_CODE).isNull();
   }
 
+  /** The rows {@link #isMeasurement()} is false for: quarantined records. */
+  static org.apache.spark.sql.Column isQuarantined() {
+    return org.apache.spark.sql.functions.col(REASON_CODE).isNotNull();
+  }
+
   /** Where a record came from. */
   record Source(String format, String file, long position, String positionKind) {}
 

@@ -471,7 +471,7 @@ public final class WearableIngestJob {
    */
   private List<TableWrite> quarantine(DeltaWriter writer, Dataset<Row> parsed, Dataset<Row> overSlept, String runId,
       List<PlannedFile> reading) {
-    Dataset<Row> rejected = parsed.filter(ParsedMeasurement.isMeasurement().unary_$bang());
+    Dataset<Row> rejected = parsed.filter(ParsedMeasurement.isQuarantined());
     if (overSlept != null) {
       rejected = rejected.unionByName(overSlept.dropDuplicates(ParsedMeasurement.SOURCE_FILE, ParsedMeasurement.SOURCE_POSITION)
           .withColumn(ParsedMeasurement.REASON_CODE, lit(Reason.SLEEP_OVER_24H.name()))
@@ -517,7 +517,7 @@ public final class WearableIngestJob {
         "left_anti").count();
   }
 
-  /** The parse's rows (kept from the first job that reads them), and what its tasks report of their measurement keys. */
+  /** The parse's rows (kept from the first job that reads them), and what its tasks report: their measurement keys, their counts. */
   record Parse(KeptRows rows, TaskReports<KeyRanges.Span> keys, TaskReports<ParseCounts.Report> counts) {}
 
   Parse parse(List<PlannedFile> files, RecordParser parser, Path staging) {
