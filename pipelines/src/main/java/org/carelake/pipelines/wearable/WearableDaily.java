@@ -62,15 +62,34 @@ public final class WearableDaily {
 
   /**
    * The daily rows of every (patient, local day) present in {@code measurements}: one scan and two
-   * aggregations (per device, metric, granularity and, for heart rate, minute; then per day).
+   * aggregations (per device, metric, granularity and, for heart rate, minute; then per day). When
+   * {@code measurements} is a plain read of a table (the rebuild's read of silver), the first
+   * aggregation starts from runs of the scan's column batches keyed by hashes ({@link
+   * MeasurementRuns}), with the same result; any other plan (a filter, a join) is aggregated row by
+   * row. A patient-day measured by devices set to different zones is measured in the zone first by
+   * name.
    */
   public static Dataset<Row> compute(Dataset<Row> measurements) {
-    Dataset<Row> parts = measurements
-        .groupBy(col(P), col(DAY), metric().as("m"), col(WearableMeasurementSchema.DEVICE_KEY).as("d"), granularity().as("g"),
-            minute().as("minute"), col(WearableMeasurementSchema.TIME_ZONE).as("tz"))
-        // The device's zone is a grouping key, not a min(): a string aggregate would force a sort-based aggregation.
-        .agg(sum(WearableMeasurementSchema.VALUE).as("s"), count(lit(1)).as("n"), max(WearableMeasurementSchema.VALUE).as("mx"));
-    return days(parts);
+    return compute(measurements, -1L);
+  }
+
+  /** As {@link #compute(Dataset)}; a plain scan's hashes are cut to {@code hashMask}'s bits (tests force collisions with it). */
+  static Dataset<Row> compute(Dataset<Row> measurements, long hashMask) {
+    java.util.Optional<MeasurementRuns.Hashed> runs = MeasurementRuns.of(measurements, hashMask);
+    if (runs.isEmpty()) {
+      return days(measurements
+          .groupBy(col(P), col(DAY), metric().as("m"), col(WearableMeasurementSchema.DEVICE_KEY).as("d"), granularity().as("g"),
+              minute().as("minute"), col(WearableMeasurementSchema.TIME_ZONE).as("tz"))
+          // The device's zone is a grouping key, not a min(): a string aggregate would force a sort-based aggregation.
+          .agg(sum(WearableMeasurementSchema.VALUE).as("s"), count(lit(1)).as("n"), max(WearableMeasurementSchema.VALUE).as("mx")));
+    }
+    // A plain scan of stored measurements: from runs of its column batches, keyed by hashes, partitioned by patient and day
+    // (so neither aggregation shuffles again); the patient's pseudonym joins the day rows, the zone the groups.
+    Dataset<Row> parts = runs.get().runs()
+        .groupBy("ph", "dh", "zh", DAY, "m", "g", "minute")
+        .agg(sum(MeasurementRuns.SUM).as("s"), sum(MeasurementRuns.COUNT).as("n"), max(MeasurementRuns.MAX).as("mx"))
+        .join(broadcast(runs.get().zones()), "zh");
+    return daily(aggregateDays(parts, "ph").join(broadcast(runs.get().patients()), "ph"));
   }
 
   /**
@@ -102,25 +121,42 @@ public final class WearableDaily {
     return days(parts);
   }
 
-  private static Column metric() {
+  static Column metric() {
     return col(WearableMeasurementSchema.METRIC);
   }
 
   /** Small integers, not strings or truncated timestamps: cheaper to hash and compare as aggregation keys. */
-  private static Column granularity() {
+  static Column granularity() {
     Column seconds = col(WearableMeasurementSchema.END_TIME).cast("long").minus(col(WearableMeasurementSchema.START_TIME).cast("long"));
     return when(seconds.leq(60), lit((byte) 0)).when(seconds.leq(3600), lit((byte) 1)).otherwise(lit((byte) 2));
   }
 
-  private static Column minute() {
+  /** {@link #granularity()} of one measurement, from its start and end in microseconds (for {@link MeasurementRuns}). */
+  static byte granularity(long startMicros, long endMicros) {
+    // Timestamp to long casts round down to whole seconds.
+    long seconds = Math.floorDiv(endMicros, 1_000_000L) - Math.floorDiv(startMicros, 1_000_000L);
+    return seconds <= 60 ? (byte) 0 : seconds <= 3600 ? (byte) 1 : (byte) 2;
+  }
+
+  static Column minute() {
     return when(metric().equalTo(Metric.HEART_RATE.id()), expr("unix_micros(" + WearableMeasurementSchema.START_TIME + ") div 60000000"));
   }
 
-  /** The daily rows from the first aggregation's groups (patient, day, metric m, granularity g, minute, zone tz; s, n, mx). */
+  /** {@link #minute()} of a heart-rate sample starting at {@code startMicros} ({@code div} truncates, like Java's {@code /}). */
+  static long minute(long startMicros) {
+    return startMicros / 60_000_000L;
+  }
+
+  /** The daily rows from the first aggregation's groups (patient, day, metric m, minute, zone tz; s, n, mx). */
   private static Dataset<Row> days(Dataset<Row> parts) {
+    return daily(aggregateDays(parts, P));
+  }
+
+  /** Per {@code patient} (a column of {@code parts}: the key or a stand-in for it) and day, the day's figures before rounding. */
+  private static Dataset<Row> aggregateDays(Dataset<Row> parts, String patient) {
     Column hr = col("m").equalTo(Metric.HEART_RATE.id());
     Column weight = col("m").equalTo(Metric.BODY_WEIGHT.id());
-    Dataset<Row> days = parts.groupBy(P, DAY).agg(
+    return parts.groupBy(patient, DAY).agg(
         metricMax(Metric.STEPS).as(WearableDailySchema.STEPS),
         metricMax(Metric.ACTIVE_MINUTES).as(WearableDailySchema.ACTIVE_MINUTES),
         metricMax(Metric.SLEEP).as(WearableDailySchema.SLEEP_MINUTES),
@@ -131,6 +167,10 @@ public final class WearableDaily {
         expr("percentile(CASE WHEN m = '" + Metric.HEART_RATE.id() + "' THEN s / n END, 0.1)").as("p10"),
         sum(when(weight, col("s"))).divide(sum(when(weight, col("n")))).as(WearableDailySchema.WEIGHT_KG),
         min("tz").as("tz"));
+  }
+
+  /** The stored columns from {@link #aggregateDays} (with the patient key). */
+  private static Dataset<Row> daily(Dataset<Row> days) {
     Column dayStart = to_utc_timestamp(col(DAY).cast("timestamp"), col("tz"));
     Column dayEnd = to_utc_timestamp(date_add(col(DAY), 1).cast("timestamp"), col("tz"));
     Column minutesInDay = dayEnd.cast("long").minus(dayStart.cast("long")).divide(60);

@@ -1,0 +1,391 @@
+package org.carelake.pipelines.wearable;
+
+import static org.apache.spark.sql.functions.broadcast;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.AttributeReference;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.NamedExpression;
+import org.apache.spark.sql.catalyst.expressions.XXH64;
+import org.apache.spark.sql.execution.ColumnarToRowExec;
+import org.apache.spark.sql.execution.FileSourceScanExec;
+import org.apache.spark.sql.execution.InputAdapter;
+import org.apache.spark.sql.execution.ProjectExec;
+import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.WholeStageCodegenExec;
+import org.apache.spark.sql.execution.vectorized.WritableColumnVector;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.vectorized.ColumnVector;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
+import org.apache.spark.unsafe.types.UTF8String;
+import org.carelake.core.schema.WearableMeasurementSchema;
+import org.carelake.core.schema.WearableMeasurementSchema.Metric;
+
+/**
+ * The first aggregation of {@link WearableDaily} over a plain scan of stored measurements, computed
+ * from runs of the scan's column batches instead of from its rows.
+ *
+ * <p>Measurements are stored in device and time order (a device's heart rate every few seconds,
+ * then the next device's), so the rows of one group (one device's minute of heart rate, one
+ * device's day of steps) mostly come one after another. A run of them becomes one row, found by
+ * comparing each row with the one before in the scan's own column vectors (dictionary ids of the
+ * strings, where Parquet stored a dictionary) instead of building a row and hashing its key with two
+ * 64-character pseudonyms: about a twelfth of the rows remain. Patient, device and zone are carried
+ * as 64-bit hashes, so the aggregation that follows keys on numbers. Exact whatever the order and
+ * the hashes:
+ * <ul>
+ *   <li>a group split into several runs gives several rows, which that aggregation adds up; only
+ *       the speed depends on the order;
+ *   <li>each task also emits every (hash, string) pair it saw, and the runs are used only when no
+ *       hash stands for two strings; else {@link #groups} answers empty and the caller aggregates
+ *       the rows themselves.
+ * </ul>
+ */
+final class MeasurementRuns {
+
+  private static final String P = WearableMeasurementSchema.PATIENT_KEY;
+  private static final String DAY = WearableMeasurementSchema.LOCAL_DAY;
+  /** The scan's columns the runs read, in the order {@link Runs} expects them. */
+  private static final List<String> COLUMNS = List.of(P, DAY, WearableMeasurementSchema.METRIC, WearableMeasurementSchema.DEVICE_KEY,
+      WearableMeasurementSchema.START_TIME, WearableMeasurementSchema.END_TIME, WearableMeasurementSchema.TIME_ZONE,
+      WearableMeasurementSchema.VALUE);
+
+  /** A run's sum, count and maximum of the value. */
+  static final String SUM = "s";
+  static final String COUNT = "n";
+  static final String MAX = "mx";
+
+  /**
+   * At most this many identity rows (a task's distinct patients, devices and zones, summed over
+   * tasks) are brought to the driver; with more, {@link #of} answers empty (the caller's plain
+   * aggregation needs no such list).
+   */
+  static final int MAX_IDENTITIES = 200_000;
+
+  /** Row kinds: a run, or the string behind a patient, device or zone hash. */
+  static final byte RUN = 0;
+  static final byte PATIENT = 1;
+  static final byte DEVICE = 2;
+  static final byte ZONE = 3;
+
+  /**
+   * Runs and identities in one schema: a run has kind {@link #RUN}, the three hashes and its key and
+   * value columns; an identity has its kind, its hash in the matching column and the string in
+   * {@code text}.
+   */
+  static final StructType SCHEMA = new StructType()
+      .add("kind", DataTypes.ByteType, false)
+      .add("ph", DataTypes.LongType, false).add("dh", DataTypes.LongType, false).add("zh", DataTypes.LongType, false)
+      .add(DAY, DataTypes.DateType, true).add("m", DataTypes.StringType, true).add("g", DataTypes.ByteType, true)
+      .add("minute", DataTypes.LongType, true)
+      .add(SUM, DataTypes.DoubleType, true).add(COUNT, DataTypes.LongType, true).add(MAX, DataTypes.DoubleType, true)
+      .add("text", DataTypes.StringType, true);
+
+  private MeasurementRuns() {}
+
+  /**
+   * The runs of a plain scan (rows of kind {@link #RUN}: hashes ph, dh, zh, local day, metric m,
+   * granularity g, minute; {@link #SUM}, {@link #COUNT}, {@link #MAX}), partitioned by patient
+   * hash and day, with the strings behind the patient hashes (ph, patient_key) and zone hashes (zh,
+   * tz).
+   */
+  record Hashed(Dataset<Row> runs, Dataset<Row> patients, Dataset<Row> zones) {}
+
+  /**
+   * The runs of {@code measurements}, or empty when it is not a plain columnar scan (a filter, a
+   * join, a reader without column batches) or a hash stood for two strings. The hashes are cut to
+   * {@code hashMask}'s bits (-1 keeps them whole; tests force collisions with it).
+   */
+  static Optional<Hashed> of(Dataset<Row> measurements, long hashMask) {
+    return of(measurements, hashMask, MAX_IDENTITIES);
+  }
+
+  /** As {@link #of(Dataset, long)}, with at most {@code maxIdentities} identity rows brought to the driver. */
+  static Optional<Hashed> of(Dataset<Row> measurements, long hashMask, int maxIdentities) {
+    if (!List.of(measurements.columns()).containsAll(COLUMNS)) {
+      return Optional.empty();
+    }
+    Dataset<Row> selected = measurements.select(COLUMNS.stream().map(org.apache.spark.sql.functions::col).toArray(
+        org.apache.spark.sql.Column[]::new));
+    Optional<FileSourceScanExec> scan = plainScan(selected.queryExecution().executedPlan());
+    if (scan.isEmpty()) {
+      return Optional.empty();
+    }
+    scala.collection.Seq<Attribute> output = scan.get().output();
+    int[] ordinals = new int[COLUMNS.size()];
+    for (int c = 0; c < ordinals.length; c++) {
+      ordinals[c] = -1;
+      for (int i = 0; i < output.size(); i++) {
+        if (output.apply(i).name().equals(COLUMNS.get(c))) {
+          ordinals[c] = i;
+        }
+      }
+      if (ordinals[c] < 0) {
+        return Optional.empty();
+      }
+    }
+    JavaRDD<InternalRow> rows = scan.get().executeColumnar().toJavaRDD()
+        .mapPartitions(batches -> new Runs(batches, ordinals, hashMask));
+    // Kept (a few hundred thousand narrow rows): read for the identities, then by the aggregation.
+    Dataset<Row> kept = measurements.sparkSession().internalCreateDataFrame(rows.rdd(), SCHEMA, false).localCheckpoint(true);
+    List<Row> identities = kept.filter(col("kind").notEqual(lit(RUN)))
+        .select(col("kind"), org.apache.spark.sql.functions.expr("CASE kind WHEN 1 THEN ph WHEN 2 THEN dh ELSE zh END"), col("text"))
+        .limit(maxIdentities + 1).collectAsList();
+    if (identities.size() > maxIdentities) {
+      return Optional.empty();
+    }
+    List<Map<Long, String>> strings = List.of(new HashMap<>(), new HashMap<>(), new HashMap<>(), new HashMap<>());
+    for (Row identity : identities) {
+      String before = strings.get(identity.getByte(0)).putIfAbsent(identity.getLong(1), identity.getString(2));
+      if (before != null && !before.equals(identity.getString(2))) {
+        return Optional.empty();
+      }
+    }
+    SparkSession spark = measurements.sparkSession();
+    Dataset<Row> patients = spark.createDataFrame(strings.get(PATIENT).entrySet().stream()
+        .map(e -> RowFactory.create(e.getKey(), e.getValue())).toList(),
+        new StructType().add("ph", DataTypes.LongType, false).add(P, DataTypes.StringType, false));
+    Dataset<Row> zones = spark.createDataFrame(strings.get(ZONE).entrySet().stream()
+        .map(e -> RowFactory.create(e.getKey(), e.getValue())).toList(),
+        new StructType().add("zh", DataTypes.LongType, false).add("tz", DataTypes.StringType, false));
+    Dataset<Row> runs = kept.filter(col("kind").equalTo(lit(RUN))).drop("kind", "text").repartition(col("ph"), col(DAY));
+    return Optional.of(new Hashed(runs, patients, zones));
+  }
+
+  /**
+   * The file scan under {@code plan} when the plan does nothing but read columns (whole-stage
+   * code, column-to-row conversion, projections of plain columns); else empty.
+   */
+  static Optional<FileSourceScanExec> plainScan(SparkPlan plan) {
+    SparkPlan node = plan;
+    while (true) {
+      if (node instanceof FileSourceScanExec scan) {
+        return scan.supportsColumnar() ? Optional.of(scan) : Optional.empty();
+      } else if (node instanceof WholeStageCodegenExec w) {
+        node = w.child();
+      } else if (node instanceof InputAdapter a) {
+        node = a.child();
+      } else if (node instanceof ColumnarToRowExec c) {
+        node = c.child();
+      } else if (node instanceof ProjectExec p && onlyColumns(p.projectList())) {
+        node = p.child();
+      } else {
+        return Optional.empty();
+      }
+    }
+  }
+
+  private static boolean onlyColumns(scala.collection.Seq<NamedExpression> expressions) {
+    for (int i = 0; i < expressions.size(); i++) {
+      if (!(expressions.apply(i) instanceof AttributeReference)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The runs of one task's column batches, then the strings behind the hashes it used. The reader
+   * reuses its batches: a run's key is copied before the next batch is read.
+   */
+  static final class Runs implements Iterator<InternalRow> {
+    private static final UTF8String HEART_RATE = UTF8String.fromString(Metric.HEART_RATE.id());
+    private static final long SEED = 42L;
+
+    private final Iterator<ColumnarBatch> batches;
+    private final int[] ordinals;
+    private final long hashMask;
+    private final ArrayDeque<InternalRow> ready = new ArrayDeque<>();
+    /** Per kind, the strings behind the hashes this task emitted (each pair once; two strings under one hash both). */
+    private final Map<Long, UTF8String>[] seen;
+    /** Per kind, the last string hashed and its hash (runs of one device follow each other). */
+    private final UTF8String[] lastText = new UTF8String[4];
+    private final long[] lastHash = new long[4];
+
+    private int row;
+    private int rows;
+    private ColumnVector patient;
+    private ColumnVector day;
+    private ColumnVector metric;
+    private ColumnVector device;
+    private ColumnVector start;
+    private ColumnVector end;
+    private ColumnVector zone;
+    private ColumnVector value;
+    private WritableColumnVector patientIds;
+    private WritableColumnVector metricIds;
+    private WritableColumnVector deviceIds;
+    private WritableColumnVector zoneIds;
+
+    // The open run: its key (strings copied) and its sum, count and maximum.
+    private boolean open;
+    private UTF8String runPatient;
+    private UTF8String runMetric;
+    private UTF8String runDevice;
+    private UTF8String runZone;
+    private int runDay;
+    private byte runGranularity;
+    private boolean runHeartRate;
+    private long runMinute;
+    private double sum;
+    private long count;
+    private double max;
+    private boolean finished;
+
+    @SuppressWarnings("unchecked")
+    Runs(Iterator<ColumnarBatch> batches, int[] ordinals, long hashMask) {
+      this.batches = batches;
+      this.ordinals = ordinals.clone();
+      this.hashMask = hashMask;
+      this.seen = new Map[] {null, new HashMap<>(), new HashMap<>(), new HashMap<>()};
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (ready.isEmpty() && !finished) {
+        if (row < rows) {
+          advance();
+        } else if (batches.hasNext()) {
+          read(batches.next());
+        } else {
+          if (open) {
+            emit();
+          }
+          open = false;
+          finished = true;
+        }
+      }
+      return !ready.isEmpty();
+    }
+
+    @Override
+    public InternalRow next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      return ready.poll();
+    }
+
+    private void read(ColumnarBatch batch) {
+      row = 0;
+      rows = batch.numRows();
+      patient = column(batch, 0);
+      day = column(batch, 1);
+      metric = column(batch, 2);
+      device = column(batch, 3);
+      start = column(batch, 4);
+      end = column(batch, 5);
+      zone = column(batch, 6);
+      value = column(batch, 7);
+      patientIds = dictionaryIds(patient);
+      metricIds = dictionaryIds(metric);
+      deviceIds = dictionaryIds(device);
+      zoneIds = dictionaryIds(zone);
+    }
+
+    private ColumnVector column(ColumnarBatch batch, int c) {
+      ColumnVector v = batch.column(ordinals[c]);
+      if (v.hasNull()) {
+        // The schema forbids nulls here and Delta enforces it on write: a null means a damaged table.
+        throw new IllegalStateException(WearableMeasurementSchema.TABLE + " holds a null " + COLUMNS.get(c)
+            + ", which its schema forbids; restore the table from a good version (RESTORE TABLE ... TO VERSION AS OF n)");
+      }
+      return v;
+    }
+
+    private static WritableColumnVector dictionaryIds(ColumnVector v) {
+      return v instanceof WritableColumnVector w && w.hasDictionary() ? w.getDictionaryIds() : null;
+    }
+
+    /** Adds rows of the batch to the open run until one starts a new run (the old one is emitted) or the batch ends. */
+    private void advance() {
+      while (row < rows) {
+        int r = row++;
+        long startTime = start.getLong(r);
+        long endTime = end.getLong(r);
+        double v = value.getDouble(r);
+        if (open && day.getInt(r) == runDay && WearableDaily.granularity(startTime, endTime) == runGranularity
+            && (!runHeartRate || WearableDaily.minute(startTime) == runMinute)
+            && same(metric, metricIds, r, runMetric) && same(device, deviceIds, r, runDevice)
+            && same(patient, patientIds, r, runPatient) && same(zone, zoneIds, r, runZone)) {
+          sum += v;
+          count++;
+          // Spark's ordering: NaN above every number.
+          if (v > max || Double.isNaN(v)) {
+            max = v;
+          }
+          continue;
+        }
+        if (open) {
+          emit();
+        }
+        runPatient = patient.getUTF8String(r).clone();
+        runMetric = metric.getUTF8String(r).clone();
+        runDevice = device.getUTF8String(r).clone();
+        runZone = zone.getUTF8String(r).clone();
+        runDay = day.getInt(r);
+        runGranularity = WearableDaily.granularity(startTime, endTime);
+        runHeartRate = runMetric.equals(HEART_RATE);
+        runMinute = runHeartRate ? WearableDaily.minute(startTime) : 0;
+        sum = v;
+        count = 1;
+        max = v;
+        open = true;
+        if (!ready.isEmpty()) {
+          return;
+        }
+      }
+    }
+
+    /** Row {@code r}'s string equals the open run's: by dictionary id against the row before, else by bytes. */
+    private static boolean same(ColumnVector v, WritableColumnVector ids, int r, UTF8String run) {
+      if (r > 0 && ids != null) {
+        return ids.getInt(r) == ids.getInt(r - 1);
+      }
+      return v.getUTF8String(r).equals(run);
+    }
+
+    private void emit() {
+      long ph = hash(PATIENT, runPatient);
+      long dh = hash(DEVICE, runDevice);
+      long zh = hash(ZONE, runZone);
+      ready.add(new GenericInternalRow(new Object[] {RUN, ph, dh, zh, runDay, runMetric, runGranularity,
+          runHeartRate ? (Object) runMinute : null, sum, count, max, null}));
+    }
+
+    /** The string's hash; the first time this task uses it for that string, an identity row too. */
+    private long hash(byte kind, UTF8String text) {
+      if (text.equals(lastText[kind])) {
+        return lastHash[kind];
+      }
+      long h = XXH64.hashUTF8String(text, SEED) & hashMask;
+      lastText[kind] = text;
+      lastHash[kind] = h;
+      UTF8String before = seen[kind].putIfAbsent(h, text);
+      if (before == null || !before.equals(text)) {
+        if (before != null) {
+          seen[kind].put(h, text);
+        }
+        ready.add(new GenericInternalRow(new Object[] {kind, kind == PATIENT ? h : 0L, kind == DEVICE ? h : 0L, kind == ZONE ? h : 0L,
+            null, null, null, null, null, null, null, text}));
+      }
+      return h;
+    }
+  }
+}
