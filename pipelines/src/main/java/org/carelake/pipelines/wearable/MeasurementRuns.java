@@ -92,7 +92,7 @@ final class MeasurementRuns {
   static final StructType SCHEMA = new StructType()
       .add("kind", DataTypes.ByteType, false)
       .add("ph", DataTypes.LongType, false).add("dh", DataTypes.LongType, false).add("zh", DataTypes.LongType, false)
-      .add(DAY, DataTypes.DateType, true).add("m", DataTypes.StringType, true).add("g", DataTypes.ByteType, true)
+      .add(DAY, DataTypes.DateType, true).add("m", DataTypes.ByteType, true).add("g", DataTypes.ByteType, true)
       .add("minute", DataTypes.LongType, true)
       .add(SUM, DataTypes.DoubleType, true).add(COUNT, DataTypes.LongType, true).add(MAX, DataTypes.DoubleType, true)
       .add("text", DataTypes.StringType, true);
@@ -205,7 +205,6 @@ final class MeasurementRuns {
    * reuses its batches: a run's key is copied before the next batch is read.
    */
   static final class Runs implements Iterator<InternalRow> {
-    private static final UTF8String HEART_RATE = UTF8String.fromString(Metric.HEART_RATE.id());
     private static final long SEED = 42L;
 
     private final Iterator<ColumnarBatch> batches;
@@ -237,6 +236,7 @@ final class MeasurementRuns {
     private boolean open;
     private UTF8String runPatient;
     private UTF8String runMetric;
+    private byte runMetricCode;
     private UTF8String runDevice;
     private UTF8String runZone;
     private int runDay;
@@ -341,7 +341,8 @@ final class MeasurementRuns {
         runZone = zone.getUTF8String(r).clone();
         runDay = day.getInt(r);
         runGranularity = WearableDaily.granularity(startTime, endTime);
-        runHeartRate = runMetric.equals(HEART_RATE);
+        runMetricCode = WearableDaily.code(runMetric.toString());
+        runHeartRate = runMetricCode == WearableDaily.code(Metric.HEART_RATE);
         runMinute = runHeartRate ? WearableDaily.minute(startTime) : 0;
         sum = v;
         count = 1;
@@ -365,7 +366,7 @@ final class MeasurementRuns {
       long ph = hash(PATIENT, runPatient);
       long dh = hash(DEVICE, runDevice);
       long zh = hash(ZONE, runZone);
-      ready.add(new GenericInternalRow(new Object[] {RUN, ph, dh, zh, runDay, runMetric, runGranularity,
+      ready.add(new GenericInternalRow(new Object[] {RUN, ph, dh, zh, runDay, runMetricCode, runGranularity,
           runHeartRate ? (Object) runMinute : null, sum, count, max, null}));
     }
 

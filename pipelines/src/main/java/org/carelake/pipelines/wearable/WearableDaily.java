@@ -78,7 +78,7 @@ public final class WearableDaily {
     java.util.Optional<MeasurementRuns.Hashed> runs = MeasurementRuns.of(measurements, hashMask);
     if (runs.isEmpty()) {
       return days(measurements
-          .groupBy(col(P), col(DAY), metric().as("m"), col(WearableMeasurementSchema.DEVICE_KEY).as("d"), granularity().as("g"),
+          .groupBy(col(P), col(DAY), metricCode().as("m"), col(WearableMeasurementSchema.DEVICE_KEY).as("d"), granularity().as("g"),
               minute().as("minute"), col(WearableMeasurementSchema.TIME_ZONE).as("tz"))
           // The device's zone is a grouping key, not a min(): a string aggregate would force a sort-based aggregation.
           .agg(sum(WearableMeasurementSchema.VALUE).as("s"), count(lit(1)).as("n"), max(WearableMeasurementSchema.VALUE).as("mx")));
@@ -114,7 +114,7 @@ public final class WearableDaily {
       return compute(measurements);
     }
     Dataset<Row> parts = measurements
-        .groupBy(xxhash64(col(WearableMeasurementSchema.DEVICE_KEY)).as("dh"), col(DAY), metric().as("m"), granularity().as("g"),
+        .groupBy(xxhash64(col(WearableMeasurementSchema.DEVICE_KEY)).as("dh"), col(DAY), metricCode().as("m"), granularity().as("g"),
             minute().as("minute"))
         .agg(sum(WearableMeasurementSchema.VALUE).as("s"), count(lit(1)).as("n"), max(WearableMeasurementSchema.VALUE).as("mx"))
         .join(broadcast(byHash), "dh");
@@ -123,6 +123,31 @@ public final class WearableDaily {
 
   static Column metric() {
     return col(WearableMeasurementSchema.METRIC);
+  }
+
+  /**
+   * The metric as a small number ({@link #code}; -1 for a name outside the vocabulary, which no
+   * daily figure uses): a grouping key of numbers only is hashed and compared as one block.
+   */
+  static Column metricCode() {
+    Column code = null;
+    for (Metric m : Metric.values()) {
+      code = code == null ? when(metric().equalTo(m.id()), lit(code(m))) : code.when(metric().equalTo(m.id()), lit(code(m)));
+    }
+    return code.otherwise(lit((byte) -1));
+  }
+
+  /** {@link #metricCode()} of one metric name. */
+  static byte code(String metric) {
+    return Metric.of(metric).map(WearableDaily::code).orElse((byte) -1);
+  }
+
+  static byte code(Metric metric) {
+    return (byte) metric.ordinal();
+  }
+
+  private static Column is(Metric metric) {
+    return col("m").equalTo(lit(code(metric)));
   }
 
   /** Small integers, not strings or truncated timestamps: cheaper to hash and compare as aggregation keys. */
@@ -154,8 +179,8 @@ public final class WearableDaily {
 
   /** Per {@code patient} (a column of {@code parts}: the key or a stand-in for it) and day, the day's figures before rounding. */
   private static Dataset<Row> aggregateDays(Dataset<Row> parts, String patient) {
-    Column hr = col("m").equalTo(Metric.HEART_RATE.id());
-    Column weight = col("m").equalTo(Metric.BODY_WEIGHT.id());
+    Column hr = is(Metric.HEART_RATE);
+    Column weight = is(Metric.BODY_WEIGHT);
     return parts.groupBy(patient, DAY).agg(
         metricMax(Metric.STEPS).as(WearableDailySchema.STEPS),
         metricMax(Metric.ACTIVE_MINUTES).as(WearableDailySchema.ACTIVE_MINUTES),
@@ -164,7 +189,7 @@ public final class WearableDaily {
         max(when(hr, col("mx"))).as(WearableDailySchema.MAX_HEART_RATE),
         // The set of minutes, not countDistinct: a distinct aggregate beside the others doubles the rows (Expand).
         size(collect_set(col("minute"))).as("hr_minutes"),
-        expr("percentile(CASE WHEN m = '" + Metric.HEART_RATE.id() + "' THEN s / n END, 0.1)").as("p10"),
+        expr("percentile(CASE WHEN m = " + code(Metric.HEART_RATE) + " THEN s / n END, 0.1)").as("p10"),
         sum(when(weight, col("s"))).divide(sum(when(weight, col("n")))).as(WearableDailySchema.WEIGHT_KG),
         min("tz").as("tz"));
   }
@@ -190,7 +215,7 @@ public final class WearableDaily {
 
   /** The largest total of one additive metric over the day's (device, granularity) groups. */
   private static Column metricMax(Metric metric) {
-    return max(when(col("m").equalTo(metric.id()), col("s")));
+    return max(when(is(metric), col("s")));
   }
 
   private static Column round2(Column c) {

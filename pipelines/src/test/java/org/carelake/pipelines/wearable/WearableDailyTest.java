@@ -159,7 +159,7 @@ class WearableDailyTest {
   }
 
   @Test
-  void granularityAndMinuteInJavaAreThoseOfTheColumnExpressions() {
+  void granularityMinuteAndMetricCodeInJavaAreThoseOfTheColumnExpressions() {
     SparkSession spark = SparkExtension.spark();
     long[][] spans = {{0, 0}, {0, 60_000_000L}, {0, 60_999_999L}, {0, 61_000_000L}, {-1, 59_999_999L}, {-1, 60_000_000L},
         {-90_000_001L, 3_509_999_999L}, {0, 3_600_000_000L}, {0, 3_601_000_000L}, {1_700_000_000_123_456L, 1_700_000_086_400_000_000L},
@@ -178,6 +178,18 @@ class WearableDailyTest {
     for (Row r : evaluated) {
       assertThat(WearableDaily.granularity(r.getLong(0), r.getLong(1))).as("granularity of %s", r).isEqualTo(r.getByte(2));
       assertThat(WearableDaily.minute(r.getLong(0))).as("minute of %s", r).isEqualTo(r.getLong(3));
+    }
+
+    List<Row> names = new ArrayList<>();
+    for (Metric m : Metric.values()) {
+      names.add(RowFactory.create(m.id()));
+    }
+    names.add(RowFactory.create("blood_glucose"));
+    List<Row> codes = spark.createDataFrame(names, new org.apache.spark.sql.types.StructType().add(WearableMeasurementSchema.METRIC, "string"))
+        .select(col(WearableMeasurementSchema.METRIC), WearableDaily.metricCode()).collectAsList();
+    assertThat(codes.stream().map(r -> r.getByte(1)).distinct()).as("one code per metric, one for the rest").hasSize(names.size());
+    for (Row r : codes) {
+      assertThat(WearableDaily.code(r.getString(0))).as("code of %s", r.getString(0)).isEqualTo(r.getByte(1));
     }
   }
 }
