@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Settings of CareLake's Spark session that change what is written. */
+/** Settings of CareLake's Spark session that change what is written or how often queries are compiled. */
 @ExtendWith(SparkExtension.class)
 class SparkSessionsTest {
 
@@ -54,6 +54,25 @@ class SparkSessionsTest {
     assertThat(encodings.get("content_hash")).doesNotContain(Encoding.PLAIN_DICTIONARY, Encoding.RLE_DICTIONARY);
     assertThat(encodings.get("taken_at")).contains(Encoding.PLAIN_DICTIONARY);
     assertThat(encodings.get("code")).contains(Encoding.PLAIN_DICTIONARY);
+  }
+
+  @Test
+  void aQueryPlannedAgainAfterMoreThanSparksDefaultHundredOthersIsNotCompiledAgain() {
+    var spark = SparkExtension.spark();
+    // Each query has its own literal, so its own generated class.
+    java.util.function.IntConsumer query = i -> spark.range(3).selectExpr("id * 7919 + " + (1_000_003L + i) + " AS v").collectAsList();
+    var compilations = org.apache.spark.metrics.source.CodegenMetrics.METRIC_COMPILATION_TIME();
+    query.accept(0);
+    long afterFirst = compilations.getCount();
+    query.accept(0);
+    assertThat(compilations.getCount()).as("the same query again is not compiled").isEqualTo(afterFirst);
+    for (int i = 1; i <= 150; i++) {
+      query.accept(i);
+    }
+    assertThat(compilations.getCount()).as("150 new queries are compiled").isGreaterThanOrEqualTo(afterFirst + 150);
+    long afterOthers = compilations.getCount();
+    query.accept(0);
+    assertThat(compilations.getCount()).as("the first query, 150 classes later").isEqualTo(afterOthers);
   }
 
   @Test
