@@ -47,13 +47,14 @@ import org.carelake.core.schema.WearableMeasurementSchema.Metric;
  * comparing each row with the one before in the scan's own column vectors (dictionary ids of the
  * strings, where Parquet stored a dictionary) instead of building a row and hashing its key with two
  * 64-character pseudonyms: about a twelfth of the rows remain. Patient, device and zone are carried
- * as 64-bit hashes, so the aggregation that follows keys on numbers. Exact whatever the order and
+ * as 64-bit hashes and the metric as its code ({@link WearableDaily#code(String)}), so the
+ * aggregation that follows keys on numbers. Exact whatever the order and
  * the hashes:
  * <ul>
  *   <li>a group split into several runs gives several rows, which that aggregation adds up; only
  *       the speed depends on the order;
  *   <li>each task also emits every (hash, string) pair it saw, and the runs are used only when no
- *       hash stands for two strings; else {@link #groups} answers empty and the caller aggregates
+ *       hash stands for two strings; else {@link #of} answers empty and the caller aggregates
  *       the rows themselves.
  * </ul>
  */

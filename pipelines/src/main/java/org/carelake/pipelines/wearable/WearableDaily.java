@@ -121,7 +121,7 @@ public final class WearableDaily {
     return days(parts);
   }
 
-  static Column metric() {
+  private static Column metric() {
     return col(WearableMeasurementSchema.METRIC);
   }
 
