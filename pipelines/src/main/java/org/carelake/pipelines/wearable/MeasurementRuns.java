@@ -3,6 +3,7 @@ package org.carelake.pipelines.wearable;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -146,7 +147,8 @@ final class MeasurementRuns {
     // Kept (a few hundred thousand narrow rows): read for the identities, then by the aggregation.
     Dataset<Row> kept = measurements.sparkSession().internalCreateDataFrame(rows.rdd(), SCHEMA, false).localCheckpoint(true);
     List<Row> identities = kept.filter(col("kind").notEqual(lit(RUN)))
-        .select(col("kind"), org.apache.spark.sql.functions.expr("CASE kind WHEN 1 THEN ph WHEN 2 THEN dh ELSE zh END"), col("text"))
+        .select(col("kind"), when(col("kind").equalTo(lit(PATIENT)), col("ph")).when(col("kind").equalTo(lit(DEVICE)), col("dh"))
+            .otherwise(col("zh")), col("text"))
         .limit(maxIdentities + 1).collectAsList();
     if (identities.size() > maxIdentities) {
       return Optional.empty();
@@ -159,14 +161,16 @@ final class MeasurementRuns {
       }
     }
     SparkSession spark = measurements.sparkSession();
-    Dataset<Row> patients = spark.createDataFrame(strings.get(PATIENT).entrySet().stream()
-        .map(e -> RowFactory.create(e.getKey(), e.getValue())).toList(),
-        new StructType().add("ph", DataTypes.LongType, false).add(P, DataTypes.StringType, false));
-    Dataset<Row> zones = spark.createDataFrame(strings.get(ZONE).entrySet().stream()
-        .map(e -> RowFactory.create(e.getKey(), e.getValue())).toList(),
-        new StructType().add("zh", DataTypes.LongType, false).add("tz", DataTypes.StringType, false));
+    Dataset<Row> patients = dictionary(spark, strings.get(PATIENT), "ph", P);
+    Dataset<Row> zones = dictionary(spark, strings.get(ZONE), "zh", "tz");
     Dataset<Row> runs = kept.filter(col("kind").equalTo(lit(RUN))).drop("kind", "text").repartition(col("ph"), col(DAY));
     return Optional.of(new Hashed(runs, patients, zones));
+  }
+
+  /** A local table of {@code strings}: the hash in {@code hashColumn}, its string in {@code textColumn}. */
+  private static Dataset<Row> dictionary(SparkSession spark, Map<Long, String> strings, String hashColumn, String textColumn) {
+    return spark.createDataFrame(strings.entrySet().stream().map(e -> RowFactory.create(e.getKey(), e.getValue())).toList(),
+        new StructType().add(hashColumn, DataTypes.LongType, false).add(textColumn, DataTypes.StringType, false));
   }
 
   /**
