@@ -1,9 +1,6 @@
 package org.carelake.pipelines.wearable;
 
-import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -13,6 +10,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -35,6 +33,7 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.vectorized.ColumnVector;
 import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.apache.spark.unsafe.types.UTF8String;
+import org.apache.spark.util.CollectionAccumulator;
 import org.carelake.core.schema.WearableMeasurementSchema;
 import org.carelake.core.schema.WearableMeasurementSchema.Metric;
 
@@ -54,9 +53,9 @@ import org.carelake.core.schema.WearableMeasurementSchema.Metric;
  * <ul>
  *   <li>a group split into several runs gives several rows, which that aggregation adds up; only
  *       the speed depends on the order;
- *   <li>each task also emits every (hash, string) pair it saw, and the runs are used only when no
- *       hash stands for two strings; else {@link #of} answers empty and the caller aggregates
- *       the rows themselves.
+ *   <li>each task also reports every (hash, string) pair it used (through an accumulator, so the
+ *       check needs no job of its own), and the runs are used only when no hash stands for two
+ *       strings; else {@link #of} answers empty and the caller aggregates the rows themselves.
  * </ul>
  */
 final class MeasurementRuns {
@@ -74,35 +73,33 @@ final class MeasurementRuns {
   static final String MAX = "mx";
 
   /**
-   * At most this many identity rows (a task's distinct patients, devices and zones, summed over
-   * tasks) are brought to the driver; with more, {@link #of} answers empty (the caller's plain
-   * aggregation needs no such list).
+   * At most this many identities (a task's distinct patients, devices and zones, summed over
+   * tasks) are brought to the driver: each of the scan's tasks reports at most its share; with
+   * more, {@link #of} answers empty (the caller's plain aggregation needs no such list).
    */
   static final int MAX_IDENTITIES = 200_000;
 
-  /** Row kinds: a run, or the string behind a patient, device or zone hash. */
-  static final byte RUN = 0;
+  /** Identity kinds: the string behind a patient, device or zone hash. */
   static final byte PATIENT = 1;
   static final byte DEVICE = 2;
   static final byte ZONE = 3;
+  /** A task's report instead of its identities: two of its strings share a hash, or it has more than its share. */
+  private static final byte UNUSABLE = -1;
 
-  /**
-   * Runs and identities in one schema: a run has kind {@link #RUN}, the three hashes and its key and
-   * value columns; an identity has its kind, its hash in the matching column and the string in
-   * {@code text}.
-   */
+  /** The string behind a hash, as a task reports it (kind {@link #UNUSABLE}: the task's hashes cannot be used). */
+  record Identity(byte kind, long hash, String text) implements java.io.Serializable {}
+
+  /** A run: the three hashes, its key and its value columns. */
   static final StructType SCHEMA = new StructType()
-      .add("kind", DataTypes.ByteType, false)
       .add("ph", DataTypes.LongType, false).add("dh", DataTypes.LongType, false).add("zh", DataTypes.LongType, false)
       .add(DAY, DataTypes.DateType, true).add("m", DataTypes.ByteType, true).add("g", DataTypes.ByteType, true)
       .add("minute", DataTypes.LongType, true)
-      .add(SUM, DataTypes.DoubleType, true).add(COUNT, DataTypes.LongType, true).add(MAX, DataTypes.DoubleType, true)
-      .add("text", DataTypes.StringType, true);
+      .add(SUM, DataTypes.DoubleType, true).add(COUNT, DataTypes.LongType, true).add(MAX, DataTypes.DoubleType, true);
 
   private MeasurementRuns() {}
 
   /**
-   * The runs of a plain scan (rows of kind {@link #RUN}: hashes ph, dh, zh, local day, metric m,
+   * The runs of a plain scan (hashes ph, dh, zh, local day, metric m,
    * granularity g, minute; {@link #SUM}, {@link #COUNT}, {@link #MAX}), partitioned by patient
    * hash and day, with the strings behind the patient hashes (ph, patient_key) and zone hashes (zh,
    * tz).
@@ -118,7 +115,7 @@ final class MeasurementRuns {
     return of(measurements, hashMask, MAX_IDENTITIES);
   }
 
-  /** As {@link #of(Dataset, long)}, with at most {@code maxIdentities} identity rows brought to the driver. */
+  /** As {@link #of(Dataset, long)}, with at most {@code maxIdentities} identities brought to the driver. */
   static Optional<Hashed> of(Dataset<Row> measurements, long hashMask, int maxIdentities) {
     if (!List.of(measurements.columns()).containsAll(COLUMNS)) {
       return Optional.empty();
@@ -142,28 +139,30 @@ final class MeasurementRuns {
         return Optional.empty();
       }
     }
-    JavaRDD<InternalRow> rows = scan.get().executeColumnar().toJavaRDD()
-        .mapPartitions(batches -> new Runs(batches, ordinals, hashMask));
-    // Kept (a few hundred thousand narrow rows): read for the identities, then by the aggregation.
-    Dataset<Row> kept = measurements.sparkSession().internalCreateDataFrame(rows.rdd(), SCHEMA, false).localCheckpoint(true);
-    List<Row> identities = kept.filter(col("kind").notEqual(lit(RUN)))
-        .select(col("kind"), when(col("kind").equalTo(lit(PATIENT)), col("ph")).when(col("kind").equalTo(lit(DEVICE)), col("dh"))
-            .otherwise(col("zh")), col("text"))
-        .limit(maxIdentities + 1).collectAsList();
+    SparkSession spark = measurements.sparkSession();
+    CollectionAccumulator<Identity> reported = spark.sparkContext().collectionAccumulator("wearable run identities");
+    RDD<ColumnarBatch> batches = scan.get().executeColumnar();
+    int share = Math.max(1, maxIdentities / Math.max(1, batches.getNumPartitions()));
+    JavaRDD<InternalRow> rows = batches.toJavaRDD().mapPartitions(task -> new Runs(task, ordinals, hashMask, share, reported));
+    // Kept (a few hundred thousand narrow rows): made before the identities are known, read by the aggregation.
+    Dataset<Row> kept = spark.internalCreateDataFrame(rows.rdd(), SCHEMA, false).localCheckpoint(true);
+    List<Map<Long, String>> strings = List.of(new HashMap<>(), new HashMap<>(), new HashMap<>(), new HashMap<>());
+    List<Identity> identities = reported.value();
     if (identities.size() > maxIdentities) {
       return Optional.empty();
     }
-    List<Map<Long, String>> strings = List.of(new HashMap<>(), new HashMap<>(), new HashMap<>(), new HashMap<>());
-    for (Row identity : identities) {
-      String before = strings.get(identity.getByte(0)).putIfAbsent(identity.getLong(1), identity.getString(2));
-      if (before != null && !before.equals(identity.getString(2))) {
+    for (Identity identity : identities) {
+      if (identity.kind() == UNUSABLE) {
+        return Optional.empty();
+      }
+      String before = strings.get(identity.kind()).putIfAbsent(identity.hash(), identity.text());
+      if (before != null && !before.equals(identity.text())) {
         return Optional.empty();
       }
     }
-    SparkSession spark = measurements.sparkSession();
     Dataset<Row> patients = dictionary(spark, strings.get(PATIENT), "ph", P);
     Dataset<Row> zones = dictionary(spark, strings.get(ZONE), "zh", "tz");
-    Dataset<Row> runs = kept.filter(col("kind").equalTo(lit(RUN))).drop("kind", "text").repartition(col("ph"), col(DAY));
+    Dataset<Row> runs = kept.repartition(col("ph"), col(DAY));
     return Optional.of(new Hashed(runs, patients, zones));
   }
 
@@ -206,8 +205,9 @@ final class MeasurementRuns {
   }
 
   /**
-   * The runs of one task's column batches, then the strings behind the hashes it used. The reader
-   * reuses its batches: a run's key is copied before the next batch is read.
+   * The runs of one task's column batches; at their end, the strings behind the hashes it used go
+   * to {@code reported} (or one {@link #UNUSABLE} identity). The reader reuses its batches: a run's
+   * key is copied before the next batch is read.
    */
   static final class Runs implements Iterator<InternalRow> {
     private static final long SEED = 42L;
@@ -215,9 +215,14 @@ final class MeasurementRuns {
     private final Iterator<ColumnarBatch> batches;
     private final int[] ordinals;
     private final long hashMask;
+    private final int share;
+    private final CollectionAccumulator<Identity> reported;
     private final ArrayDeque<InternalRow> ready = new ArrayDeque<>();
-    /** Per kind, the strings behind the hashes this task emitted (each pair once; two strings under one hash both). */
+    /** Per kind, the strings behind the hashes this task used. */
     private final Map<Long, UTF8String>[] seen;
+    private int identities;
+    /** Two strings of this task share a hash. */
+    private boolean collided;
     /** Per kind, the last string hashed and its hash (runs of one device follow each other). */
     private final UTF8String[] lastText = new UTF8String[4];
     private final long[] lastHash = new long[4];
@@ -254,10 +259,12 @@ final class MeasurementRuns {
     private boolean finished;
 
     @SuppressWarnings("unchecked")
-    Runs(Iterator<ColumnarBatch> batches, int[] ordinals, long hashMask) {
+    Runs(Iterator<ColumnarBatch> batches, int[] ordinals, long hashMask, int share, CollectionAccumulator<Identity> reported) {
       this.batches = batches;
       this.ordinals = ordinals.clone();
       this.hashMask = hashMask;
+      this.share = share;
+      this.reported = reported;
       this.seen = new Map[] {null, new HashMap<>(), new HashMap<>(), new HashMap<>()};
     }
 
@@ -274,6 +281,7 @@ final class MeasurementRuns {
           }
           open = false;
           finished = true;
+          report();
         }
       }
       return !ready.isEmpty();
@@ -371,11 +379,11 @@ final class MeasurementRuns {
       long ph = hash(PATIENT, runPatient);
       long dh = hash(DEVICE, runDevice);
       long zh = hash(ZONE, runZone);
-      ready.add(new GenericInternalRow(new Object[] {RUN, ph, dh, zh, runDay, runMetricCode, runGranularity,
-          runHeartRate ? (Object) runMinute : null, sum, count, max, null}));
+      ready.add(new GenericInternalRow(new Object[] {ph, dh, zh, runDay, runMetricCode, runGranularity,
+          runHeartRate ? (Object) runMinute : null, sum, count, max}));
     }
 
-    /** The string's hash; the first time this task uses it for that string, an identity row too. */
+    /** The string's hash, noted with the string the first time this task uses it. */
     private long hash(byte kind, UTF8String text) {
       if (text.equals(lastText[kind])) {
         return lastHash[kind];
@@ -383,15 +391,28 @@ final class MeasurementRuns {
       long h = XXH64.hashUTF8String(text, SEED) & hashMask;
       lastText[kind] = text;
       lastHash[kind] = h;
-      UTF8String before = seen[kind].putIfAbsent(h, text);
-      if (before == null || !before.equals(text)) {
-        if (before != null) {
-          seen[kind].put(h, text);
+      if (identities <= share) {
+        UTF8String before = seen[kind].putIfAbsent(h, text);
+        if (before == null) {
+          identities++;
+        } else if (!before.equals(text)) {
+          collided = true;
         }
-        ready.add(new GenericInternalRow(new Object[] {kind, kind == PATIENT ? h : 0L, kind == DEVICE ? h : 0L, kind == ZONE ? h : 0L,
-            null, null, null, null, null, null, null, text}));
       }
       return h;
+    }
+
+    /** This task's identities, or one {@link #UNUSABLE} if two share a hash or there are more than its share. */
+    private void report() {
+      if (collided || identities > share) {
+        reported.add(new Identity(UNUSABLE, 0L, null));
+        return;
+      }
+      for (byte kind = PATIENT; kind <= ZONE; kind++) {
+        for (Map.Entry<Long, UTF8String> e : seen[kind].entrySet()) {
+          reported.add(new Identity(kind, e.getKey(), e.getValue().toString()));
+        }
+      }
     }
   }
 }

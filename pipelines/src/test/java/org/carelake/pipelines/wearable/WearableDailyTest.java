@@ -158,6 +158,42 @@ class WearableDailyTest {
     assertThat(MeasurementRuns.of(stored, -1L, MeasurementRuns.MAX_IDENTITIES)).isPresent();
   }
 
+  /**
+   * With every hash 0, two patients collide; whether they meet in one scan task (which reports
+   * itself unusable) or in two (each consistent alone, the driver sees the clash), the runs step
+   * aside. Devices and zones are shared, so only the patients collide.
+   */
+  @Test
+  void aCollisionWithinOneTaskOrAcrossTasksIsFound() {
+    SparkSession spark = SparkExtension.spark();
+    Random random = new Random(3);
+    List<Row> one = deviceDay("patient-a", "device-a", CHICAGO, FIRST, random);
+    List<Row> other = deviceDay("patient-b", "device-a", CHICAGO, FIRST.plusDays(1), random);
+    String path = dir.resolve("two-patients").toString();
+    spark.createDataFrame(one, WearableMeasurementSchema.SCHEMA).coalesce(1).write().format("delta").save(path);
+    spark.createDataFrame(other, WearableMeasurementSchema.SCHEMA).coalesce(1).write().format("delta").mode("append").save(path);
+    Dataset<Row> twoFiles = spark.read().format("delta").load(path);
+    List<Row> expected = sorted(WearableDaily.compute(twoFiles.filter(col(WearableMeasurementSchema.VALUE).isNotNull())));
+    assertThat(expected).hasSize(2);
+    // Small files share a task unless opening one costs more than a task reads.
+    try (var open = SparkSessions.set(spark, "spark.sql.files.openCostInBytes", String.valueOf(1L << 30))) {
+      Dataset<Row> apart = spark.read().format("delta").load(path);
+      assertThat(apart.rdd().getNumPartitions()).as("one task per file").isEqualTo(2);
+      assertThat(MeasurementRuns.of(apart, -1L)).as("whole hashes").isPresent();
+      assertThat(MeasurementRuns.of(apart, 0L)).as("patients in two tasks").isEmpty();
+      assertThat(sorted(WearableDaily.compute(apart, 0L))).isEqualTo(expected);
+    }
+    List<Row> both = new ArrayList<>(one);
+    both.addAll(other);
+    String onePath = dir.resolve("two-patients-one-file").toString();
+    spark.createDataFrame(both, WearableMeasurementSchema.SCHEMA).coalesce(1).write().format("delta").save(onePath);
+    Dataset<Row> together = spark.read().format("delta").load(onePath);
+    assertThat(together.rdd().getNumPartitions()).as("one task").isEqualTo(1);
+    assertThat(MeasurementRuns.of(together, -1L)).as("whole hashes").isPresent();
+    assertThat(MeasurementRuns.of(together, 0L)).as("patients in one task").isEmpty();
+    assertThat(sorted(WearableDaily.compute(together, 0L))).isEqualTo(expected);
+  }
+
   @Test
   void granularityMinuteAndMetricCodeInJavaAreThoseOfTheColumnExpressions() {
     SparkSession spark = SparkExtension.spark();
