@@ -2,7 +2,6 @@ package org.carelake.pipelines.wearable;
 
 import static org.apache.spark.sql.functions.col;
 
-import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -79,10 +78,11 @@ final class MeasurementRuns {
    */
   static final int MAX_IDENTITIES = 200_000;
 
-  /** Identity kinds: the string behind a patient, device or zone hash. */
-  static final byte PATIENT = 1;
-  static final byte DEVICE = 2;
-  static final byte ZONE = 3;
+  /** Identity kinds (also indexes of per-kind arrays): the string behind a patient, device or zone hash. */
+  static final byte PATIENT = 0;
+  static final byte DEVICE = 1;
+  static final byte ZONE = 2;
+  private static final int KINDS = 3;
   /** A task's report instead of its identities: two of its strings share a hash, or it has more than its share. */
   private static final byte UNUSABLE = -1;
 
@@ -99,10 +99,9 @@ final class MeasurementRuns {
   private MeasurementRuns() {}
 
   /**
-   * The runs of a plain scan (hashes ph, dh, zh, local day, metric m,
-   * granularity g, minute; {@link #SUM}, {@link #COUNT}, {@link #MAX}), partitioned by patient
-   * hash and day, with the strings behind the patient hashes (ph, patient_key) and zone hashes (zh,
-   * tz).
+   * The runs of a plain scan (hashes ph, dh, zh, local day, metric m, granularity g, minute; {@link
+   * #SUM}, {@link #COUNT}, {@link #MAX}), partitioned by patient hash and day, with the strings
+   * behind the patient hashes (ph, patient_key) and zone hashes (zh, tz).
    */
   record Hashed(Dataset<Row> runs, Dataset<Row> patients, Dataset<Row> zones) {}
 
@@ -146,7 +145,7 @@ final class MeasurementRuns {
     JavaRDD<InternalRow> rows = batches.toJavaRDD().mapPartitions(task -> new Runs(task, ordinals, hashMask, share, reported));
     // Kept (a few hundred thousand narrow rows): made before the identities are known, read by the aggregation.
     Dataset<Row> kept = spark.internalCreateDataFrame(rows.rdd(), SCHEMA, false).localCheckpoint(true);
-    List<Map<Long, String>> strings = List.of(new HashMap<>(), new HashMap<>(), new HashMap<>(), new HashMap<>());
+    List<Map<Long, String>> strings = List.of(new HashMap<>(), new HashMap<>(), new HashMap<>());
     List<Identity> identities = reported.value();
     if (identities.size() > maxIdentities) {
       return Optional.empty();
@@ -217,15 +216,16 @@ final class MeasurementRuns {
     private final long hashMask;
     private final int share;
     private final CollectionAccumulator<Identity> reported;
-    private final ArrayDeque<InternalRow> ready = new ArrayDeque<>();
+    /** The run emitted and not yet returned (a run is emitted when the next row starts another). */
+    private InternalRow ready;
     /** Per kind, the strings behind the hashes this task used. */
     private final Map<Long, UTF8String>[] seen;
     private int identities;
     /** Two strings of this task share a hash. */
     private boolean collided;
     /** Per kind, the last string hashed and its hash (runs of one device follow each other). */
-    private final UTF8String[] lastText = new UTF8String[4];
-    private final long[] lastHash = new long[4];
+    private final UTF8String[] lastText = new UTF8String[KINDS];
+    private final long[] lastHash = new long[KINDS];
 
     private int row;
     private int rows;
@@ -265,12 +265,12 @@ final class MeasurementRuns {
       this.hashMask = hashMask;
       this.share = share;
       this.reported = reported;
-      this.seen = new Map[] {null, new HashMap<>(), new HashMap<>(), new HashMap<>()};
+      this.seen = new Map[] {new HashMap<>(), new HashMap<>(), new HashMap<>()};
     }
 
     @Override
     public boolean hasNext() {
-      while (ready.isEmpty() && !finished) {
+      while (ready == null && !finished) {
         if (row < rows) {
           advance();
         } else if (batches.hasNext()) {
@@ -284,7 +284,7 @@ final class MeasurementRuns {
           report();
         }
       }
-      return !ready.isEmpty();
+      return ready != null;
     }
 
     @Override
@@ -292,7 +292,9 @@ final class MeasurementRuns {
       if (!hasNext()) {
         throw new NoSuchElementException();
       }
-      return ready.poll();
+      InternalRow run = ready;
+      ready = null;
+      return run;
     }
 
     private void read(ColumnarBatch batch) {
@@ -361,7 +363,7 @@ final class MeasurementRuns {
         count = 1;
         max = v;
         open = true;
-        if (!ready.isEmpty()) {
+        if (ready != null) {
           return;
         }
       }
@@ -379,8 +381,8 @@ final class MeasurementRuns {
       long ph = hash(PATIENT, runPatient);
       long dh = hash(DEVICE, runDevice);
       long zh = hash(ZONE, runZone);
-      ready.add(new GenericInternalRow(new Object[] {ph, dh, zh, runDay, runMetricCode, runGranularity,
-          runHeartRate ? (Object) runMinute : null, sum, count, max}));
+      ready = new GenericInternalRow(new Object[] {ph, dh, zh, runDay, runMetricCode, runGranularity,
+          runHeartRate ? (Object) runMinute : null, sum, count, max});
     }
 
     /** The string's hash, noted with the string the first time this task uses it. */

@@ -65,9 +65,9 @@ public final class WearableDaily {
    * aggregations (per device, metric, granularity and, for heart rate, minute; then per day). When
    * {@code measurements} is a plain read of a table (the rebuild's read of silver), the first
    * aggregation starts from runs of the scan's column batches keyed by hashes ({@link
-   * MeasurementRuns}), with the same result; any other plan (a filter, a join) is aggregated row by
-   * row. A patient-day measured by devices set to different zones is measured in the zone first by
-   * name.
+   * MeasurementRuns}), with the same result (this call then runs the scan, to check the hashes
+   * before the plan is returned); any other plan (a filter, a join) is aggregated row by row. A
+   * patient-day measured by devices set to different zones is measured in the zone first by name.
    */
   public static Dataset<Row> compute(Dataset<Row> measurements) {
     return compute(measurements, -1L);
