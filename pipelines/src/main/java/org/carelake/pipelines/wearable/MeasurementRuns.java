@@ -1,7 +1,5 @@
 package org.carelake.pipelines.wearable;
 
-import static org.apache.spark.sql.functions.col;
-
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -100,10 +98,10 @@ final class MeasurementRuns {
 
   /**
    * The runs of a plain scan (hashes ph, dh, zh, local day, metric m, granularity g, minute; {@link
-   * #SUM}, {@link #COUNT}, {@link #MAX}), partitioned by patient hash and day, with the strings
-   * behind the patient hashes (ph, patient_key) and zone hashes (zh, tz).
+   * #SUM}, {@link #COUNT}, {@link #MAX}), as the scan's tasks made them, with the strings behind
+   * the patient hashes (ph, patient_key) and the zone names behind the zone hashes.
    */
-  record Hashed(Dataset<Row> runs, Dataset<Row> patients, Dataset<Row> zones) {}
+  record Hashed(Dataset<Row> runs, Dataset<Row> patients, Map<Long, String> zones) {}
 
   /**
    * The runs of {@code measurements}, or empty when it is not a plain columnar scan (a filter, a
@@ -160,9 +158,7 @@ final class MeasurementRuns {
       }
     }
     Dataset<Row> patients = dictionary(spark, strings.get(PATIENT), "ph", P);
-    Dataset<Row> zones = dictionary(spark, strings.get(ZONE), "zh", "tz");
-    Dataset<Row> runs = kept.repartition(col("ph"), col(DAY));
-    return Optional.of(new Hashed(runs, patients, zones));
+    return Optional.of(new Hashed(kept, patients, strings.get(ZONE)));
   }
 
   /** A local table of {@code strings}: the hash in {@code hashColumn}, its string in {@code textColumn}. */

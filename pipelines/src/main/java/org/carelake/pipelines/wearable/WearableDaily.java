@@ -63,10 +63,11 @@ public final class WearableDaily {
   /**
    * The daily rows of every (patient, local day) present in {@code measurements}: one scan and two
    * aggregations (per device, metric, granularity and, for heart rate, minute; then per day). When
-   * {@code measurements} is a plain read of a table (the rebuild's read of silver), the first
-   * aggregation starts from runs of the scan's column batches keyed by hashes ({@link
-   * MeasurementRuns}), with the same result (this call then runs the scan, to check the hashes
-   * before the plan is returned); any other plan (a filter, a join) is aggregated row by row. A
+   * {@code measurements} is a plain read of a table (the rebuild's read of silver), the
+   * aggregations start from runs of the scan's column batches keyed by hashes ({@link
+   * MeasurementRuns}) and are done by our own code ({@link RunDays}), with the same result (this
+   * call then runs the scan, to check the hashes before the plan is returned); any other plan (a
+   * filter, a join) is aggregated row by row by Spark. A
    * patient-day measured by devices set to different zones is measured in the zone first by name.
    */
   public static Dataset<Row> compute(Dataset<Row> measurements) {
@@ -83,13 +84,9 @@ public final class WearableDaily {
           // The device's zone is a grouping key, not a min(): a string aggregate would force a sort-based aggregation.
           .agg(sum(WearableMeasurementSchema.VALUE).as("s"), count(lit(1)).as("n"), max(WearableMeasurementSchema.VALUE).as("mx")));
     }
-    // A plain scan of stored measurements: from runs of its column batches, keyed by hashes, partitioned by patient and day
-    // (so neither aggregation shuffles again); the patient's pseudonym joins the day rows, the zone the groups.
-    Dataset<Row> parts = runs.get().runs()
-        .groupBy("ph", "dh", "zh", DAY, "m", "g", "minute")
-        .agg(sum(MeasurementRuns.SUM).as("s"), sum(MeasurementRuns.COUNT).as("n"), max(MeasurementRuns.MAX).as("mx"))
-        .join(broadcast(runs.get().zones()), "zh");
-    return daily(aggregateDays(parts, "ph").join(broadcast(runs.get().patients()), "ph"));
+    // A plain scan of stored measurements: from runs of its column batches, keyed by hashes; both aggregations in one pass
+    // of our own per shuffle partition (RunDays); the patient's pseudonym joins the day rows.
+    return daily(RunDays.of(runs.get().runs(), runs.get().zones()).join(broadcast(runs.get().patients()), "ph"));
   }
 
   /**
@@ -172,16 +169,15 @@ public final class WearableDaily {
     return startMicros / 60_000_000L;
   }
 
-  /** The daily rows from the first aggregation's groups (patient, day, metric m, minute, zone tz; s, n, mx). */
+  /**
+   * The daily rows from the first aggregation's groups (patient, day, metric m, minute, zone tz; s,
+   * n, mx): per patient and day, the day's figures before rounding ({@link RunDays} computes the
+   * same from runs), then {@link #daily}.
+   */
   private static Dataset<Row> days(Dataset<Row> parts) {
-    return daily(aggregateDays(parts, P));
-  }
-
-  /** Per {@code patient} (a column of {@code parts}: the key or a stand-in for it) and day, the day's figures before rounding. */
-  private static Dataset<Row> aggregateDays(Dataset<Row> parts, String patient) {
     Column hr = is(Metric.HEART_RATE);
     Column weight = is(Metric.BODY_WEIGHT);
-    return parts.groupBy(patient, DAY).agg(
+    return daily(parts.groupBy(P, DAY).agg(
         metricMax(Metric.STEPS).as(WearableDailySchema.STEPS),
         metricMax(Metric.ACTIVE_MINUTES).as(WearableDailySchema.ACTIVE_MINUTES),
         metricMax(Metric.SLEEP).as(WearableDailySchema.SLEEP_MINUTES),
@@ -191,10 +187,10 @@ public final class WearableDaily {
         size(collect_set(col("minute"))).as("hr_minutes"),
         expr("percentile(CASE WHEN m = " + code(Metric.HEART_RATE) + " THEN s / n END, 0.1)").as("p10"),
         sum(when(weight, col("s"))).divide(sum(when(weight, col("n")))).as(WearableDailySchema.WEIGHT_KG),
-        min("tz").as("tz"));
+        min("tz").as("tz")));
   }
 
-  /** The stored columns from {@link #aggregateDays} (with the patient key). */
+  /** The stored columns from the day's figures ({@link #days}, {@link RunDays#SCHEMA}; with the patient key). */
   private static Dataset<Row> daily(Dataset<Row> days) {
     Column dayStart = to_utc_timestamp(col(DAY).cast("timestamp"), col("tz"));
     Column dayEnd = to_utc_timestamp(date_add(col(DAY), 1).cast("timestamp"), col("tz"));

@@ -78,7 +78,8 @@ class WearableDailyTest {
 
   /**
    * Three appends (files) of measurements: six patients; patient 1 wears two devices set to
-   * different zones; device 2 moves to patient 6 on the third day; the second append repeats
+   * different zones; patient 6 wears a second device on the first day, measuring the same minutes
+   * (a minute counts once); device 2 moves to patient 6 on the third day; the second append repeats
    * minutes of the first (groups split across files) with its string columns stored without
    * dictionaries; the third is in random order.
    */
@@ -99,6 +100,7 @@ class WearableDailyTest {
       (d == 1 ? second : first).addAll(deviceDay("patient-1", "device-6", BERLIN, day, random));
       third.addAll(deviceDay("patient-6", "device-7", KOLKATA, day, random));
     }
+    first.addAll(deviceDay("patient-6", "device-8", KOLKATA, FIRST, random));
     // Repeated minutes of day 1 in another file (other seconds of the same minutes).
     for (Row r : deviceDay("patient-3", "device-3", CHICAGO, FIRST, new Random(11))) {
       if (r.getString(2).equals(Metric.HEART_RATE.id())) {
@@ -192,6 +194,35 @@ class WearableDailyTest {
     assertThat(MeasurementRuns.of(together, -1L)).as("whole hashes").isPresent();
     assertThat(MeasurementRuns.of(together, 0L)).as("patients in one task").isEmpty();
     assertThat(sorted(WearableDaily.compute(together, 0L))).isEqualTo(expected);
+  }
+
+  /**
+   * The resting estimate computed by our own code is Spark's exact {@code percentile} to the last
+   * bit (the daily table rounds it, which would hide a small difference): sizes from 1 (no
+   * interpolation) up, with repeated values (interpolation between equal neighbours).
+   */
+  @Test
+  void restingPercentileIsSparksBitForBit() {
+    SparkSession spark = SparkExtension.spark();
+    Random random = new Random(5);
+    List<Row> rows = new ArrayList<>();
+    java.util.Map<Integer, double[]> groups = new java.util.TreeMap<>();
+    for (int g = 0; g < 60; g++) {
+      double[] values = new double[1 + g % 23];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = g % 3 == 0 ? 60 + random.nextInt(4) : (55 + random.nextInt(70)) / (1.0 + random.nextInt(12));
+        rows.add(RowFactory.create(g, values[i]));
+      }
+      groups.put(g, values);
+    }
+    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+        .add("g", org.apache.spark.sql.types.DataTypes.IntegerType).add("v", org.apache.spark.sql.types.DataTypes.DoubleType);
+    List<Row> spark10 = spark.createDataFrame(rows, schema).groupBy("g").agg(org.apache.spark.sql.functions.expr("percentile(v, 0.1)"))
+        .orderBy("g").collectAsList();
+    assertThat(spark10).hasSize(groups.size());
+    for (Row r : spark10) {
+      assertThat(RunDays.percentile(groups.get(r.getInt(0)).clone(), 0.1)).as("group " + r.getInt(0)).isEqualTo(r.getDouble(1));
+    }
   }
 
   @Test
