@@ -81,6 +81,8 @@ final class MeasurementRuns {
   static final byte DEVICE = 1;
   static final byte ZONE = 2;
   private static final int KINDS = 3;
+  /** Seed of the runs' 64-bit hashes. */
+  private static final long SEED = 42L;
   /** A task's report instead of its identities: two of its strings share a hash, or it has more than its share. */
   private static final byte UNUSABLE = -1;
 
@@ -162,9 +164,14 @@ final class MeasurementRuns {
   }
 
   /** A local table of {@code strings}: the hash in {@code hashColumn}, its string in {@code textColumn}. */
-  private static Dataset<Row> dictionary(SparkSession spark, Map<Long, String> strings, String hashColumn, String textColumn) {
+  static Dataset<Row> dictionary(SparkSession spark, Map<Long, String> strings, String hashColumn, String textColumn) {
     return spark.createDataFrame(strings.entrySet().stream().map(e -> RowFactory.create(e.getKey(), e.getValue())).toList(),
         new StructType().add(hashColumn, DataTypes.LongType, false).add(textColumn, DataTypes.StringType, false));
+  }
+
+  /** The hash the runs carry for a patient, device or zone string. */
+  static long hash(String text) {
+    return XXH64.hashUTF8String(UTF8String.fromString(text), SEED);
   }
 
   /**
@@ -205,8 +212,6 @@ final class MeasurementRuns {
    * key is copied before the next batch is read.
    */
   static final class Runs implements Iterator<InternalRow> {
-    private static final long SEED = 42L;
-
     private final Iterator<ColumnarBatch> batches;
     private final int[] ordinals;
     private final long hashMask;

@@ -63,6 +63,16 @@ final class RunDays {
    * {@code zones} giving the zone name behind each zone hash.
    */
   static Dataset<Row> of(Dataset<Row> runs, Map<Long, String> zones) {
+    // Read by position below.
+    StructType expected = MeasurementRuns.SCHEMA;
+    boolean same = runs.schema().size() == expected.size();
+    for (int i = 0; same && i < expected.size(); i++) {
+      same = runs.schema().apply(i).name().equals(expected.apply(i).name())
+          && runs.schema().apply(i).dataType().equals(expected.apply(i).dataType());
+    }
+    if (!same) {
+      throw new IllegalArgumentException("runs must have the columns " + expected.toDDL() + ", not " + runs.schema().toDDL());
+    }
     HashMap<Long, String> names = new HashMap<>(zones);
     Dataset<Row> byDay = runs.repartition(col("ph"), col(WearableMeasurementSchema.LOCAL_DAY));
     JavaRDD<InternalRow> days = byDay.queryExecution().toRdd().toJavaRDD().mapPartitions(task -> aggregate(task, names));

@@ -17,9 +17,12 @@ import static org.apache.spark.sql.functions.to_utc_timestamp;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -93,29 +96,50 @@ public final class WearableDaily {
    * As {@link #compute(Dataset)}, for measurements whose patient and zone are those {@code devices}
    * gives their device (an ingest's own rows, which took both from its device map): the first
    * aggregation is keyed by a 64-bit hash of the device instead of three strings (two of them
-   * 64-character pseudonyms), and the patient and zone are joined back to its 400,000-odd groups.
-   * Exact: the hashes of the given devices are checked to differ, else this falls back to
-   * {@link #compute(Dataset)}; a measurement of a device not among them would be lost, so callers
-   * pass only rows of the given devices.
+   * 64-character pseudonyms); its 400,000-odd groups get the hashes of the device's patient and
+   * zone from the map and go on as runs to {@link RunDays}. Exact: the hashes of the given devices,
+   * of their patients and of their zones are checked to differ, else this falls back to {@link
+   * #compute(Dataset)}; a measurement of a device not among them would be lost, so callers pass only
+   * rows of the given devices.
    */
   public static Dataset<Row> compute(Dataset<Row> measurements, Collection<DeviceMap.Device> devices) {
     SparkSession spark = measurements.sparkSession();
-    List<Row> rows = devices.stream().map(d -> RowFactory.create(d.deviceKey(), d.patientKey(), d.timeZone())).toList();
-    StructType schema = new StructType().add("d", DataTypes.StringType, false).add(P, DataTypes.StringType, false)
-        .add("tz", DataTypes.StringType, false);
-    // A few rows (one per mapped device), hashed by the same expression as the measurements below.
-    Dataset<Row> byHash = spark.createDataFrame(rows, schema).withColumn("dh", xxhash64(col("d")));
-    Set<Long> hashes = new HashSet<>();
-    byHash.select("dh").collectAsList().forEach(r -> hashes.add(r.getLong(0)));
-    if (rows.isEmpty() || hashes.size() != rows.size()) {
+    List<DeviceMap.Device> mapped = List.copyOf(devices);
+    List<Row> rows = mapped.stream().map(d -> RowFactory.create(d.deviceKey())).toList();
+    // The device hashes by the same expression as the measurements' below (a local job over a few rows).
+    List<Row> deviceHashes = spark.createDataFrame(rows, new StructType().add("d", DataTypes.StringType, false))
+        .select(xxhash64(col("d"))).collectAsList();
+    Map<Long, String> patients = new HashMap<>();
+    Map<Long, String> zones = new HashMap<>();
+    List<Row> keys = new ArrayList<>();
+    Set<Long> seen = new HashSet<>();
+    for (int i = 0; i < mapped.size(); i++) {
+      DeviceMap.Device device = mapped.get(i);
+      long ph = MeasurementRuns.hash(device.patientKey());
+      long zh = MeasurementRuns.hash(device.timeZone());
+      String patientBefore = patients.putIfAbsent(ph, device.patientKey());
+      String zoneBefore = zones.putIfAbsent(zh, device.timeZone());
+      long dh = deviceHashes.get(i).getLong(0);
+      if (!seen.add(dh) || patientBefore != null && !patientBefore.equals(device.patientKey())
+          || zoneBefore != null && !zoneBefore.equals(device.timeZone())) {
+        return compute(measurements);
+      }
+      keys.add(RowFactory.create(dh, ph, zh));
+    }
+    if (keys.isEmpty()) {
       return compute(measurements);
     }
-    Dataset<Row> parts = measurements
+    Dataset<Row> byDevice = spark.createDataFrame(keys, new StructType().add("dh", DataTypes.LongType, false)
+        .add("ph", DataTypes.LongType, false).add("zh", DataTypes.LongType, false));
+    Dataset<Row> runs = measurements
         .groupBy(xxhash64(col(WearableMeasurementSchema.DEVICE_KEY)).as("dh"), col(DAY), metricCode().as("m"), granularity().as("g"),
             minute().as("minute"))
-        .agg(sum(WearableMeasurementSchema.VALUE).as("s"), count(lit(1)).as("n"), max(WearableMeasurementSchema.VALUE).as("mx"))
-        .join(broadcast(byHash), "dh");
-    return days(parts);
+        .agg(sum(WearableMeasurementSchema.VALUE).as(MeasurementRuns.SUM), count(lit(1)).as(MeasurementRuns.COUNT),
+            max(WearableMeasurementSchema.VALUE).as(MeasurementRuns.MAX))
+        .join(broadcast(byDevice), "dh")
+        .select(MeasurementRuns.SCHEMA.fieldNames()[0], java.util.Arrays.copyOfRange(MeasurementRuns.SCHEMA.fieldNames(), 1,
+            MeasurementRuns.SCHEMA.size()));
+    return daily(RunDays.of(runs, zones).join(broadcast(MeasurementRuns.dictionary(spark, patients, "ph", P)), "ph"));
   }
 
   private static Column metric() {

@@ -197,6 +197,27 @@ class WearableDailyTest {
   }
 
   /**
+   * An ingest's own rows, keyed by device and given the device map's patients and zones, give the
+   * plain aggregation's days (device 2's third day, under another patient, is left out: a map
+   * gives a device one patient).
+   */
+  @Test
+  void theIngestsDeviceKeyedPathGivesThePlainAggregationsDays() {
+    Dataset<Row> mapped = stored.filter(col(WearableMeasurementSchema.DEVICE_KEY).notEqual(key("device-2"))
+        .or(col(WearableMeasurementSchema.PATIENT_KEY).equalTo(key("patient-2"))));
+    List<Row> expected = sorted(WearableDaily.compute(mapped));
+    List<DeviceMap.Device> devices = new ArrayList<>();
+    for (int p = 1; p <= 5; p++) {
+      devices.add(new DeviceMap.Device(key("device-" + p), key("patient-" + p), CHICAGO.getId()));
+    }
+    devices.add(new DeviceMap.Device(key("device-6"), key("patient-1"), BERLIN.getId()));
+    devices.add(new DeviceMap.Device(key("device-7"), key("patient-6"), KOLKATA.getId()));
+    devices.add(new DeviceMap.Device(key("device-8"), key("patient-6"), KOLKATA.getId()));
+    assertThat(expected).hasSize(17);
+    assertThat(sorted(WearableDaily.compute(mapped, devices))).isEqualTo(expected);
+  }
+
+  /**
    * The resting estimate computed by our own code is Spark's exact {@code percentile} to the last
    * bit (the daily table rounds it, which would hide a small difference): sizes from 1 (no
    * interpolation) up, with repeated values (interpolation between equal neighbours).
