@@ -224,6 +224,9 @@ final class MeasurementRuns {
     private int identities;
     /** Two strings of this task share a hash. */
     private boolean collided;
+    /** The last metric name looked up and its code. */
+    private UTF8String lastMetric;
+    private byte lastMetricCode;
     /** Per kind, the last string hashed and its hash (runs of one device follow each other). */
     private final UTF8String[] lastText = new UTF8String[KINDS];
     private final long[] lastHash = new long[KINDS];
@@ -357,7 +360,12 @@ final class MeasurementRuns {
         runZone = zone.getUTF8String(r).clone();
         runDay = day.getInt(r);
         runGranularity = WearableDaily.granularity(startTime, endTime);
-        runMetricCode = WearableDaily.code(runMetric.toString());
+        if (!runMetric.equals(lastMetric)) {
+          // A new run's metric is mostly the one before: decoded to a String and looked up only when it changes.
+          lastMetric = runMetric;
+          lastMetricCode = WearableDaily.code(runMetric.toString());
+        }
+        runMetricCode = lastMetricCode;
         runHeartRate = runMetricCode == WearableDaily.code(Metric.HEART_RATE);
         runMinute = runHeartRate ? WearableDaily.minute(startTime) : 0;
         sum = v;
