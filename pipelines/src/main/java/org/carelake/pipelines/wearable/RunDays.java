@@ -98,10 +98,19 @@ final class RunDays {
     }
   }
 
+  /** Positions of the runs' columns that must hold a value (day, metric, granularity, sum, count, maximum). */
+  private static final int[] REQUIRED = {3, 4, 5, 7, 8, 9};
+
   private static Iterator<InternalRow> aggregate(Iterator<InternalRow> runs, Map<Long, String> zones) {
     Map<DayKey, Map<GroupKey, Group>> days = new HashMap<>();
     while (runs.hasNext()) {
       InternalRow r = runs.next();
+      for (int c : REQUIRED) {
+        if (r.isNullAt(c)) {
+          // Measurements' day and value are required by silver's schema: a null here is a bug upstream, not data to skip.
+          throw new IllegalStateException("a run without " + MeasurementRuns.SCHEMA.apply(c).name() + "; measurements must have a day and a value");
+        }
+      }
       DayKey day = new DayKey(r.getLong(0), r.getInt(3));
       boolean hasMinute = !r.isNullAt(6);
       GroupKey key = new GroupKey(r.getLong(1), r.getLong(2), r.getByte(4), r.getByte(5), hasMinute, hasMinute ? r.getLong(6) : 0L);
@@ -118,13 +127,15 @@ final class RunDays {
         group.max = greater(group.max, max);
       }
     }
+    Map<Long, UTF8String> names = new HashMap<>();
+    zones.forEach((hash, name) -> names.put(hash, UTF8String.fromString(name)));
     List<InternalRow> out = new ArrayList<>(days.size());
-    days.forEach((day, groups) -> out.add(figures(day, groups, zones)));
+    days.forEach((day, groups) -> out.add(figures(day, groups, names)));
     return out.iterator();
   }
 
   /** One day's row of {@link #SCHEMA} from its groups. */
-  private static InternalRow figures(DayKey day, Map<GroupKey, Group> groups, Map<Long, String> zones) {
+  private static InternalRow figures(DayKey day, Map<GroupKey, Group> groups, Map<Long, UTF8String> zones) {
     Double steps = null;
     Double active = null;
     Double sleep = null;
@@ -137,12 +148,19 @@ final class RunDays {
     int means = 0;
     java.util.HashSet<Long> minutes = new java.util.HashSet<>();
     UTF8String zone = null;
+    long zoneHash = 0;
     for (Map.Entry<GroupKey, Group> e : groups.entrySet()) {
       GroupKey k = e.getKey();
       Group g = e.getValue();
-      UTF8String z = UTF8String.fromString(zones.get(k.zh()));
-      if (zone == null || z.compareTo(zone) < 0) {
-        zone = z;
+      if (zone == null || k.zh() != zoneHash) {
+        UTF8String z = zones.get(k.zh());
+        if (z == null) {
+          throw new IllegalStateException("a run's zone hash has no zone name");
+        }
+        if (zone == null || z.compareTo(zone) < 0) {
+          zone = z;
+          zoneHash = k.zh();
+        }
       }
       if (k.hasMinute()) {
         minutes.add(k.minute());
