@@ -5,9 +5,11 @@ import static org.apache.spark.sql.functions.col;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -146,21 +148,17 @@ final class RunDays {
     long weightCount = 0;
     double[] minuteMeans = new double[groups.size()];
     int means = 0;
-    java.util.HashSet<Long> minutes = new java.util.HashSet<>();
+    Set<Long> minutes = new HashSet<>();
     UTF8String zone = null;
-    long zoneHash = 0;
     for (Map.Entry<GroupKey, Group> e : groups.entrySet()) {
       GroupKey k = e.getKey();
       Group g = e.getValue();
-      if (zone == null || k.zh() != zoneHash) {
-        UTF8String z = zones.get(k.zh());
-        if (z == null) {
-          throw new IllegalStateException("a run's zone hash has no zone name");
-        }
-        if (zone == null || z.compareTo(zone) < 0) {
-          zone = z;
-          zoneHash = k.zh();
-        }
+      UTF8String z = zones.get(k.zh());
+      if (z == null) {
+        throw new IllegalStateException("a run's zone hash has no zone name");
+      }
+      if (zone == null || z.compareTo(zone) < 0) {
+        zone = z;
       }
       if (k.hasMinute()) {
         minutes.add(k.minute());

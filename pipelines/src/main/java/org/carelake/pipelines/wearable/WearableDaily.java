@@ -18,6 +18,7 @@ import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -70,8 +71,8 @@ public final class WearableDaily {
    * aggregations start from runs of the scan's column batches keyed by hashes ({@link
    * MeasurementRuns}) and are done by our own code ({@link RunDays}), with the same result (this
    * call then runs the scan, to check the hashes before the plan is returned); any other plan (a
-   * filter, a join) is aggregated row by row by Spark. A
-   * patient-day measured by devices set to different zones is measured in the zone first by name.
+   * filter, a join) is aggregated row by row by Spark. A patient-day measured by devices set to
+   * different zones is measured in the zone first by name.
    */
   public static Dataset<Row> compute(Dataset<Row> measurements) {
     return compute(measurements, -1L);
@@ -103,32 +104,27 @@ public final class WearableDaily {
    * rows of the given devices.
    */
   public static Dataset<Row> compute(Dataset<Row> measurements, Collection<DeviceMap.Device> devices) {
-    SparkSession spark = measurements.sparkSession();
-    List<DeviceMap.Device> mapped = List.copyOf(devices);
-    List<Row> rows = mapped.stream().map(d -> RowFactory.create(d.deviceKey())).toList();
-    // The device hashes by the same expression as the measurements' below (a local job over a few rows).
-    List<Row> deviceHashes = spark.createDataFrame(rows, new StructType().add("d", DataTypes.StringType, false))
-        .select(xxhash64(col("d"))).collectAsList();
+    if (devices.isEmpty()) {
+      return compute(measurements);
+    }
     Map<Long, String> patients = new HashMap<>();
     Map<Long, String> zones = new HashMap<>();
+    Set<Long> deviceHashes = new HashSet<>();
     List<Row> keys = new ArrayList<>();
-    Set<Long> seen = new HashSet<>();
-    for (int i = 0; i < mapped.size(); i++) {
-      DeviceMap.Device device = mapped.get(i);
+    for (DeviceMap.Device device : devices) {
+      // MeasurementRuns.hash is Spark's xxhash64 of the string (tested), the expression the measurements' device is keyed by below.
+      long dh = MeasurementRuns.hash(device.deviceKey());
       long ph = MeasurementRuns.hash(device.patientKey());
       long zh = MeasurementRuns.hash(device.timeZone());
       String patientBefore = patients.putIfAbsent(ph, device.patientKey());
       String zoneBefore = zones.putIfAbsent(zh, device.timeZone());
-      long dh = deviceHashes.get(i).getLong(0);
-      if (!seen.add(dh) || patientBefore != null && !patientBefore.equals(device.patientKey())
+      if (!deviceHashes.add(dh) || patientBefore != null && !patientBefore.equals(device.patientKey())
           || zoneBefore != null && !zoneBefore.equals(device.timeZone())) {
         return compute(measurements);
       }
       keys.add(RowFactory.create(dh, ph, zh));
     }
-    if (keys.isEmpty()) {
-      return compute(measurements);
-    }
+    SparkSession spark = measurements.sparkSession();
     Dataset<Row> byDevice = spark.createDataFrame(keys, new StructType().add("dh", DataTypes.LongType, false)
         .add("ph", DataTypes.LongType, false).add("zh", DataTypes.LongType, false));
     Dataset<Row> runs = measurements
@@ -137,8 +133,7 @@ public final class WearableDaily {
         .agg(sum(WearableMeasurementSchema.VALUE).as(MeasurementRuns.SUM), count(lit(1)).as(MeasurementRuns.COUNT),
             max(WearableMeasurementSchema.VALUE).as(MeasurementRuns.MAX))
         .join(broadcast(byDevice), "dh")
-        .select(MeasurementRuns.SCHEMA.fieldNames()[0], java.util.Arrays.copyOfRange(MeasurementRuns.SCHEMA.fieldNames(), 1,
-            MeasurementRuns.SCHEMA.size()));
+        .select(Arrays.stream(MeasurementRuns.SCHEMA.fieldNames()).map(c -> col(c)).toArray(Column[]::new));
     return daily(RunDays.of(runs, zones).join(broadcast(MeasurementRuns.dictionary(spark, patients, "ph", P)), "ph"));
   }
 

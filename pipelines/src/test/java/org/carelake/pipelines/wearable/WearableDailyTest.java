@@ -247,7 +247,7 @@ class WearableDailyTest {
   }
 
   @Test
-  void granularityMinuteAndMetricCodeInJavaAreThoseOfTheColumnExpressions() {
+  void granularityMinuteMetricCodeAndHashInJavaAreThoseOfTheColumnExpressions() {
     SparkSession spark = SparkExtension.spark();
     long[][] spans = {{0, 0}, {0, 60_000_000L}, {0, 60_999_999L}, {0, 61_000_000L}, {-1, 59_999_999L}, {-1, 60_000_000L},
         {-90_000_001L, 3_509_999_999L}, {0, 3_600_000_000L}, {0, 3_601_000_000L}, {1_700_000_000_123_456L, 1_700_000_086_400_000_000L},
@@ -266,6 +266,17 @@ class WearableDailyTest {
     for (Row r : evaluated) {
       assertThat(WearableDaily.granularity(r.getLong(0), r.getLong(1))).as("granularity of %s", r).isEqualTo(r.getByte(2));
       assertThat(WearableDaily.minute(r.getLong(0))).as("minute of %s", r).isEqualTo(r.getLong(3));
+    }
+
+    // The ingest keys its measurements by Spark's xxhash64 of the device and its device map by MeasurementRuns.hash.
+    List<Row> strings = new ArrayList<>();
+    for (String text : List.of("", "a", key("device-1"), "America/Chicago", "Zürich ☃ 東京")) {
+      strings.add(RowFactory.create(text));
+    }
+    List<Row> hashed = spark.createDataFrame(strings, new org.apache.spark.sql.types.StructType().add("t", "string"))
+        .select(col("t"), org.apache.spark.sql.functions.xxhash64(col("t"))).collectAsList();
+    for (Row r : hashed) {
+      assertThat(MeasurementRuns.hash(r.getString(0))).as("hash of %s", r.getString(0)).isEqualTo(r.getLong(1));
     }
 
     List<Row> names = new ArrayList<>();
