@@ -43,6 +43,7 @@ import org.carelake.core.spark.Seqs;
 import org.carelake.core.schema.QuarantineSchema;
 import org.carelake.pipelines.fhir.internal.Mappers;
 import org.carelake.pipelines.fhir.internal.NdjsonPartitionParser;
+import org.carelake.pipelines.fhir.internal.ParseKeys;
 import org.carelake.pipelines.fhir.internal.ParsedSchema;
 import org.carelake.pipelines.fhir.internal.ResourceMapper;
 import org.carelake.pipelines.fhir.internal.WholeFileParser;
@@ -145,7 +146,8 @@ public final class FhirIngestJob {
         plan.jsonFiles().stream().filter(wanted::contains).toList());
 
     spark.sparkContext().setJobGroup("ingest-fhir-" + runId, "FHIR ingest " + runId, false);
-    Dataset<Row> parse = parse(reading, runId);
+    ParseKeys keys = parseKeys(reading, runId);
+    Dataset<Row> parse = spark.createDataFrame(keys.rows(), ParsedSchema.SCHEMA);
     // Counted before the cache: rdd() of the cached plan is adaptive and would build the cache (run the
     // whole parse) right here; of the plain parse it only lists the input splits.
     int parsePartitions = parse.rdd().getNumPartitions();
@@ -177,7 +179,8 @@ public final class FhirIngestJob {
                   col(BronzeResourceSchema.CONTENT_HASH).as(ParsedSchema.CONTENT_HASH)),
               Seqs.of(ParsedSchema.RESOURCE_TYPE, ParsedSchema.RESOURCE_ID, ParsedSchema.CONTENT_HASH), "left_semi").count() : 0;
       List<TableWrite> writes = new ArrayList<>();
-      java.util.Set<String> duplicated = tablesWithDuplicateKeys(parsed);
+      // The parse tasks reported their keys while the first job above built the cached parse.
+      java.util.Set<String> duplicated = keys.duplicated().orElseGet(() -> tablesWithDuplicateKeys(parsed));
       java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(WRITERS);
       try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
         DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
@@ -190,7 +193,9 @@ public final class FhirIngestJob {
             BronzeResourceSchema.TABLE,
             List.of(BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH),
             BronzeResourceSchema.CONTENT_HASH, null)));
-        tasks.add(() -> List.of(writer.upsert(quarantine(parsed, runId), QuarantineSchema.TABLE,
+        // With nothing quarantined, the table gets no rows without a scan of the parse (still created on a first run).
+        Dataset<Row> quarantine = quarantined.isEmpty() ? quarantine(parsed, runId).limit(0) : quarantine(parsed, runId);
+        tasks.add(() -> List.of(writer.upsert(quarantine, QuarantineSchema.TABLE,
             List.of(QuarantineSchema.SOURCE_FILE, QuarantineSchema.SOURCE_POSITION, QuarantineSchema.CONTENT_HASH),
             QuarantineSchema.CONTENT_HASH, null)));
         for (ResourceMapper mapper : Mappers.ALL) {
@@ -240,7 +245,7 @@ public final class FhirIngestJob {
   private static final int WRITERS = 3;
 
   /** The pseudo-table name under which {@link #tablesWithDuplicateKeys} reports duplicate bronze keys. */
-  private static final String BRONZE_KEYS = "_bronze";
+  private static final String BRONZE_KEYS = ParseKeys.BRONZE;
 
   private static List<TableWrite> unwrap(java.util.concurrent.Future<List<TableWrite>> done) throws InterruptedException {
     try {
@@ -255,7 +260,8 @@ public final class FhirIngestJob {
 
   /**
    * The tables (and {@link #BRONZE_KEYS}) whose keys occur more than once in this input, found in
-   * one aggregation over keys only: only those need the de-duplicating shuffle of whole rows. Keys
+   * one aggregation over keys only: only those need the de-duplicating shuffle of whole rows. Used
+   * when the parse tasks' own key reports ({@link ParseKeys}) are incomplete. Keys
    * are compared by a 64-bit hash, not as strings: a collision can only make a table look
    * duplicated, which costs that table the de-duplicating shuffle, never a row.
    */
@@ -355,7 +361,8 @@ public final class FhirIngestJob {
       + " AS BIGINT) WHEN s." + Lineage.LAST_UPDATED + " IS NOT NULL AND t." + Lineage.LAST_UPDATED + " IS NOT NULL THEN s."
       + Lineage.LAST_UPDATED + " >= t." + Lineage.LAST_UPDATED + " ELSE true END";
 
-  Dataset<Row> parse(FhirInputPlan plan, String runId) {
+  /** The parse of {@code plan}'s files, its tasks reporting their keys. */
+  ParseKeys parseKeys(FhirInputPlan plan, String runId) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     JavaRDD<Row> rows = jsc.emptyRDD();
     if (!plan.ndjsonFiles().isEmpty()) {
@@ -365,7 +372,7 @@ public final class FhirIngestJob {
     if (!plan.jsonFiles().isEmpty()) {
       rows = rows.union(jsc.binaryFiles(join(plan.jsonFiles())).flatMap(new WholeFileParser(keys, runId)));
     }
-    return spark.createDataFrame(rows, ParsedSchema.SCHEMA);
+    return ParseKeys.tracking(spark.sparkContext(), rows);
   }
 
   /**

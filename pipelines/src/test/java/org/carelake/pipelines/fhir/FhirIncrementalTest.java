@@ -94,6 +94,24 @@ class FhirIncrementalTest {
   }
 
   @Test
+  void copiesOfOneResourceInTwoFilesReadByTwoTasksLeaveOneSilverRow(SparkSession spark, @TempDir Path dir) throws IOException {
+    Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
+    // Two files, so two parse tasks: each sees p1 once, so only the tasks' reports together show the repeat.
+    Path in = Files.createDirectories(dir.resolve("in"));
+    Files.write(in.resolve("Patient.000.ndjson"), List.of(patient("p1", "9", "2024-06-01T00:00:00Z", "female"),
+        patient("p2", "1", "2024-06-01T00:00:00Z", "other")));
+    Files.write(in.resolve("Patient.001.ndjson"), List.of(patient("p1", "10", "2024-05-01T00:00:00Z", "male"),
+        patient("p1", "9", "2024-06-01T00:00:00Z", "female")));
+    FhirIngestResult r = new FhirIngestJob(spark, lakehouse, TestKeys.pseudonymizer(), Progress.silent()).execute(FhirIngestJob.plan(in));
+    assertThat(r.reconciles()).isTrue();
+    assertThat(r.read()).isEqualTo(4);
+    assertThat(lakehouse.read(spark, PatientSchema.TABLE).count()).isEqualTo(2);
+    assertThat(gender(spark, lakehouse, "p1")).isEqualTo("male");
+    assertThat(lakehouse.read(spark, BronzeResourceSchema.TABLE).count()).as("the identical copy is stored once").isEqualTo(3);
+    assertThat(lakehouse.read(spark, QuarantineSchema.TABLE).count()).as("created, and empty: nothing was quarantined").isZero();
+  }
+
+  @Test
   void bundleDeletesAndBulkDeletedFilesRemoveFromSilverAndLeaveBronzeTombstones(SparkSession spark, @TempDir Path dir)
       throws IOException {
     Lakehouse lakehouse = new Lakehouse(dir.resolve("lh"));
