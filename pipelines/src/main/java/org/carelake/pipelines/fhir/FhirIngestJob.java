@@ -147,7 +147,7 @@ public final class FhirIngestJob {
 
     spark.sparkContext().setJobGroup("ingest-fhir-" + runId, "FHIR ingest " + runId, false);
     ParseKeys keys = parseKeys(reading, runId);
-    Dataset<Row> parse = spark.createDataFrame(keys.rows(), ParsedSchema.SCHEMA);
+    Dataset<Row> parse = spark.internalCreateDataFrame(keys.rows().mapPartitions(ParsedSchema::internal).rdd(), ParsedSchema.SCHEMA, false);
     // Counted before the cache: rdd() of the cached plan is adaptive and would build the cache (run the
     // whole parse) right here; of the plain parse it only lists the input splits.
     int parsePartitions = parse.rdd().getNumPartitions();

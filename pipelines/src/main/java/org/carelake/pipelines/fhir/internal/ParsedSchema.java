@@ -5,10 +5,15 @@ import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.TimestampType;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.encoders.ExpressionEncoder;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import scala.Function1;
 
 /**
  * The intermediate row of one parse: what bronze, quarantine and every silver table are selected
@@ -45,7 +50,35 @@ public final class ParsedSchema {
 
   public static final StructType SCHEMA = build();
 
+  /**
+   * Each executor thread's encoder of parse rows into Spark's rows. {@code createDataFrame} over
+   * external rows builds its encoder in every task, generating its code again from this schema's 14
+   * nested structs each time; this one generates it once per thread. Not shared between threads:
+   * it writes every row into the same buffer.
+   */
+  private static final ThreadLocal<Function1<Row, InternalRow>> ENCODER =
+      ThreadLocal.withInitial(() -> ExpressionEncoder.apply(SCHEMA).createSerializer());
+
   private ParsedSchema() {}
+
+  /**
+   * A task's parse rows as Spark's rows, each valid until the next is read (as those of
+   * {@code createDataFrame}). Consumed on the thread that calls this, like every task's rows.
+   */
+  public static Iterator<InternalRow> internal(Iterator<Row> rows) {
+    Function1<Row, InternalRow> encode = ENCODER.get();
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return rows.hasNext();
+      }
+
+      @Override
+      public InternalRow next() {
+        return encode.apply(rows.next());
+      }
+    };
+  }
 
   private static StructType build() {
     List<StructField> fields = new ArrayList<>(List.of(
