@@ -92,6 +92,29 @@ class FhirIngestJobTest {
   }
 
   @Test
+  void deltaKeepsStatisticsOnlyForKeysAndTimes(SparkSession spark) throws IOException {
+    Lakehouse lakehouse = new Lakehouse(lakehouseDir);
+    ResourceMapper observations = Mappers.BY_TYPE.get("Observation");
+    List<String> expected = FhirIngestJob.statsColumns(observations);
+    assertThat(expected).startsWith(observations.keyColumn()).contains(PatientSchema.PATIENT_KEY).hasSizeGreaterThan(2);
+    // What the first commit's files actually carry: min/max for those columns and no other.
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (var table : List.of(observations.table(), BronzeResourceSchema.TABLE)) {
+      List<String> want = table.equals(BronzeResourceSchema.TABLE) ? FhirIngestJob.BRONZE_STATS_COLUMNS : expected;
+      Path log = lakehouse.tablePath(table).resolve("_delta_log").resolve("00000000000000000000.json");
+      java.util.Set<String> withStats = new java.util.TreeSet<>();
+      for (String line : Files.readAllLines(log)) {
+        var add = json.readTree(line).path("add");
+        if (!add.isMissingNode()) {
+          var stats = json.readTree(add.path("stats").asText());
+          stats.path("nullCount").fieldNames().forEachRemaining(withStats::add);
+        }
+      }
+      assertThat(withStats).as("columns with statistics in " + table).containsExactlyInAnyOrderElementsOf(want);
+    }
+  }
+
+  @Test
   void quarantineKeepsEachBadRecordWithReasonAndSourceLocation(SparkSession spark) {
     List<Row> rows = new Lakehouse(lakehouseDir).read(spark, QuarantineSchema.TABLE)
         .orderBy(QuarantineSchema.SOURCE_POSITION).collectAsList();
