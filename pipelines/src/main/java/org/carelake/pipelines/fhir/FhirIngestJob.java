@@ -147,7 +147,7 @@ public final class FhirIngestJob {
 
     spark.sparkContext().setJobGroup("ingest-fhir-" + runId, "FHIR ingest " + runId, false);
     ParseKeys keys = parseKeys(reading, runId);
-    Dataset<Row> parse = spark.internalCreateDataFrame(keys.rows().mapPartitions(ParsedSchema::internal).rdd(), ParsedSchema.SCHEMA, false);
+    Dataset<Row> parse = spark.internalCreateDataFrame(keys.rows().rdd(), ParsedSchema.SCHEMA, false);
     // Counted before the cache: rdd() of the cached plan is adaptive and would build the cache (run the
     // whole parse) right here; of the plain parse it only lists the input splits.
     int parsePartitions = parse.rdd().getNumPartitions();
@@ -193,7 +193,7 @@ public final class FhirIngestJob {
         // and log work with another's tasks. The transaction still restores all of them on failure.
         List<java.util.concurrent.Callable<List<TableWrite>>> tasks = new ArrayList<>();
         long bronzeRows = read - quarantined.values().stream().mapToLong(Long::longValue).sum();
-        tasks.add(() -> List.of(writer.upsert(sized(bronze(parsed, runId, duplicated.contains(BRONZE_KEYS)), bronzeRows, parsePartitions),
+        tasks.add(() -> List.of(writer.upsert(sized(bronze(parsed, runId, duplicated.contains(ParseKeys.BRONZE)), bronzeRows, parsePartitions),
             BronzeResourceSchema.TABLE,
             List.of(BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH),
             BronzeResourceSchema.CONTENT_HASH, null)));
@@ -271,9 +271,6 @@ public final class FhirIngestJob {
   /** Parallel table writers: enough to overlap Delta's per-table driver work with tasks on a small machine. */
   private static final int WRITERS = 3;
 
-  /** The pseudo-table name under which {@link #tablesWithDuplicateKeys} reports duplicate bronze keys. */
-  private static final String BRONZE_KEYS = ParseKeys.BRONZE;
-
   private static List<TableWrite> unwrap(java.util.concurrent.Future<List<TableWrite>> done) throws InterruptedException {
     try {
       return done.get();
@@ -286,7 +283,7 @@ public final class FhirIngestJob {
   }
 
   /**
-   * The tables (and {@link #BRONZE_KEYS}) whose keys occur more than once in this input, found in
+   * The tables (and {@link ParseKeys#BRONZE}) whose keys occur more than once in this input, found in
    * one aggregation over keys only: only those need the de-duplicating shuffle of whole rows. Used
    * when the parse tasks' own key reports ({@link ParseKeys}) are incomplete. Keys
    * are compared by a 64-bit hash, not as strings: a collision can only make a table look
@@ -307,7 +304,7 @@ public final class FhirIngestJob {
         org.apache.spark.sql.functions.xxhash64(col(ParsedSchema.RESOURCE_TYPE), col(ParsedSchema.RESOURCE_ID),
             col(ParsedSchema.CONTENT_HASH)));
     Dataset<Row> keys = parsed.select(org.apache.spark.sql.functions.explode(org.apache.spark.sql.functions.array(
-        org.apache.spark.sql.functions.struct(lit(BRONZE_KEYS).as("t"), bronzeKey.as("k")),
+        org.apache.spark.sql.functions.struct(lit(ParseKeys.BRONZE).as("t"), bronzeKey.as("k")),
         org.apache.spark.sql.functions.struct(silverTable.as("t"), silverKey.as("k")))).as("e"))
         .select(col("e.t").as("t"), col("e.k").as("k"))
         .filter(col("t").isNotNull().and(col("k").isNotNull()));
@@ -388,7 +385,7 @@ public final class FhirIngestJob {
       + " AS BIGINT) WHEN s." + Lineage.LAST_UPDATED + " IS NOT NULL AND t." + Lineage.LAST_UPDATED + " IS NOT NULL THEN s."
       + Lineage.LAST_UPDATED + " >= t." + Lineage.LAST_UPDATED + " ELSE true END";
 
-  /** The parse of {@code plan}'s files, its tasks reporting their keys. */
+  /** The parse of {@code plan}'s files as Spark's rows, its tasks reporting their keys. */
   ParseKeys parseKeys(FhirInputPlan plan, String runId) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     JavaRDD<Row> rows = jsc.emptyRDD();
@@ -399,7 +396,7 @@ public final class FhirIngestJob {
     if (!plan.jsonFiles().isEmpty()) {
       rows = rows.union(jsc.binaryFiles(join(plan.jsonFiles())).flatMap(new WholeFileParser(keys, runId)));
     }
-    return ParseKeys.tracking(spark.sparkContext(), rows);
+    return ParseKeys.tracking(spark.sparkContext(), rows.map(ParsedSchema::internal));
   }
 
   /**

@@ -15,6 +15,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.spark.util.CollectionAccumulator;
+import org.carelake.pipelines.io.TaskReports;
 
 /**
  * Proves, from what the parse saw, that no measurement key (device, metric, start, end) repeats, so
@@ -63,7 +64,7 @@ final class KeyRanges {
       private State state;
 
       @Override
-      void report() {
+      protected void report() {
         if (states.isEmpty()) {
           out.add(new Span(task, null, null, 0, 0, true));
         }
@@ -71,7 +72,7 @@ final class KeyRanges {
       }
 
       @Override
-      void see(InternalRow row) {
+      protected void see(InternalRow row) {
         if (!MEASUREMENT.equals(row.getUTF8String(KIND))) {
           return;
         }

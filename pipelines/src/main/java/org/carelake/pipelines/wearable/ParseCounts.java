@@ -21,6 +21,7 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.spark.util.CollectionAccumulator;
 import org.carelake.core.schema.WearableMeasurementSchema.Metric;
+import org.carelake.pipelines.io.TaskReports;
 
 /**
  * The parse's reconciliation counts, tallied by the parse tasks as they emit their rows: per source
@@ -88,14 +89,14 @@ final class ParseCounts {
       private boolean sleep;
 
       @Override
-      void report() {
+      protected void report() {
         List<Tally> list = new ArrayList<>(tallies.size());
         tallies.forEach((k, t) -> list.add(new Tally(k.quarantine(), k.format(), k.reason(), t[0], t[1], t[2], t[3])));
         out.add(new Report(task, list));
       }
 
       @Override
-      void see(InternalRow row) {
+      protected void see(InternalRow row) {
         UTF8String kind = row.getUTF8String(KIND);
         UTF8String format = row.getUTF8String(FORMAT);
         UTF8String reason = row.isNullAt(REASON) ? null : row.getUTF8String(REASON);

@@ -61,6 +61,7 @@ import org.carelake.core.spark.Seqs;
 import org.carelake.core.spark.SparkSessions;
 import org.carelake.pipelines.io.InputReadException;
 import org.carelake.pipelines.io.LineInputFormat;
+import org.carelake.pipelines.io.TaskReports;
 
 /**
  * Ingests wearable exports (Fitabase Fitbit CSVs, Open mHealth JSON, the generic long CSV; plain,

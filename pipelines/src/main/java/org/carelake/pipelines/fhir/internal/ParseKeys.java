@@ -1,7 +1,6 @@
 package org.carelake.pipelines.fhir.internal;
 
 import java.io.Serializable;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -13,22 +12,24 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.XXH64;
-import org.apache.spark.unsafe.Platform;
+import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.spark.util.CollectionAccumulator;
+import org.carelake.pipelines.io.TaskReports;
 
 /**
- * The keys a FHIR parse emits, reported by each parse task as 64-bit hashes, so that the ingest
- * learns which tables receive a key more than once (and need the de-duplicating shuffle) from the
- * job that parses, instead of from a second job that scans the parse and groups its keys.
+ * The keys a FHIR parse emits, reported by each parse task as 64-bit hashes ({@link TaskReports}),
+ * so that the ingest learns which tables receive a key more than once (and need the de-duplicating
+ * shuffle) from the job that parses, instead of from a second job that scans the parse and groups
+ * its keys.
  *
  * <p>A table's key is a resource's (type, id); bronze's is (type, id, content hash) of a resource or
  * a deletion. Keys are counted as the parse emits them, before the ingest quarantines resources whose
  * patient is nowhere: counting a quarantined resource's key, like a hash collision, can only make a
- * table look duplicated, which costs that table the shuffle, never a row. A task reports when it has
- * emitted its last row; a task run again replaces its report. If some task has not reported (a job
- * that stopped reading early), {@link #duplicated()} says so and the caller counts the keys itself.
+ * table look duplicated, which costs that table the shuffle, never a row. A task run again replaces
+ * its report. If some task has not reported (a job that stopped reading early), {@link #duplicated()}
+ * says so and the caller counts the keys itself.
  */
 public final class ParseKeys {
 
@@ -42,23 +43,20 @@ public final class ParseKeys {
     private static final long serialVersionUID = 1L;
   }
 
-  private final JavaRDD<Row> rows;
-  private final CollectionAccumulator<Report> reports;
+  private final TaskReports<Report> reports;
 
-  private ParseKeys(JavaRDD<Row> rows, CollectionAccumulator<Report> reports) {
-    this.rows = rows;
+  private ParseKeys(TaskReports<Report> reports) {
     this.reports = reports;
   }
 
   /** Wraps {@code parsed} (rows of {@link ParsedSchema}) so that each task reports its keys. */
-  public static ParseKeys tracking(SparkContext sc, JavaRDD<Row> parsed) {
-    CollectionAccumulator<Report> out = sc.collectionAccumulator("fhir parse keys");
-    return new ParseKeys(parsed.mapPartitionsWithIndex((task, it) -> new Tracking(task, it, out), true), out);
+  public static ParseKeys tracking(SparkContext sc, JavaRDD<InternalRow> parsed) {
+    return new ParseKeys(new TaskReports<>(sc, "fhir parse keys", parsed, Tracking::new));
   }
 
   /** The parse's rows, unchanged. */
-  public JavaRDD<Row> rows() {
-    return rows;
+  public JavaRDD<InternalRow> rows() {
+    return reports.rows();
   }
 
   /**
@@ -67,10 +65,10 @@ public final class ParseKeys {
    */
   public Optional<Set<String>> duplicated() {
     Map<Integer, Report> byTask = new HashMap<>();
-    for (Report r : reports.value()) {
+    for (Report r : reports.reports()) {
       byTask.put(r.task(), r);
     }
-    if (byTask.size() != rows.getNumPartitions()) {
+    if (byTask.size() != reports.tasks()) {
       return Optional.empty();
     }
     return Optional.of(duplicated(List.copyOf(byTask.values())));
@@ -103,64 +101,50 @@ public final class ParseKeys {
     return out;
   }
 
-  /** The hash of a key's parts (UTF-8, each part followed by a NUL: "a" + "bc" and "ab" + "c" differ). */
-  static long hash(String... parts) {
-    int length = 0;
-    byte[][] bytes = new byte[parts.length][];
-    for (int i = 0; i < parts.length; i++) {
-      bytes[i] = parts[i] == null ? new byte[0] : parts[i].getBytes(StandardCharsets.UTF_8);
-      length += bytes[i].length + 1;
+  /**
+   * The hash of a key's parts, each hashed with the hash of the parts before it as seed (XXH64
+   * hashes a string's length too, so "a" + "bc" and "ab" + "c" differ). A missing part counts as empty.
+   */
+  static long hash(UTF8String... parts) {
+    long h = SEED;
+    for (UTF8String part : parts) {
+      h = XXH64.hashUTF8String(part == null ? UTF8String.EMPTY_UTF8 : part, h);
     }
-    byte[] joined = new byte[length];
-    int at = 0;
-    for (byte[] b : bytes) {
-      System.arraycopy(b, 0, joined, at, b.length);
-      at += b.length + 1;
-    }
-    return XXH64.hashUnsafeBytes(joined, Platform.BYTE_ARRAY_OFFSET, joined.length, SEED);
+    return h;
   }
 
   /** A task's rows unchanged; its keys go to the accumulator once the last row has been read. */
-  private static final class Tracking implements Iterator<Row> {
+  private static final class Tracking extends TaskReports.Reporting {
     private final int task;
-    private final Iterator<Row> rows;
     private final CollectionAccumulator<Report> out;
     private final Map<String, Keys> keys = new HashMap<>();
-    private boolean reported;
 
-    Tracking(int task, Iterator<Row> rows, CollectionAccumulator<Report> out) {
+    Tracking(int task, Iterator<InternalRow> rows, CollectionAccumulator<Report> out) {
+      super(rows);
       this.task = task;
-      this.rows = rows;
       this.out = out;
     }
 
     @Override
-    public boolean hasNext() {
-      boolean more = rows.hasNext();
-      if (!more && !reported) {
-        reported = true;
-        Map<String, long[]> sorted = new HashMap<>();
-        keys.forEach((table, k) -> sorted.put(table, k.sorted()));
-        out.add(new Report(task, sorted));
-      }
-      return more;
-    }
-
-    @Override
-    public Row next() {
-      Row row = rows.next();
-      String kind = row.getString(0);
+    protected void see(InternalRow row) {
+      String kind = row.getUTF8String(0).toString();
       boolean resource = ParsedSchema.KIND_RESOURCE.equals(kind);
       if (resource || ParsedSchema.KIND_DELETE.equals(kind)) {
-        String type = row.getString(1);
-        String id = row.getString(2);
-        keys.computeIfAbsent(BRONZE, t -> new Keys()).add(hash(type, id, row.getString(5)));
-        ResourceMapper mapper = resource ? Mappers.BY_TYPE.get(type) : null;
+        UTF8String type = row.getUTF8String(1);
+        UTF8String id = row.getUTF8String(2);
+        keys.computeIfAbsent(BRONZE, t -> new Keys()).add(hash(type, id, row.getUTF8String(5)));
+        ResourceMapper mapper = resource && type != null ? Mappers.BY_TYPE.get(type.toString()) : null;
         if (mapper != null) {
           keys.computeIfAbsent(mapper.table().name(), t -> new Keys()).add(hash(type, id));
         }
       }
-      return row;
+    }
+
+    @Override
+    protected void report() {
+      Map<String, long[]> sorted = new HashMap<>();
+      keys.forEach((table, k) -> sorted.put(table, k.sorted()));
+      out.add(new Report(task, sorted));
     }
   }
 

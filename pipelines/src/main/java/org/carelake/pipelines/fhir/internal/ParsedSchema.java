@@ -5,7 +5,6 @@ import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.TimestampType;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -62,22 +61,11 @@ public final class ParsedSchema {
   private ParsedSchema() {}
 
   /**
-   * A task's parse rows as Spark's rows, each valid until the next is read (as those of
-   * {@code createDataFrame}). Consumed on the thread that calls this, like every task's rows.
+   * A parse row as Spark's row, valid until this thread encodes the next (as the rows of
+   * {@code createDataFrame} are).
    */
-  public static Iterator<InternalRow> internal(Iterator<Row> rows) {
-    Function1<Row, InternalRow> encode = ENCODER.get();
-    return new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return rows.hasNext();
-      }
-
-      @Override
-      public InternalRow next() {
-        return encode.apply(rows.next());
-      }
-    };
+  public static InternalRow internal(Row row) {
+    return ENCODER.get().apply(row);
   }
 
   private static StructType build() {

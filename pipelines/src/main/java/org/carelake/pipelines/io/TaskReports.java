@@ -1,4 +1,4 @@
-package org.carelake.pipelines.wearable;
+package org.carelake.pipelines.io;
 
 import java.io.Serializable;
 import java.util.Iterator;
@@ -10,31 +10,31 @@ import org.apache.spark.util.CollectionAccumulator;
 
 /**
  * A parse's rows wrapped so that each task reports what it saw of them to the driver (through a
- * Spark accumulator), as {@link KeyRanges} and {@link ParseCounts} do. Ask for the reports once a
+ * Spark accumulator), as the wearable parse's key ranges and counts and the FHIR parse's keys do. Ask for the reports once a
  * job has run the whole parse; a task reports only when it has emitted its last row, so one stopped
  * early reports nothing, and one run twice reports twice.
  */
-final class TaskReports<T> {
+public final class TaskReports<T> {
 
   /** Passes a task's rows through unchanged and adds its report(s) to {@code out} once they are all read. */
-  interface Tracker<T> extends Serializable {
+  public interface Tracker<T> extends Serializable {
     Iterator<InternalRow> track(int task, Iterator<InternalRow> rows, CollectionAccumulator<T> out);
   }
 
   /** A task's rows unchanged, each shown to {@link #see}; {@link #report} runs once, after the last row was read. */
-  abstract static class Reporting implements Iterator<InternalRow> {
+  public abstract static class Reporting implements Iterator<InternalRow> {
     private final Iterator<InternalRow> rows;
     private boolean reported;
 
-    Reporting(Iterator<InternalRow> rows) {
+    protected Reporting(Iterator<InternalRow> rows) {
       this.rows = rows;
     }
 
     /** Notes what a row shows. */
-    abstract void see(InternalRow row);
+    protected abstract void see(InternalRow row);
 
     /** Adds the task's report(s); a task stopped before its last row never gets here. */
-    abstract void report();
+    protected abstract void report();
 
     @Override
     public final boolean hasNext() {
@@ -57,21 +57,21 @@ final class TaskReports<T> {
   private final JavaRDD<InternalRow> rows;
   private final CollectionAccumulator<T> reports;
 
-  TaskReports(SparkContext sc, String name, JavaRDD<InternalRow> parsed, Tracker<T> tracker) {
+  public TaskReports(SparkContext sc, String name, JavaRDD<InternalRow> parsed, Tracker<T> tracker) {
     CollectionAccumulator<T> out = sc.collectionAccumulator(name);
     this.reports = out;
     this.rows = parsed.mapPartitionsWithIndex((task, it) -> tracker.track(task, it, out), true);
   }
 
-  JavaRDD<InternalRow> rows() {
+  public JavaRDD<InternalRow> rows() {
     return rows;
   }
 
-  List<T> reports() {
+  public List<T> reports() {
     return reports.value();
   }
 
-  int tasks() {
+  public int tasks() {
     return rows.getNumPartitions();
   }
 }
