@@ -10,9 +10,9 @@ import org.apache.spark.util.CollectionAccumulator;
 
 /**
  * A parse's rows wrapped so that each task reports what it saw of them to the driver (through a
- * Spark accumulator), as the wearable parse's key ranges and counts and the FHIR parse's keys do. Ask for the reports once a
- * job has run the whole parse; a task reports only when it has emitted its last row, so one stopped
- * early reports nothing, and one run twice reports twice.
+ * Spark accumulator), as the wearable parse's key ranges and counts and the FHIR parse's keys do.
+ * Ask for the reports once a job has run the whole parse; a task reports only when it has emitted
+ * its last row, so one stopped early reports nothing, and one run twice reports twice.
  */
 public final class TaskReports<T> {
 

@@ -13,9 +13,9 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.carelake.core.testing.SparkExtension;
+import org.carelake.pipelines.io.TaskReports;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.carelake.pipelines.io.TaskReports;
 
 /** The parse tasks' tallies give the counts a query over the parse gives, and are not used when a task reported twice or not at all. */
 @ExtendWith(SparkExtension.class)

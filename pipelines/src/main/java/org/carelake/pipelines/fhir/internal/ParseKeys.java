@@ -38,6 +38,16 @@ public final class ParseKeys {
 
   private static final long SEED = 42L;
 
+  private static final UTF8String RESOURCE = UTF8String.fromString(ParsedSchema.KIND_RESOURCE);
+  private static final UTF8String DELETE = UTF8String.fromString(ParsedSchema.KIND_DELETE);
+
+  /** The silver table of each resource type that has one, looked up with the row's own string. */
+  private static final Map<UTF8String, String> SILVER_TABLE = new HashMap<>();
+
+  static {
+    Mappers.BY_TYPE.forEach((type, mapper) -> SILVER_TABLE.put(UTF8String.fromString(type), mapper.table().name()));
+  }
+
   /** One task's keys per table, sorted. */
   record Report(int task, Map<String, long[]> keys) implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -127,15 +137,16 @@ public final class ParseKeys {
 
     @Override
     protected void see(InternalRow row) {
-      String kind = row.getUTF8String(0).toString();
-      boolean resource = ParsedSchema.KIND_RESOURCE.equals(kind);
-      if (resource || ParsedSchema.KIND_DELETE.equals(kind)) {
+      // Compared as Spark's UTF-8 strings: no Java string per row.
+      UTF8String kind = row.getUTF8String(0);
+      boolean resource = RESOURCE.equals(kind);
+      if (resource || DELETE.equals(kind)) {
         UTF8String type = row.getUTF8String(1);
         UTF8String id = row.getUTF8String(2);
         keys.computeIfAbsent(BRONZE, t -> new Keys()).add(hash(type, id, row.getUTF8String(5)));
-        ResourceMapper mapper = resource && type != null ? Mappers.BY_TYPE.get(type.toString()) : null;
-        if (mapper != null) {
-          keys.computeIfAbsent(mapper.table().name(), t -> new Keys()).add(hash(type, id));
+        String table = resource && type != null ? SILVER_TABLE.get(type) : null;
+        if (table != null) {
+          keys.computeIfAbsent(table, t -> new Keys()).add(hash(type, id));
         }
       }
     }
