@@ -274,6 +274,63 @@ public final class DeltaWriter {
     return this;
   }
 
+  /**
+   * Creates {@code files.table()} with {@code written} (files a multi-table job wrote for it, see
+   * {@link TableFiles}) as its first version: the files are moved into the table's folder and
+   * committed with their Delta statistics, without another pass over the rows. The table must not
+   * exist yet ({@link TableFiles#prepare} found it missing).
+   */
+  public TableWrite create(TableFiles files, List<TableFiles.File> written) {
+    TableId table = files.table();
+    java.util.Optional<Long> current = lakehouse.version(spark, table);
+    transaction.touch(table, current);
+    if (current.isPresent() || files.metadata() == null) {
+      throw new IllegalStateException(table + " exists (another writer created it meanwhile?): its rows must be merged, not committed as a new table");
+    }
+    org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(lakehouse.tablePath(table).toString());
+    List<org.apache.spark.sql.delta.actions.Action> adds = new java.util.ArrayList<>();
+    long rows = 0;
+    long version;
+    org.apache.hadoop.fs.FileSystem fs;
+    try {
+      fs = dir.getFileSystem(spark.sessionState().newHadoopConf());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("could not open the file system of " + dir, e);
+    }
+    try {
+      fs.mkdirs(dir);
+      for (TableFiles.File file : written) {
+        org.apache.hadoop.fs.Path from = new org.apache.hadoop.fs.Path(file.path());
+        org.apache.hadoop.fs.Path to = new org.apache.hadoop.fs.Path(dir, from.getName());
+        if (!fs.rename(from, to)) {
+          throw new java.io.IOException("could not move " + from + " to " + to);
+        }
+        adds.add(new org.apache.spark.sql.delta.actions.AddFile(to.getName(), scala.collection.immutable.Map$.MODULE$.empty(),
+            file.bytes(), fs.getFileStatus(to).getModificationTime(), true, file.stats(), null, null, scala.Option.empty(),
+            scala.Option.empty(), scala.Option.empty()));
+        rows += file.rows();
+      }
+      org.apache.spark.sql.delta.OptimisticTransaction txn =
+          org.apache.spark.sql.delta.DeltaLog.forTable(spark, dir.toString()).startTransaction();
+      txn.updateMetadataForNewTable(files.metadata());
+      version = txn.commit(scala.collection.JavaConverters.asScalaBuffer(adds).toSeq(),
+          new org.apache.spark.sql.delta.DeltaOperations.Write(org.apache.spark.sql.SaveMode.ErrorIfExists, scala.Option.empty(),
+              scala.Option.empty(), scala.Option.empty()));
+    } catch (java.io.IOException | RuntimeException e) {
+      // Nothing committed: the folder holds only this write's files (the transaction's rollback
+      // removes a table it created only once the table has a log).
+      if (!lakehouse.exists(table)) {
+        org.carelake.core.io.MoreFiles.deleteRecursively(lakehouse.tablePath(table));
+      }
+      if (e instanceof java.io.IOException io) {
+        throw new java.io.UncheckedIOException("could not move the new files of " + table + " into " + dir, io);
+      }
+      throw (RuntimeException) e;
+    }
+    lakehouse.register(spark, table);
+    return new TableWrite(table, TableWrite.NO_VERSION, version, rows, 0, 0);
+  }
+
   private TableWrite create(Dataset<Row> source, TableId table) {
     String[] partitionBy = partitioning.getOrDefault(table, new String[0]);
     var write = source.write().format("delta").mode("errorifexists").partitionBy(partitionBy);

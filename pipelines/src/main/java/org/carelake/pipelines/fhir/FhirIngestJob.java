@@ -26,6 +26,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.storage.StorageLevel;
 import org.carelake.core.CareLakeException;
@@ -35,6 +36,8 @@ import org.carelake.core.Lakehouse;
 import org.carelake.core.LakehouseTransaction;
 import org.carelake.core.Progress;
 import org.carelake.core.Pseudonymizer;
+import org.carelake.core.StagingFolders;
+import org.carelake.core.TableFiles;
 import org.carelake.core.TableWrite;
 import org.carelake.core.schema.BronzeResourceSchema;
 import org.carelake.core.schema.Lineage;
@@ -44,6 +47,7 @@ import org.carelake.core.schema.QuarantineSchema;
 import org.carelake.pipelines.fhir.internal.Mappers;
 import org.carelake.pipelines.fhir.internal.NdjsonPartitionParser;
 import org.carelake.pipelines.fhir.internal.ParseKeys;
+import org.carelake.pipelines.fhir.internal.ParseOutputs;
 import org.carelake.pipelines.fhir.internal.ParsedSchema;
 import org.carelake.pipelines.fhir.internal.ResourceMapper;
 import org.carelake.pipelines.fhir.internal.WholeFileParser;
@@ -62,7 +66,7 @@ import org.carelake.pipelines.io.LineInputFormat;
  */
 public final class FhirIngestJob {
 
-  private static final long MAX_SPLIT_BYTES = 16L * 1024 * 1024;
+  static final long MAX_SPLIT_BYTES = 16L * 1024 * 1024;
 
   private final SparkSession spark;
   private final Lakehouse lakehouse;
@@ -146,6 +150,23 @@ public final class FhirIngestJob {
         plan.jsonFiles().stream().filter(wanted::contains).toList());
 
     spark.sparkContext().setJobGroup("ingest-fhir-" + runId, "FHIR ingest " + runId, false);
+    try {
+      java.util.Optional<FhirIngestResult> done = executeInOnePass(reading, todo, skipped, runId, manifest);
+      if (done.isPresent()) {
+        return done.get();
+      }
+      return executeCached(reading, todo, skipped, runId, manifest);
+    } finally {
+      spark.sparkContext().clearJobGroup();
+    }
+  }
+
+  /**
+   * The ingest over a cached parse, each table written by its own scan of it: for inputs where the
+   * reference check quarantines resources (see {@link #executeInOnePass}).
+   */
+  private FhirIngestResult executeCached(FhirInputPlan reading, List<IngestManifest.Fingerprint> todo, int skipped, String runId,
+      IngestManifest manifest) {
     ParseKeys keys = parseKeys(reading, runId);
     Dataset<Row> parse = spark.internalCreateDataFrame(keys.rows().rdd(), ParsedSchema.SCHEMA, false);
     // Counted before the cache: rdd() of the cached plan is adaptive and would build the cache (run the
@@ -241,8 +262,169 @@ public final class FhirIngestJob {
       throw InputReadException.asBadInput(e);
     } finally {
       raw.unpersist();
-      spark.sparkContext().clearJobGroup();
     }
+  }
+
+  /** Where the one-pass ingest stages its files, under the lakehouse root. */
+  static final String STAGING = "_staging";
+  private static final String STAGING_PREFIX = "fhir-";
+
+  /**
+   * The ingest in one pass over the input: each parse task writes its rows straight to bronze's,
+   * quarantine's and every silver table's files ({@link ParseOutputs}); a table the run creates gets
+   * those files as its first version, a table that exists merges them. Nothing is cached, and the
+   * input is parsed once. Empty when some resource refers to a patient that is neither in the input
+   * nor in silver.patient: those are quarantined by {@link #executeCached}, which parses again (the
+   * files written are discarded; no table was touched).
+   */
+  private java.util.Optional<FhirIngestResult> executeInOnePass(FhirInputPlan reading, List<IngestManifest.Fingerprint> todo,
+      int skipped, String runId, IngestManifest manifest) {
+    Path stagingRoot = lakehouse.root().resolve(STAGING);
+    StagingFolders.removeAbandoned(stagingRoot, STAGING_PREFIX, "files of a FHIR ingest").forEach(progress::detail);
+    Path staging = StagingFolders.create(stagingRoot, STAGING_PREFIX);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(COMMITTERS);
+    try {
+      // Each table's writer set-up reads its Delta log (if any) and plans its statistics: in parallel.
+      List<java.util.concurrent.Future<TableFiles>> prepared = new ArrayList<>();
+      for (ResourceMapper mapper : Mappers.ALL) {
+        // A table's own key is unique per row: no dictionary (foreign keys such as patient_key repeat, and keep theirs).
+        prepared.add(pool.submit(() -> TableFiles.prepare(spark, lakehouse, mapper.table(), mapper.schema(),
+            statsColumns(mapper).toArray(new String[0]), staging, mapper.keyColumn())));
+      }
+      java.util.concurrent.Future<TableFiles> bronzeFiles = pool.submit(() -> TableFiles.prepare(spark, lakehouse,
+          BronzeResourceSchema.TABLE, BronzeResourceSchema.SCHEMA, BRONZE_STATS_COLUMNS.toArray(new String[0]), staging));
+      java.util.concurrent.Future<TableFiles> quarantineFiles = pool.submit(() -> TableFiles.prepare(spark, lakehouse,
+          QuarantineSchema.TABLE, QuarantineSchema.SCHEMA, null, staging));
+      List<TableFiles> silverFiles = new ArrayList<>();
+      for (java.util.concurrent.Future<TableFiles> f : prepared) {
+        silverFiles.add(unwrap(f));
+      }
+      ParseOutputs.Targets targets = new ParseOutputs.Targets(unwrap(bronzeFiles), unwrap(quarantineFiles), silverFiles);
+      JavaRDD<InternalRow> parse = parseRows(reading, runId);
+      progress.detail("parsing " + reading.fileCount() + " files in " + parse.getNumPartitions()
+          + " tasks with HAPI FHIR R4, each writing its rows to every table's files");
+      ParseOutputs.Summary pass = ParseOutputs.write(parse, targets, runId);
+
+      java.util.Set<String> dangling = new java.util.HashSet<>(pass.referenced());
+      dangling.removeAll(pass.patients());
+      if (!dangling.isEmpty() && lakehouse.exists(PatientSchema.TABLE)) {
+        lakehouse.read(spark, PatientSchema.TABLE).select(PatientSchema.PATIENT_KEY).collectAsList()
+            .forEach(r -> dangling.remove(r.getString(0)));
+      }
+      if (!dangling.isEmpty()) {
+        progress.detail("resources refer to " + Progress.count(dangling.size(), "patient") + " neither in this input nor in "
+            + PatientSchema.TABLE + ": parsing again to quarantine them");
+        return java.util.Optional.empty();
+      }
+
+      Map<String, Long> accepted = new TreeMap<>();
+      Map<String, Long> quarantined = new TreeMap<>();
+      long read = 0;
+      long deleted = 0;
+      java.util.Set<String> tombstoneTypes = new java.util.HashSet<>();
+      for (Map.Entry<List<String>, Long> count : pass.counts().entrySet()) {
+        long n = count.getValue();
+        read += n;
+        switch (count.getKey().get(0)) {
+          case ParsedSchema.KIND_RESOURCE -> accepted.merge(count.getKey().get(1), n, Long::sum);
+          case ParsedSchema.KIND_DELETE -> {
+            deleted += n;
+            tombstoneTypes.add(count.getKey().get(1));
+          }
+          default -> quarantined.merge(count.getKey().get(2), n, Long::sum);
+        }
+      }
+      long unchanged = 0;
+      if (lakehouse.exists(BronzeResourceSchema.TABLE)) {
+        unchanged = targets.bronze().read(spark, pass.bronzeFiles()).filter(col(BronzeResourceSchema.DELETED).equalTo(false))
+            .join(lakehouse.read(spark, BronzeResourceSchema.TABLE), Seqs.of(BronzeResourceSchema.RESOURCE_TYPE,
+                BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH), "left_semi").count();
+      }
+      java.util.Set<String> duplicated = pass.duplicated();
+      Dataset<Row> tombstones = tombstones(pass.tombstones());
+      List<TableWrite> writes = new ArrayList<>();
+      try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
+        DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
+        List<java.util.concurrent.Callable<List<TableWrite>>> tasks = new ArrayList<>();
+        tasks.add(() -> List.of(targets.bronze().forNewTable() && !duplicated.contains(ParseKeys.BRONZE)
+            ? writer.create(targets.bronze(), pass.bronzeFiles())
+            : writer.upsert(bronzeRows(targets.bronze().read(spark, pass.bronzeFiles()), duplicated.contains(ParseKeys.BRONZE)),
+                BronzeResourceSchema.TABLE,
+                List.of(BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH),
+                BronzeResourceSchema.CONTENT_HASH, null)));
+        // Quarantine rows are unique by (file, position): one pass reads each record once.
+        tasks.add(() -> List.of(targets.quarantine().forNewTable()
+            ? writer.create(targets.quarantine(), pass.quarantineFiles())
+            : writer.upsert(targets.quarantine().read(spark, pass.quarantineFiles()), QuarantineSchema.TABLE,
+                List.of(QuarantineSchema.SOURCE_FILE, QuarantineSchema.SOURCE_POSITION, QuarantineSchema.CONTENT_HASH),
+                QuarantineSchema.CONTENT_HASH, null)));
+        for (int i = 0; i < Mappers.ALL.size(); i++) {
+          ResourceMapper mapper = Mappers.ALL.get(i);
+          TableFiles files = silverFiles.get(i);
+          List<TableFiles.File> written = pass.silverFiles(i);
+          boolean present = accepted.getOrDefault(mapper.resourceType(), 0L) > 0;
+          boolean deletes = tombstoneTypes.contains(mapper.resourceType());
+          boolean twice = duplicated.contains(mapper.table().name());
+          tasks.add(() -> {
+            List<TableWrite> done = new ArrayList<>();
+            if (files.forNewTable() && !twice) {
+              progress.detail("creating " + mapper.table());
+              done.add(writer.create(files, written));
+            } else if (present || !lakehouse.exists(mapper.table())) {
+              progress.detail("merging " + mapper.table());
+              Dataset<Row> rows = files.read(spark, written);
+              done.add(writer.upsert(twice ? latestPerKey(rows, mapper.keyColumn()) : rows, mapper.table(), List.of(mapper.keyColumn()),
+                  Lineage.CONTENT_HASH, NEWER));
+            }
+            if (deletes && lakehouse.exists(mapper.table())) {
+              TableWrite removal = writer.delete(deletions(tombstones, mapper), mapper.table(), List.of(mapper.keyColumn()));
+              if (removal.versionAfter() != removal.versionBefore()) {
+                done.add(removal);
+              }
+            }
+            return done;
+          });
+        }
+        // The manifest too: the transaction restores it with the tables if a write or a check fails.
+        tasks.add(() -> List.of(manifest.record(writer, todo, runId)));
+        for (java.util.concurrent.Future<List<TableWrite>> done : pool.invokeAll(tasks)) {
+          writes.addAll(unwrap(done));
+        }
+        checks.run(spark, lakehouse, tx, "ingest fhir", progress);
+        tx.commit();
+      }
+      return java.util.Optional.of(new FhirIngestResult(runId, reading.fileCount(), skipped, read, unchanged, deleted,
+          deletedRows(writes), accepted, quarantined, writes));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("FHIR ingest interrupted; every table was restored", e);
+    } catch (Exception e) { // Spark rethrows task failures as (undeclared) SparkException
+      throw InputReadException.asBadInput(e);
+    } finally {
+      pool.shutdownNow();
+      StagingFolders.removeQuietly(staging);
+    }
+  }
+
+  /** The pass's tombstones as rows of the parse's tombstone columns. */
+  private Dataset<Row> tombstones(List<ParseOutputs.Tombstone> tombstones) {
+    List<Row> rows = new ArrayList<>();
+    for (ParseOutputs.Tombstone t : tombstones) {
+      rows.add(org.apache.spark.sql.RowFactory.create(t.resourceType(), t.deletedKey(), t.lastUpdatedMicros() == null ? null
+          : org.apache.spark.sql.catalyst.util.DateTimeUtils.toJavaTimestamp(t.lastUpdatedMicros())));
+    }
+    return spark.createDataFrame(rows, org.apache.spark.sql.types.DataTypes.createStructType(List.of(
+        org.apache.spark.sql.types.DataTypes.createStructField(ParsedSchema.RESOURCE_TYPE, org.apache.spark.sql.types.DataTypes.StringType, true),
+        org.apache.spark.sql.types.DataTypes.createStructField(ParsedSchema.DELETED_KEY, org.apache.spark.sql.types.DataTypes.StringType, true),
+        org.apache.spark.sql.types.DataTypes.createStructField(ParsedSchema.LAST_UPDATED, org.apache.spark.sql.types.DataTypes.TimestampType,
+            true))));
+  }
+
+  /** Staged bronze rows, one per key when the input repeats one. */
+  private static Dataset<Row> bronzeRows(Dataset<Row> staged, boolean deduplicate) {
+    return deduplicate
+        ? firstPerKey(staged, BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH)
+        : staged;
   }
 
   /** Bronze's columns with Delta statistics: what reads of raw resources filter on (not the raw JSON and hashes). */
@@ -271,7 +453,13 @@ public final class FhirIngestJob {
   /** Parallel table writers: enough to overlap Delta's per-table driver work with tasks on a small machine. */
   private static final int WRITERS = 3;
 
-  private static List<TableWrite> unwrap(java.util.concurrent.Future<List<TableWrite>> done) throws InterruptedException {
+  /**
+   * Parallel table writers of the one-pass ingest, whose new tables only need a Delta commit and a
+   * catalog entry each (driver work that mostly waits on the file system).
+   */
+  private static final int COMMITTERS = 8;
+
+  private static <T> T unwrap(java.util.concurrent.Future<T> done) throws InterruptedException {
     try {
       return done.get();
     } catch (java.util.concurrent.ExecutionException e) {
@@ -281,6 +469,8 @@ public final class FhirIngestJob {
       throw new IllegalStateException(e.getCause());
     }
   }
+
+
 
   /**
    * The tables (and {@link ParseKeys#BRONZE}) whose keys occur more than once in this input, found in
@@ -387,6 +577,11 @@ public final class FhirIngestJob {
 
   /** The parse of {@code plan}'s files as Spark's rows, its tasks reporting their keys. */
   ParseKeys parseKeys(FhirInputPlan plan, String runId) {
+    return ParseKeys.tracking(spark.sparkContext(), parseRows(plan, runId));
+  }
+
+  /** The parse of {@code plan}'s files as Spark's rows. */
+  private JavaRDD<InternalRow> parseRows(FhirInputPlan plan, String runId) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     JavaRDD<Row> rows = jsc.emptyRDD();
     if (!plan.ndjsonFiles().isEmpty()) {
@@ -396,7 +591,7 @@ public final class FhirIngestJob {
     if (!plan.jsonFiles().isEmpty()) {
       rows = rows.union(jsc.binaryFiles(join(plan.jsonFiles())).flatMap(new WholeFileParser(keys, runId)));
     }
-    return ParseKeys.tracking(spark.sparkContext(), rows.map(ParsedSchema::internal));
+    return rows.map(ParsedSchema::internal);
   }
 
   /**

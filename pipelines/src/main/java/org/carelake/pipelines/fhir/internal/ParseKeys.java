@@ -127,7 +127,7 @@ public final class ParseKeys {
   private static final class Tracking extends TaskReports.Reporting {
     private final int task;
     private final CollectionAccumulator<Report> out;
-    private final Map<String, Keys> keys = new HashMap<>();
+    private final Collector keys = new Collector();
 
     Tracking(int task, Iterator<InternalRow> rows, CollectionAccumulator<Report> out) {
       super(rows);
@@ -137,6 +137,20 @@ public final class ParseKeys {
 
     @Override
     protected void see(InternalRow row) {
+      keys.see(row);
+    }
+
+    @Override
+    protected void report() {
+      out.add(keys.report(task));
+    }
+  }
+
+  /** One task's keys, from the parse rows it sees. */
+  static final class Collector {
+    private final Map<String, Keys> keys = new HashMap<>();
+
+    void see(InternalRow row) {
       // Compared as Spark's UTF-8 strings: no Java string per row.
       UTF8String kind = row.getUTF8String(0);
       boolean resource = RESOURCE.equals(kind);
@@ -151,11 +165,10 @@ public final class ParseKeys {
       }
     }
 
-    @Override
-    protected void report() {
+    Report report(int task) {
       Map<String, long[]> sorted = new HashMap<>();
       keys.forEach((table, k) -> sorted.put(table, k.sorted()));
-      out.add(new Report(task, sorted));
+      return new Report(task, sorted);
     }
   }
 
