@@ -45,6 +45,11 @@ public final class TableFiles implements Serializable {
   private final Metadata metadata;
   /** The writers' configuration, made once per process (the instance is shared through a broadcast). */
   private transient volatile org.apache.hadoop.mapred.JobConf jobConf;
+  /**
+   * Each executor thread's statistics tracker: making one generates its aggregation code, so a
+   * thread keeps one across its tasks' files (it keeps per-file state, so threads do not share).
+   */
+  private transient volatile ThreadLocal<DeltaTaskStatisticsTracker> trackers;
 
   private TableFiles(TableId table, StructType schema, String folder, OutputWriterFactory factory, SerializableConfiguration conf,
       DeltaJobStatisticsTracker stats, Metadata metadata) {
@@ -153,6 +158,19 @@ public final class TableFiles implements Serializable {
     return c;
   }
 
+  private DeltaTaskStatisticsTracker tracker() {
+    ThreadLocal<DeltaTaskStatisticsTracker> t = trackers;
+    if (t == null) {
+      synchronized (this) {
+        if (trackers == null) {
+          trackers = ThreadLocal.withInitial(() -> (DeltaTaskStatisticsTracker) stats.newTaskInstance());
+        }
+        t = trackers;
+      }
+    }
+    return t.get();
+  }
+
   /** A writer for one task; files are named by the task's partition and attempt, so a retried task never collides. */
   public Writer open(int partition, long attempt) {
     return new Writer(partition, attempt);
@@ -185,7 +203,7 @@ public final class TableFiles implements Serializable {
             + factory.getFileExtension(context);
         out = factory.newInstance(path, schema, context);
         if (stats != null) {
-          tracker = (DeltaTaskStatisticsTracker) stats.newTaskInstance();
+          tracker = tracker();
           tracker.newFile(path);
         }
       }
@@ -204,6 +222,7 @@ public final class TableFiles implements Serializable {
       out.close();
       String json = null;
       if (tracker != null) {
+        tracker.closeFile(path);
         json = tracker.getFinalStats(System.currentTimeMillis()).stats().get(new org.apache.hadoop.fs.Path(path).getName()).get();
       }
       try {

@@ -43,6 +43,7 @@ import org.carelake.core.schema.BronzeResourceSchema;
 import org.carelake.core.schema.Lineage;
 import org.carelake.core.schema.PatientSchema;
 import org.carelake.core.spark.Seqs;
+import org.carelake.core.spark.SparkSessions;
 import org.carelake.core.schema.QuarantineSchema;
 import org.carelake.pipelines.fhir.internal.Mappers;
 import org.carelake.pipelines.fhir.internal.NdjsonPartitionParser;
@@ -265,6 +266,9 @@ public final class FhirIngestJob {
     }
   }
 
+  /** Delta's (internal) setting that stores a small table's file list in each commit's checksum file. */
+  static final String ALL_FILES_IN_CHECKSUM = "spark.databricks.delta.allFilesInCrc.enabled";
+
   /** Where the one-pass ingest stages its files, under the lakehouse root. */
   static final String STAGING = "_staging";
   private static final String STAGING_PREFIX = "fhir-";
@@ -343,7 +347,12 @@ public final class FhirIngestJob {
       java.util.Set<String> duplicated = pass.duplicated();
       Dataset<Row> tombstones = tombstones(pass.tombstones());
       List<TableWrite> writes = new ArrayList<>();
-      try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
+      // Delta lists a table's files in each commit's checksum file; for a table the commit creates, it
+      // gets the (empty) list of the version before by planning and running a query, about 40 ms of
+      // driver work per table, 16 tables per first ingest. Without that list, readers of these
+      // small tables replay their log instead (one commit to read); every other checksum field is kept.
+      try (SparkSessions.Setting noFileListInChecksums = SparkSessions.set(spark, ALL_FILES_IN_CHECKSUM, "false");
+          LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
         DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
         List<java.util.concurrent.Callable<List<TableWrite>>> tasks = new ArrayList<>();
         tasks.add(() -> List.of(targets.bronze().forNewTable() && !duplicated.contains(ParseKeys.BRONZE)

@@ -162,6 +162,7 @@ public final class ParseOutputs {
       Set<String> patients = new HashSet<>();
       Set<String> referenced = new HashSet<>();
       Set<UTF8String> referencedUtf8 = new HashSet<>();
+      UTF8String lastReferenced = null;
       List<Tombstone> tombstones = new ArrayList<>();
       Map<Object, List<String>> countKeys = new HashMap<>();
       boolean done = false;
@@ -217,9 +218,12 @@ public final class ParseOutputs {
                 UTF8String key = s.getUTF8String(patientKey[i]);
                 if (i == patientTable) {
                   patients.add(key.toString());
-                } else if (!referencedUtf8.contains(key)) {
-                  referencedUtf8.add(key.clone());
-                  referenced.add(key.toString());
+                } else if (!key.equals(lastReferenced)) {
+                  // Bulk exports list a patient's resources together: most rows repeat the last key.
+                  lastReferenced = key.clone();
+                  if (referencedUtf8.add(lastReferenced)) {
+                    referenced.add(lastReferenced.toString());
+                  }
                 }
               }
             }
