@@ -98,8 +98,13 @@ public final class Lakehouse {
   public void register(SparkSession spark, TableId table) {
     // Catalog changes are serialized: ingest jobs create several tables from parallel writers.
     synchronized (Lakehouse.class) {
-      spark.sql("CREATE DATABASE IF NOT EXISTS " + table.layer().dbName());
-      spark.sql("DROP TABLE IF EXISTS " + table.qualifiedName());
+      // Each statement is parsed, analyzed and run: only those with something to do.
+      if (!spark.catalog().databaseExists(table.layer().dbName())) {
+        spark.sql("CREATE DATABASE IF NOT EXISTS " + table.layer().dbName());
+      }
+      if (spark.catalog().tableExists(table.qualifiedName())) {
+        spark.sql("DROP TABLE IF EXISTS " + table.qualifiedName());
+      }
       spark.sql(
           "CREATE TABLE "
               + table.qualifiedName()
