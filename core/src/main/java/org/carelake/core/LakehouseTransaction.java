@@ -154,6 +154,11 @@ public final class LakehouseTransaction implements AutoCloseable {
         LOG.warn("Rolled back {}: removed the table this failed run created", table);
         return "removed (the run created it)";
       }
+      if (java.nio.file.Files.isDirectory(lakehouse.tablePath(table))) {
+        // No log: the folder holds only data files the run moved in before its first commit (DeltaWriter#create).
+        org.carelake.core.io.MoreFiles.deleteRecursively(lakehouse.tablePath(table));
+        return "not created (its uncommitted files removed)";
+      }
       return "not created";
     }
     long now = lakehouse.version(spark, table).orElse(TableWrite.NO_VERSION);

@@ -145,4 +145,20 @@ class TableFilesTest {
     assertThat(lakehouse.exists(TABLE)).isFalse();
     assertThat(Files.exists(lakehouse.tablePath(TABLE))).isFalse();
   }
+
+  @Test
+  void aRunKilledAfterMovingFilesButBeforeItsCommitLeavesNoFolderBehind(SparkSession spark, @TempDir Path root)
+      throws IOException, InterruptedException {
+    Lakehouse lakehouse = new Lakehouse(root);
+    // What a killed DeltaWriter#create leaves: the table journaled as created by the run, its folder
+    // holding a moved data file, no Delta log.
+    new LakehouseTransaction(spark, lakehouse, org.carelake.core.testing.LeftBehind.stoppedProcess())
+        .touch(TABLE, java.util.Optional.empty());
+    Files.createDirectories(lakehouse.tablePath(TABLE));
+    Files.writeString(lakehouse.tablePath(TABLE).resolve("part-00000-moved.snappy.parquet"), "not committed");
+
+    List<String> lines = LakehouseTransaction.recoverAbandoned(spark, lakehouse);
+    assertThat(lines).singleElement().asString().contains(TABLE.toString(), "uncommitted files removed");
+    assertThat(Files.exists(lakehouse.tablePath(TABLE))).isFalse();
+  }
 }
