@@ -137,7 +137,7 @@ public final class BenchCommand implements Runnable {
           | path | time (s) | resources/s | MB/s |
           | --- | ---: | ---: | ---: |
           | peer: `spark.read.schema(s).json` -> Parquet | %.1f | %,.0f | %.1f |
-          | CareLake: HAPI R4 parse -> bronze + quarantine + silver Delta MERGE | %.1f | %,.0f | %.1f |
+          | CareLake: HAPI R4 parse -> bronze + quarantine + silver Delta tables (new: created from the parse's files; existing: MERGE) | %.1f | %,.0f | %.1f |
 
           Ratio CareLake / peer: **%.2fx** (target: at most 1.3x).
           """, patients, seed, bench.repeat, machine(global.master), files, mb, resources, bench.repeat, plain, resources / plain, mb / plain,
