@@ -29,7 +29,9 @@ import org.apache.spark.util.SerializableConfiguration;
  * java.util.List)}: the same Parquet writer and the same per-file statistics Delta's own write would
  * produce) or read back as the source of a MERGE into a table that exists.
  *
- * <p>Built on the driver, used in tasks: {@link #open} gives a task its writer.
+ * <p>Built on the driver, used in tasks: {@link #open} gives a task its writer. Run the job that
+ * writes with the session's SQL settings in its tasks ({@code SQLExecution.withSQLConfPropagated}),
+ * as a Dataset's action runs: code Spark and Delta generate in the tasks reads them.
  */
 public final class TableFiles implements Serializable {
 
@@ -233,7 +235,7 @@ public final class TableFiles implements Serializable {
       }
     }
 
-    /** Closes and deletes the file after a failure. */
+    /** Closes the file after a failure; it goes with the staging folder (its task reported nothing). */
     public void abort() {
       if (out != null) {
         try {

@@ -42,7 +42,8 @@ class TableFilesTest {
     for (int i = 0; i < n; i++) {
       ids.add(i);
     }
-    return JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(ids, tasks).mapPartitionsWithIndex(
+    // Run as a caller must (see TableFiles): with the session's SQL settings in the tasks.
+    scala.Function0<List<TableFiles.File>> job = () -> JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(ids, tasks).mapPartitionsWithIndex(
         (Integer partition, Iterator<Integer> it) -> {
           TableFiles.Writer writer = files.open(partition, 0);
           GenericInternalRow row = new GenericInternalRow(3);
@@ -56,6 +57,7 @@ class TableFilesTest {
           TableFiles.File file = writer.close();
           return file == null ? java.util.Collections.emptyIterator() : List.of(file).iterator();
         }, false).collect();
+    return org.apache.spark.sql.execution.SQLExecution.withSQLConfPropagated(spark, job);
   }
 
   @Test

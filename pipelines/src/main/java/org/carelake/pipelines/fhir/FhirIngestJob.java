@@ -177,23 +177,15 @@ public final class FhirIngestJob {
     try {
       progress.detail("parsing " + reading.fileCount() + " files in " + parsePartitions + " tasks with HAPI FHIR R4");
       Dataset<Row> parsed = withReferencesChecked(raw);
-      Map<String, Long> accepted = new TreeMap<>();
-      Map<String, Long> quarantined = new TreeMap<>();
-      long read = 0;
-      long deleted = 0;
-      java.util.Set<String> tombstoneTypes = new java.util.HashSet<>();
+      Tally tally = new Tally();
       for (Row r : parsed.groupBy(ParsedSchema.KIND, ParsedSchema.RESOURCE_TYPE, ParsedSchema.REASON_CODE).count().collectAsList()) {
-        long n = r.getLong(3);
-        read += n;
-        switch (r.getString(0)) {
-          case ParsedSchema.KIND_RESOURCE -> accepted.merge(r.getString(1), n, Long::sum);
-          case ParsedSchema.KIND_DELETE -> {
-            deleted += n;
-            tombstoneTypes.add(r.getString(1));
-          }
-          default -> quarantined.merge(r.getString(2), n, Long::sum);
-        }
+        tally.add(r.getString(0), r.getString(1), r.getString(2), r.getLong(3));
       }
+      Map<String, Long> accepted = tally.accepted;
+      Map<String, Long> quarantined = tally.quarantined;
+      long read = tally.read;
+      long deleted = tally.deleted;
+      java.util.Set<String> tombstoneTypes = tally.tombstoneTypes;
       long unchanged = lakehouse.exists(BronzeResourceSchema.TABLE) ? parsed.filter(col(ParsedSchema.KIND).equalTo(ParsedSchema.KIND_RESOURCE))
           .join(lakehouse.read(spark, BronzeResourceSchema.TABLE).select(
                   col(BronzeResourceSchema.RESOURCE_TYPE).as(ParsedSchema.RESOURCE_TYPE),
@@ -205,11 +197,7 @@ public final class FhirIngestJob {
       java.util.Set<String> duplicated = keys.duplicated().orElseGet(() -> tablesWithDuplicateKeys(parsed));
       java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(WRITERS);
       try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
-        DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx)
-            .statsColumnsOfNewTable(BronzeResourceSchema.TABLE, BRONZE_STATS_COLUMNS.toArray(new String[0]));
-        for (ResourceMapper mapper : Mappers.ALL) {
-          writer.statsColumnsOfNewTable(mapper.table(), statsColumns(mapper).toArray(new String[0]));
-        }
+        DeltaWriter writer = writer(tx);
         Dataset<Row> tombstones = parsed.filter(col(ParsedSchema.KIND).equalTo(ParsedSchema.KIND_DELETE));
         // Tables are independent Delta tables: writing several at once overlaps one table's commit
         // and log work with another's tasks. The transaction still restores all of them on failure.
@@ -321,23 +309,13 @@ public final class FhirIngestJob {
         return java.util.Optional.empty();
       }
 
-      Map<String, Long> accepted = new TreeMap<>();
-      Map<String, Long> quarantined = new TreeMap<>();
-      long read = 0;
-      long deleted = 0;
-      java.util.Set<String> tombstoneTypes = new java.util.HashSet<>();
-      for (Map.Entry<List<String>, Long> count : pass.counts().entrySet()) {
-        long n = count.getValue();
-        read += n;
-        switch (count.getKey().get(0)) {
-          case ParsedSchema.KIND_RESOURCE -> accepted.merge(count.getKey().get(1), n, Long::sum);
-          case ParsedSchema.KIND_DELETE -> {
-            deleted += n;
-            tombstoneTypes.add(count.getKey().get(1));
-          }
-          default -> quarantined.merge(count.getKey().get(2), n, Long::sum);
-        }
-      }
+      Tally tally = new Tally();
+      pass.counts().forEach((key, n) -> tally.add(key.get(0), key.get(1), key.get(2), n));
+      Map<String, Long> accepted = tally.accepted;
+      Map<String, Long> quarantined = tally.quarantined;
+      long read = tally.read;
+      long deleted = tally.deleted;
+      java.util.Set<String> tombstoneTypes = tally.tombstoneTypes;
       long unchanged = 0;
       if (lakehouse.exists(BronzeResourceSchema.TABLE)) {
         unchanged = targets.bronze().read(spark, pass.bronzeFiles()).filter(col(BronzeResourceSchema.DELETED).equalTo(false))
@@ -353,7 +331,7 @@ public final class FhirIngestJob {
       // small tables replay their log instead (one commit to read); every other checksum field is kept.
       try (SparkSessions.Setting noFileListInChecksums = SparkSessions.set(spark, ALL_FILES_IN_CHECKSUM, "false");
           LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
-        DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx);
+        DeltaWriter writer = writer(tx);
         List<java.util.concurrent.Callable<List<TableWrite>>> tasks = new ArrayList<>();
         tasks.add(() -> List.of(targets.bronze().forNewTable() && !duplicated.contains(ParseKeys.BRONZE)
             ? writer.create(targets.bronze(), pass.bronzeFiles())
@@ -434,6 +412,37 @@ public final class FhirIngestJob {
     return deduplicate
         ? firstPerKey(staged, BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH)
         : staged;
+  }
+
+  /** The reconciliation's counts, from the parse's rows counted per (kind, resource type, reason code). */
+  private static final class Tally {
+    final Map<String, Long> accepted = new TreeMap<>();
+    final Map<String, Long> quarantined = new TreeMap<>();
+    final java.util.Set<String> tombstoneTypes = new java.util.HashSet<>();
+    long read;
+    long deleted;
+
+    void add(String kind, String resourceType, String reasonCode, long n) {
+      read += n;
+      switch (kind) {
+        case ParsedSchema.KIND_RESOURCE -> accepted.merge(resourceType, n, Long::sum);
+        case ParsedSchema.KIND_DELETE -> {
+          deleted += n;
+          tombstoneTypes.add(resourceType);
+        }
+        default -> quarantined.merge(reasonCode, n, Long::sum);
+      }
+    }
+  }
+
+  /** A writer for this ingest's tables: new tables keep Delta statistics for their keys and times only. */
+  private DeltaWriter writer(LakehouseTransaction tx) {
+    DeltaWriter writer = new DeltaWriter(spark, lakehouse, tx)
+        .statsColumnsOfNewTable(BronzeResourceSchema.TABLE, BRONZE_STATS_COLUMNS.toArray(new String[0]));
+    for (ResourceMapper mapper : Mappers.ALL) {
+      writer.statsColumnsOfNewTable(mapper.table(), statsColumns(mapper).toArray(new String[0]));
+    }
+    return writer;
   }
 
   /** Bronze's columns with Delta statistics: what reads of raw resources filter on (not the raw JSON and hashes). */

@@ -13,7 +13,9 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.execution.SQLExecution;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.unsafe.types.UTF8String;
 import org.carelake.core.TableFiles;
@@ -110,7 +112,11 @@ public final class ParseOutputs {
     // configurations again (hundreds of gzip-compressed entries each).
     Broadcast<Targets> shared = JavaSparkContext.fromSparkContext(parse.context()).broadcast(targets);
     try {
-      return new Summary(parse.mapPartitionsWithIndex(new Task(shared, runId), false).collect());
+      // As a Dataset's action would: the session's SQL settings reach the tasks (Spark's generated
+      // code in them, Delta's statistics, the size of the cache of generated classes), not defaults.
+      SparkSession spark = SparkSession.active();
+      scala.Function0<List<TaskOutput>> job = () -> parse.mapPartitionsWithIndex(new Task(shared, runId), false).collect();
+      return new Summary(SQLExecution.withSQLConfPropagated(spark, job));
     } finally {
       shared.destroy();
     }
