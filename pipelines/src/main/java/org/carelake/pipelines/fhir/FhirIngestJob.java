@@ -183,8 +183,6 @@ public final class FhirIngestJob {
       }
       Map<String, Long> accepted = tally.accepted;
       Map<String, Long> quarantined = tally.quarantined;
-      long read = tally.read;
-      long deleted = tally.deleted;
       java.util.Set<String> tombstoneTypes = tally.tombstoneTypes;
       long unchanged = lakehouse.exists(BronzeResourceSchema.TABLE) ? parsed.filter(col(ParsedSchema.KIND).equalTo(ParsedSchema.KIND_RESOURCE))
           .join(lakehouse.read(spark, BronzeResourceSchema.TABLE).select(
@@ -202,16 +200,12 @@ public final class FhirIngestJob {
         // Tables are independent Delta tables: writing several at once overlaps one table's commit
         // and log work with another's tasks. The transaction still restores all of them on failure.
         List<java.util.concurrent.Callable<List<TableWrite>>> tasks = new ArrayList<>();
-        long bronzeRows = read - quarantined.values().stream().mapToLong(Long::longValue).sum();
-        tasks.add(() -> List.of(writer.upsert(sized(bronze(parsed, runId, duplicated.contains(ParseKeys.BRONZE)), bronzeRows, parsePartitions),
-            BronzeResourceSchema.TABLE,
-            List.of(BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH),
-            BronzeResourceSchema.CONTENT_HASH, null)));
+        long bronzeRows = tally.read - quarantined.values().stream().mapToLong(Long::longValue).sum();
+        tasks.add(() -> List.of(upsertBronze(writer,
+            sized(bronze(parsed, runId, duplicated.contains(ParseKeys.BRONZE)), bronzeRows, parsePartitions))));
         // With nothing quarantined, the table gets no rows without a scan of the parse (still created on a first run).
         Dataset<Row> quarantine = quarantined.isEmpty() ? quarantine(parsed, runId).limit(0) : quarantine(parsed, runId);
-        tasks.add(() -> List.of(writer.upsert(quarantine, QuarantineSchema.TABLE,
-            List.of(QuarantineSchema.SOURCE_FILE, QuarantineSchema.SOURCE_POSITION, QuarantineSchema.CONTENT_HASH),
-            QuarantineSchema.CONTENT_HASH, null)));
+        tasks.add(() -> List.of(upsertQuarantine(writer, quarantine)));
         for (ResourceMapper mapper : Mappers.ALL) {
           boolean present = accepted.getOrDefault(mapper.resourceType(), 0L) > 0;
           boolean deletes = tombstoneTypes.contains(mapper.resourceType());
@@ -220,15 +214,11 @@ public final class FhirIngestJob {
             // A type absent from this input has nothing to merge (its table is still created on the first run).
             if (present || !lakehouse.exists(mapper.table())) {
               progress.detail("merging " + mapper.table());
-              Dataset<Row> rows = sized(silver(parsed, mapper), accepted.getOrDefault(mapper.resourceType(), 0L), parsePartitions);
-              done.add(writer.upsert(duplicated.contains(mapper.table().name()) ? latestPerKey(rows, mapper.keyColumn()) : rows,
-                  mapper.table(), List.of(mapper.keyColumn()), Lineage.CONTENT_HASH, NEWER));
+              done.add(mergeSilver(writer, mapper, sized(silver(parsed, mapper), accepted.getOrDefault(mapper.resourceType(), 0L),
+                  parsePartitions), duplicated.contains(mapper.table().name())));
             }
-            if (deletes && lakehouse.exists(mapper.table())) {
-              TableWrite removal = writer.delete(deletions(tombstones, mapper), mapper.table(), List.of(mapper.keyColumn()));
-              if (removal.versionAfter() != removal.versionBefore()) {
-                done.add(removal);
-              }
+            if (deletes) {
+              removeDeleted(writer, mapper, tombstones).ifPresent(done::add);
             }
             return done;
           });
@@ -245,8 +235,8 @@ public final class FhirIngestJob {
       } finally {
         pool.shutdownNow();
       }
-      return new FhirIngestResult(runId, reading.fileCount(), skipped, read, unchanged, deleted, deletedRows(writes), accepted,
-          quarantined, writes);
+      return new FhirIngestResult(runId, reading.fileCount(), skipped, tally.read, unchanged, tally.deleted, deletedRows(writes),
+          accepted, quarantined, writes);
     } catch (Exception e) { // Spark rethrows task failures as (undeclared) SparkException
       throw InputReadException.asBadInput(e);
     } finally {
@@ -313,8 +303,6 @@ public final class FhirIngestJob {
       pass.counts().forEach((key, n) -> tally.add(key.get(0), key.get(1), key.get(2), n));
       Map<String, Long> accepted = tally.accepted;
       Map<String, Long> quarantined = tally.quarantined;
-      long read = tally.read;
-      long deleted = tally.deleted;
       java.util.Set<String> tombstoneTypes = tally.tombstoneTypes;
       long unchanged = 0;
       if (lakehouse.exists(BronzeResourceSchema.TABLE)) {
@@ -335,16 +323,11 @@ public final class FhirIngestJob {
         List<java.util.concurrent.Callable<List<TableWrite>>> tasks = new ArrayList<>();
         tasks.add(() -> List.of(targets.bronze().forNewTable() && !duplicated.contains(ParseKeys.BRONZE)
             ? writer.create(targets.bronze(), pass.bronzeFiles())
-            : writer.upsert(bronzeRows(targets.bronze().read(spark, pass.bronzeFiles()), duplicated.contains(ParseKeys.BRONZE)),
-                BronzeResourceSchema.TABLE,
-                List.of(BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH),
-                BronzeResourceSchema.CONTENT_HASH, null)));
+            : upsertBronze(writer, bronzeRows(targets.bronze().read(spark, pass.bronzeFiles()), duplicated.contains(ParseKeys.BRONZE)))));
         // Quarantine rows are unique by (file, position): one pass reads each record once.
         tasks.add(() -> List.of(targets.quarantine().forNewTable()
             ? writer.create(targets.quarantine(), pass.quarantineFiles())
-            : writer.upsert(targets.quarantine().read(spark, pass.quarantineFiles()), QuarantineSchema.TABLE,
-                List.of(QuarantineSchema.SOURCE_FILE, QuarantineSchema.SOURCE_POSITION, QuarantineSchema.CONTENT_HASH),
-                QuarantineSchema.CONTENT_HASH, null)));
+            : upsertQuarantine(writer, targets.quarantine().read(spark, pass.quarantineFiles()))));
         for (int i = 0; i < Mappers.ALL.size(); i++) {
           ResourceMapper mapper = Mappers.ALL.get(i);
           TableFiles files = silverFiles.get(i);
@@ -359,15 +342,10 @@ public final class FhirIngestJob {
               done.add(writer.create(files, written));
             } else if (present || !lakehouse.exists(mapper.table())) {
               progress.detail("merging " + mapper.table());
-              Dataset<Row> rows = files.read(spark, written);
-              done.add(writer.upsert(twice ? latestPerKey(rows, mapper.keyColumn()) : rows, mapper.table(), List.of(mapper.keyColumn()),
-                  Lineage.CONTENT_HASH, NEWER));
+              done.add(mergeSilver(writer, mapper, files.read(spark, written), twice));
             }
-            if (deletes && lakehouse.exists(mapper.table())) {
-              TableWrite removal = writer.delete(deletions(tombstones, mapper), mapper.table(), List.of(mapper.keyColumn()));
-              if (removal.versionAfter() != removal.versionBefore()) {
-                done.add(removal);
-              }
+            if (deletes) {
+              removeDeleted(writer, mapper, tombstones).ifPresent(done::add);
             }
             return done;
           });
@@ -380,7 +358,7 @@ public final class FhirIngestJob {
         checks.run(spark, lakehouse, tx, "ingest fhir", progress);
         tx.commit();
       }
-      return java.util.Optional.of(new FhirIngestResult(runId, reading.fileCount(), skipped, read, unchanged, deleted,
+      return java.util.Optional.of(new FhirIngestResult(runId, reading.fileCount(), skipped, tally.read, unchanged, tally.deleted,
           deletedRows(writes), accepted, quarantined, writes));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -412,6 +390,33 @@ public final class FhirIngestJob {
     return deduplicate
         ? firstPerKey(staged, BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH)
         : staged;
+  }
+
+  private static TableWrite upsertBronze(DeltaWriter writer, Dataset<Row> rows) {
+    return writer.upsert(rows, BronzeResourceSchema.TABLE,
+        List.of(BronzeResourceSchema.RESOURCE_TYPE, BronzeResourceSchema.RESOURCE_ID, BronzeResourceSchema.CONTENT_HASH),
+        BronzeResourceSchema.CONTENT_HASH, null);
+  }
+
+  private static TableWrite upsertQuarantine(DeltaWriter writer, Dataset<Row> rows) {
+    return writer.upsert(rows, QuarantineSchema.TABLE,
+        List.of(QuarantineSchema.SOURCE_FILE, QuarantineSchema.SOURCE_POSITION, QuarantineSchema.CONTENT_HASH),
+        QuarantineSchema.CONTENT_HASH, null);
+  }
+
+  /** Merges a type's rows into its silver table (newer versions win), the newest per key first when the input repeats keys. */
+  private static TableWrite mergeSilver(DeltaWriter writer, ResourceMapper mapper, Dataset<Row> rows, boolean keysRepeat) {
+    return writer.upsert(keysRepeat ? latestPerKey(rows, mapper.keyColumn()) : rows, mapper.table(), List.of(mapper.keyColumn()),
+        Lineage.CONTENT_HASH, NEWER);
+  }
+
+  /** Removes the rows this run's tombstones delete from a silver table; the write when it changed the table. */
+  private java.util.Optional<TableWrite> removeDeleted(DeltaWriter writer, ResourceMapper mapper, Dataset<Row> tombstones) {
+    if (!lakehouse.exists(mapper.table())) {
+      return java.util.Optional.empty();
+    }
+    TableWrite removal = writer.delete(deletions(tombstones, mapper), mapper.table(), List.of(mapper.keyColumn()));
+    return removal.versionAfter() != removal.versionBefore() ? java.util.Optional.of(removal) : java.util.Optional.empty();
   }
 
   /** The reconciliation's counts, from the parse's rows counted per (kind, resource type, reason code). */
@@ -472,8 +477,8 @@ public final class FhirIngestJob {
   private static final int WRITERS = 3;
 
   /**
-   * Parallel table writers of the one-pass ingest, whose new tables only need a Delta commit and a
-   * catalog entry each (driver work that mostly waits on the file system).
+   * Parallel table set-ups and writers of the one-pass ingest: short driver work per table (a Delta
+   * log read, a commit, a catalog entry), none of it on the executors' cores. Not measured against 3.
    */
   private static final int COMMITTERS = 8;
 
@@ -487,8 +492,6 @@ public final class FhirIngestJob {
       throw new IllegalStateException(e.getCause());
     }
   }
-
-
 
   /**
    * The tables (and {@link ParseKeys#BRONZE}) whose keys occur more than once in this input, found in

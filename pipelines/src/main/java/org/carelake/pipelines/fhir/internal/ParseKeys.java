@@ -38,9 +38,6 @@ public final class ParseKeys {
 
   private static final long SEED = 42L;
 
-  private static final UTF8String RESOURCE = UTF8String.fromString(ParsedSchema.KIND_RESOURCE);
-  private static final UTF8String DELETE = UTF8String.fromString(ParsedSchema.KIND_DELETE);
-
   /** The silver table of each resource type that has one, looked up with the row's own string. */
   private static final Map<UTF8String, String> SILVER_TABLE = new HashMap<>();
 
@@ -153,8 +150,8 @@ public final class ParseKeys {
     void see(InternalRow row) {
       // Compared as Spark's UTF-8 strings: no Java string per row.
       UTF8String kind = row.getUTF8String(0);
-      boolean resource = RESOURCE.equals(kind);
-      if (resource || DELETE.equals(kind)) {
+      boolean resource = ParsedSchema.KIND_RESOURCE_UTF8.equals(kind);
+      if (resource || ParsedSchema.KIND_DELETE_UTF8.equals(kind)) {
         UTF8String type = row.getUTF8String(1);
         UTF8String id = row.getUTF8String(2);
         keys.computeIfAbsent(BRONZE, t -> new Keys()).add(hash(type, id, row.getUTF8String(5)));

@@ -30,10 +30,6 @@ import org.carelake.core.schema.PatientSchema;
  */
 public final class ParseOutputs {
 
-  private static final UTF8String RESOURCE = UTF8String.fromString(ParsedSchema.KIND_RESOURCE);
-  private static final UTF8String DELETE = UTF8String.fromString(ParsedSchema.KIND_DELETE);
-  private static final UTF8String QUARANTINE = UTF8String.fromString(ParsedSchema.KIND_QUARANTINE);
-
   /** Where each output's rows go: bronze, quarantine, then one per mapper of {@link Mappers#ALL}. */
   public record Targets(TableFiles bronze, TableFiles quarantine, List<TableFiles> silver) implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -133,6 +129,10 @@ public final class ParseOutputs {
     return out;
   }
 
+  private static UTF8String copy(UTF8String s) {
+    return s == null ? null : s.clone();
+  }
+
   private static final class Task implements Function2<Integer, Iterator<InternalRow>, Iterator<TaskOutput>> {
     private static final long serialVersionUID = 1L;
     private final Broadcast<Targets> shared;
@@ -163,14 +163,13 @@ public final class ParseOutputs {
       UTF8String run = UTF8String.fromString(runId);
       GenericInternalRow b = new GenericInternalRow(11);
       GenericInternalRow q = new GenericInternalRow(10);
-      Map<List<String>, Long> counts = new HashMap<>();
+      // Keyed by copies: the row's strings point into a buffer the next row overwrites.
+      Map<List<UTF8String>, long[]> counts = new HashMap<>();
       ParseKeys.Collector keys = new ParseKeys.Collector();
       Set<String> patients = new HashSet<>();
-      Set<String> referenced = new HashSet<>();
-      Set<UTF8String> referencedUtf8 = new HashSet<>();
+      Set<UTF8String> referenced = new HashSet<>();
       UTF8String lastReferenced = null;
       List<Tombstone> tombstones = new ArrayList<>();
-      Map<Object, List<String>> countKeys = new HashMap<>();
       boolean done = false;
       try {
         while (rows.hasNext()) {
@@ -179,12 +178,13 @@ public final class ParseOutputs {
           UTF8String kind = r.getUTF8String(0);
           UTF8String type = r.isNullAt(1) ? null : r.getUTF8String(1);
           UTF8String reason = r.isNullAt(10) ? null : r.getUTF8String(10);
-          // The counts' keys as Java strings once per distinct (kind, type, reason), not per row.
-          List<Object> rawKey = java.util.Arrays.asList(kind, type, reason);
-          List<String> countKey = countKeys.computeIfAbsent(rawKey, k -> java.util.Arrays.asList(kind.toString(),
-              type == null ? null : type.toString(), reason == null ? null : reason.toString()));
-          counts.merge(countKey, 1L, Long::sum);
-          if (QUARANTINE.equals(kind)) {
+          long[] count = counts.get(java.util.Arrays.asList(kind, type, reason));
+          if (count == null) {
+            count = new long[1];
+            counts.put(java.util.Arrays.asList(copy(kind), copy(type), copy(reason)), count);
+          }
+          count[0]++;
+          if (ParsedSchema.KIND_QUARANTINE_UTF8.equals(kind)) {
             q.update(0, r.getUTF8String(7));
             q.update(1, r.getLong(8));
             q.update(2, r.getUTF8String(9));
@@ -198,7 +198,7 @@ public final class ParseOutputs {
             quarantine.write(q);
             continue;
           }
-          boolean deletion = DELETE.equals(kind);
+          boolean deletion = ParsedSchema.KIND_DELETE_UTF8.equals(kind);
           b.update(0, type);
           b.update(1, r.isNullAt(2) ? null : r.getUTF8String(2));
           b.update(2, r.isNullAt(3) ? null : r.getUTF8String(3));
@@ -227,9 +227,7 @@ public final class ParseOutputs {
                 } else if (!key.equals(lastReferenced)) {
                   // Bulk exports list a patient's resources together: most rows repeat the last key.
                   lastReferenced = key.clone();
-                  if (referencedUtf8.add(lastReferenced)) {
-                    referenced.add(lastReferenced.toString());
-                  }
+                  referenced.add(lastReferenced);
                 }
               }
             }
@@ -239,8 +237,10 @@ public final class ParseOutputs {
         for (int i = 0; i < n; i++) {
           silverFiles[i] = silver[i].close();
         }
-        TaskOutput out = new TaskOutput(bronze.close(), quarantine.close(), silverFiles, counts, keys.report(partition), patients,
-            referenced, tombstones);
+        Map<List<String>, Long> countsOut = new HashMap<>();
+        counts.forEach((k, c) -> countsOut.put(k.stream().map(v -> v == null ? null : v.toString()).toList(), c[0]));
+        TaskOutput out = new TaskOutput(bronze.close(), quarantine.close(), silverFiles, countsOut, keys.report(partition), patients,
+            referenced.stream().map(UTF8String::toString).collect(java.util.stream.Collectors.toSet()), tombstones);
         done = true;
         return List.of(out).iterator();
       } finally {

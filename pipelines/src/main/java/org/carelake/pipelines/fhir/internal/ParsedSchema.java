@@ -12,6 +12,7 @@ import org.apache.spark.sql.catalyst.encoders.ExpressionEncoder;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.types.UTF8String;
 import scala.Function1;
 
 /**
@@ -26,6 +27,10 @@ public final class ParsedSchema {
   public static final String KIND_QUARANTINE = "quarantine";
   /** A tombstone: the source deleted resource_type/resource_id. */
   public static final String KIND_DELETE = "delete";
+  /** The kinds as Spark's UTF-8 strings, to compare with a row's own without a Java string per row. */
+  static final UTF8String KIND_RESOURCE_UTF8 = UTF8String.fromString(KIND_RESOURCE);
+  static final UTF8String KIND_QUARANTINE_UTF8 = UTF8String.fromString(KIND_QUARANTINE);
+  static final UTF8String KIND_DELETE_UTF8 = UTF8String.fromString(KIND_DELETE);
   public static final String RESOURCE_TYPE = "resource_type";
   public static final String RESOURCE_ID = "resource_id";
   public static final String VERSION_ID = "version_id";
