@@ -321,6 +321,9 @@ public final class FhirIngestJob {
           LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
         DeltaWriter writer = writer(tx);
         List<java.util.concurrent.Callable<List<TableWrite>>> tasks = new ArrayList<>();
+        // The manifest too: the transaction restores it with the tables if a write or a check fails.
+        // Submitted first, as its append runs a Spark job, the longest of these writes; listed last.
+        tasks.add(() -> List.of(manifest.record(writer, todo, runId)));
         tasks.add(() -> List.of(targets.bronze().forNewTable() && !duplicated.contains(ParseKeys.BRONZE)
             ? writer.create(targets.bronze(), pass.bronzeFiles())
             : upsertBronze(writer, bronzeRows(targets.bronze().read(spark, pass.bronzeFiles()), duplicated.contains(ParseKeys.BRONZE)))));
@@ -350,11 +353,11 @@ public final class FhirIngestJob {
             return done;
           });
         }
-        // The manifest too: the transaction restores it with the tables if a write or a check fails.
-        tasks.add(() -> List.of(manifest.record(writer, todo, runId)));
-        for (java.util.concurrent.Future<List<TableWrite>> done : pool.invokeAll(tasks)) {
-          writes.addAll(unwrap(done));
+        List<java.util.concurrent.Future<List<TableWrite>>> done = pool.invokeAll(tasks);
+        for (java.util.concurrent.Future<List<TableWrite>> table : done.subList(1, done.size())) {
+          writes.addAll(unwrap(table));
         }
+        writes.addAll(unwrap(done.get(0)));
         checks.run(spark, lakehouse, tx, "ingest fhir", progress);
         tx.commit();
       }
@@ -604,7 +607,7 @@ public final class FhirIngestJob {
   /** The parse of {@code plan}'s files as Spark's rows. */
   private JavaRDD<InternalRow> parseRows(FhirInputPlan plan, String runId) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    JavaRDD<Row> rows = jsc.emptyRDD();
+    JavaRDD<InternalRow> rows = jsc.emptyRDD();
     if (!plan.ndjsonFiles().isEmpty()) {
       JavaNewHadoopRDD<LongWritable, Text> lines = LineInputFormat.read(jsc, join(plan.ndjsonFiles()), MAX_SPLIT_BYTES);
       rows = rows.union(lines.mapPartitionsWithInputSplit(new NdjsonPartitionParser(keys, runId), false));
@@ -612,7 +615,7 @@ public final class FhirIngestJob {
     if (!plan.jsonFiles().isEmpty()) {
       rows = rows.union(jsc.binaryFiles(join(plan.jsonFiles())).flatMap(new WholeFileParser(keys, runId)));
     }
-    return rows.map(ParsedSchema::internal);
+    return rows;
   }
 
   /**

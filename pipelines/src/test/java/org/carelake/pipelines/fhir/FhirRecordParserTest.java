@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.CatalystTypeConverters;
 import org.carelake.core.schema.PatientSchema;
 import org.carelake.core.schema.QuarantineSchema.Reason;
 import org.carelake.core.testing.TestKeys;
 import org.carelake.pipelines.fhir.internal.FhirRecordParser;
 import org.carelake.pipelines.fhir.internal.ParsedSchema;
 import org.junit.jupiter.api.Test;
+import scala.Function1;
 
 class FhirRecordParserTest {
 
@@ -23,10 +25,17 @@ class FhirRecordParserTest {
        "gender":"female","birthDate":"1970-03-04",
        "address":[{"line":["1 Secret Lane"],"city":"Boston","state":"MA","postalCode":"02118"}]}""".replace("\n", "");
 
+  /** Spark's own conversion of its rows into external ones: the parser's rows must convert like any Dataset's. */
+  private static final Function1<Object, Object> EXTERNAL = CatalystTypeConverters.createToScalaConverter(ParsedSchema.SCHEMA);
+
   private final FhirRecordParser parser = new FhirRecordParser(TestKeys.pseudonymizer(), "run-1");
 
+  private List<Row> parse(String json, String file, long position, String positionKind) {
+    return parser.parse(json, file, position, positionKind).stream().map(r -> (Row) EXTERNAL.apply(r)).toList();
+  }
+
   private Row one(String json) {
-    List<Row> rows = parser.parse(json, "/in/Patient.ndjson", 42L, ParsedSchema.POSITION_LINE_OFFSET);
+    List<Row> rows = parse(json, "/in/Patient.ndjson", 42L, ParsedSchema.POSITION_LINE_OFFSET);
     assertThat(rows).hasSize(1);
     return rows.get(0);
   }
@@ -79,7 +88,7 @@ class FhirRecordParserTest {
         + PATIENT + ",\"request\":{\"method\":\"POST\",\"url\":\"Patient\"}},{\"fullUrl\":\"urn:uuid:e1\",\"resource\":"
         + "{\"resourceType\":\"Encounter\",\"id\":\"e1\",\"status\":\"finished\",\"class\":{\"code\":\"AMB\"},"
         + "\"subject\":{\"reference\":\"urn:uuid:p1\"},\"period\":{\"start\":\"2020-01-01T10:00:00Z\"}}}]}";
-    List<Row> rows = parser.parse(bundle, "/in/b.json", 0L, ParsedSchema.POSITION_FILE);
+    List<Row> rows = parse(bundle, "/in/b.json", 0L, ParsedSchema.POSITION_FILE);
     assertThat(rows).hasSize(2);
     assertThat(rows).extracting(r -> r.<Long>getAs(ParsedSchema.SOURCE_POSITION)).containsExactly(0L, 1L);
     Row encounter = rows.get(1).getAs("encounter");

@@ -16,8 +16,10 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.util.DateTimeUtils;
+import org.apache.spark.unsafe.types.UTF8String;
 import org.carelake.core.Pseudonymizer;
 import org.carelake.core.schema.QuarantineSchema.Reason;
 import org.hl7.fhir.instance.model.api.IBaseResource;
@@ -26,7 +28,8 @@ import org.hl7.fhir.r4.model.Resource;
 
 /**
  * Parses FHIR R4 JSON records with HAPI into {@link ParsedSchema} rows: accepted resources (with
- * their silver row when the type has a silver table) or quarantined records with a reason.
+ * their silver row when the type has a silver table) or quarantined records with a reason. The rows
+ * are Spark's internal rows, built here: no encoder runs over them.
  *
  * <p>R4 conformance: HAPI's R4 parser tolerates elements it does not know, which is how an STU3 or
  * DSTU2 resource would be half-parsed as R4. This parser collects every structural complaint HAPI
@@ -40,12 +43,15 @@ public final class FhirRecordParser {
   private final IParser parser;
   private final StructuralErrors errors = new StructuralErrors();
   private final Pseudonymizer keys;
-  private final String runId;
   private final MessageDigest sha256;
+  private final UTF8String run;
+  /** The source file of the rows before, as a Java and as a Spark string: a task reads one file after another. */
+  private String lastFile;
+  private UTF8String lastFileUtf8;
 
   public FhirRecordParser(Pseudonymizer keys, String runId) {
     this.keys = keys;
-    this.runId = runId;
+    this.run = UTF8String.fromString(runId);
     this.parser = FhirContexts.r4().newJsonParser();
     this.parser.setParserErrorHandler(errors);
     this.parser.setOverrideResourceIdWithBundleEntryFullUrl(false);
@@ -57,8 +63,8 @@ public final class FhirRecordParser {
   }
 
   /** Parses one JSON text (an NDJSON line or a whole file) into one or more rows. */
-  public List<Row> parse(String json, String sourceFile, long position, String positionKind) {
-    List<Row> out = new ArrayList<>(1);
+  public List<InternalRow> parse(String json, String sourceFile, long position, String positionKind) {
+    List<InternalRow> out = new ArrayList<>(1);
     errors.clear();
     IBaseResource parsed;
     try {
@@ -90,7 +96,7 @@ public final class FhirRecordParser {
     return out;
   }
 
-  private Row accept(Resource r, String json, String sourceFile, long position, String positionKind) {
+  private InternalRow accept(Resource r, String json, String sourceFile, long position, String positionKind) {
     String id = r.getIdElement().getIdPart();
     String type = r.fhirType();
     String hash = hash(json);
@@ -100,29 +106,49 @@ public final class FhirRecordParser {
     }
     String versionId = r.getMeta().hasVersionId() ? r.getMeta().getVersionId() : null;
     java.sql.Timestamp lastUpdated = r.getMeta().hasLastUpdated() ? new java.sql.Timestamp(r.getMeta().getLastUpdated().getTime()) : null;
-    Object[] values = new Object[ParsedSchema.SCHEMA.size()];
-    values[0] = ParsedSchema.KIND_RESOURCE;
-    values[1] = type;
-    values[2] = id;
-    values[3] = versionId;
-    values[4] = lastUpdated;
-    values[5] = hash;
-    values[6] = json;
-    values[7] = sourceFile;
-    values[8] = position;
-    values[9] = positionKind;
-    ResourceMapper mapper = Mappers.BY_TYPE.get(type);
-    if (mapper != null) {
+    Object[] values = row(ParsedSchema.KIND_RESOURCE_UTF8, type, id, hash, json, sourceFile, position, positionKind);
+    UTF8String version = utf8(versionId);
+    Long updated = lastUpdated == null ? null : DateTimeUtils.fromJavaTimestamp(lastUpdated);
+    UTF8String contentHash = (UTF8String) values[5];
+    values[3] = version;
+    values[4] = updated;
+    int table = ParsedSchema.silverIndex(type);
+    if (table >= 0) {
+      ResourceMapper mapper = Mappers.ALL.get(table);
       Object[] own = mapper.values(r, keys);
       Object[] row = new Object[own.length + 4];
       System.arraycopy(own, 0, row, 0, own.length);
-      row[own.length] = versionId;
-      row[own.length + 1] = lastUpdated;
-      row[own.length + 2] = hash;
-      row[own.length + 3] = runId;
-      values[ParsedSchema.FIXED + Mappers.ALL.indexOf(mapper)] = new GenericRowWithSchema(row, mapper.schema());
+      ParsedSchema.toInternal(table, row, own.length);
+      row[own.length] = version;
+      row[own.length + 1] = updated;
+      row[own.length + 2] = contentHash;
+      row[own.length + 3] = run;
+      values[ParsedSchema.FIXED + table] = new GenericInternalRow(row);
     }
-    return new GenericRowWithSchema(values, ParsedSchema.SCHEMA);
+    return new GenericInternalRow(values);
+  }
+
+  /** A parse row's fixed columns shared by every kind (as Spark's values); the others null. */
+  private Object[] row(UTF8String kind, String type, String id, String hash, String json, String file, long position,
+      String positionKind) {
+    if (!file.equals(lastFile)) {
+      lastFile = file;
+      lastFileUtf8 = UTF8String.fromString(file);
+    }
+    Object[] values = new Object[ParsedSchema.SCHEMA.size()];
+    values[0] = kind;
+    values[1] = utf8(type);
+    values[2] = utf8(id);
+    values[5] = utf8(hash);
+    values[6] = utf8(json);
+    values[7] = lastFileUtf8;
+    values[8] = position;
+    values[9] = utf8(positionKind);
+    return values;
+  }
+
+  private static UTF8String utf8(String s) {
+    return s == null ? null : UTF8String.fromString(s);
   }
 
   /** Resource references a DELETE may name: {@code Type/id}, optionally after a base URL. */
@@ -132,7 +158,7 @@ public final class FhirRecordParser {
    * A tombstone for a Bundle DELETE entry (transaction Bundles, and the Bundles of a Bulk Data
    * export's deleted files). Its time is the entry's response time, else the Bundle's lastUpdated.
    */
-  private Row delete(Bundle bundle, Bundle.BundleEntryComponent entry, String sourceFile, long index) {
+  private InternalRow delete(Bundle bundle, Bundle.BundleEntryComponent entry, String sourceFile, long index) {
     String url = entry.getRequest().getUrl();
     String canonical = "{\"request\":{\"method\":\"DELETE\",\"url\":" + jsonString(url) + "}}";
     Matcher m = url == null ? null : DELETE_TARGET.matcher(url);
@@ -145,18 +171,11 @@ public final class FhirRecordParser {
     String id = m.group(2);
     java.util.Date when = entry.hasResponse() && entry.getResponse().hasLastModified() ? entry.getResponse().getLastModified()
         : bundle.getMeta().hasLastUpdated() ? bundle.getMeta().getLastUpdated() : null;
-    Object[] values = new Object[ParsedSchema.SCHEMA.size()];
-    values[0] = ParsedSchema.KIND_DELETE;
-    values[1] = type;
-    values[2] = id;
-    values[4] = when == null ? null : new java.sql.Timestamp(when.getTime());
-    values[5] = hash(canonical);
-    values[6] = canonical;
-    values[7] = sourceFile;
-    values[8] = index;
-    values[9] = ParsedSchema.POSITION_BUNDLE_ENTRY;
-    values[12] = "Patient".equals(type) ? keys.patientKey(id) : keys.resourceKey(type, id);
-    return new GenericRowWithSchema(values, ParsedSchema.SCHEMA);
+    Object[] values = row(ParsedSchema.KIND_DELETE_UTF8, type, id, hash(canonical), canonical, sourceFile, index,
+        ParsedSchema.POSITION_BUNDLE_ENTRY);
+    values[4] = when == null ? null : DateTimeUtils.fromJavaTimestamp(new java.sql.Timestamp(when.getTime()));
+    values[12] = utf8("Patient".equals(type) ? keys.patientKey(id) : keys.resourceKey(type, id));
+    return new GenericInternalRow(values);
   }
 
   private static String jsonString(String s) {
@@ -176,7 +195,7 @@ public final class FhirRecordParser {
     return b.append('"').toString();
   }
 
-  private Row notR4(IBaseResource parsed, String json, String sourceFile, long position, String positionKind) {
+  private InternalRow notR4(IBaseResource parsed, String json, String sourceFile, long position, String positionKind) {
     String type = parsed == null ? null : parsed.fhirType();
     return quarantine(Reason.NOT_R4,
         (type == null ? "Record" : type) + " does not match the FHIR R4 structure (" + errors.summary()
@@ -185,24 +204,17 @@ public final class FhirRecordParser {
         type, null, json, sourceFile, position, positionKind);
   }
 
-  private Row quarantine(Reason reason, String why, String type, String id, String json, String file, long position, String positionKind) {
+  private InternalRow quarantine(Reason reason, String why, String type, String id, String json, String file, long position,
+      String positionKind) {
     return quarantine(reason, why, type, id, json, file, position, positionKind, hash(json));
   }
 
-  private Row quarantine(Reason reason, String why, String type, String id, String json, String file, long position,
+  private InternalRow quarantine(Reason reason, String why, String type, String id, String json, String file, long position,
       String positionKind, String hash) {
-    Object[] values = new Object[ParsedSchema.SCHEMA.size()];
-    values[0] = ParsedSchema.KIND_QUARANTINE;
-    values[1] = type;
-    values[2] = id;
-    values[5] = hash;
-    values[6] = json;
-    values[7] = file;
-    values[8] = position;
-    values[9] = positionKind;
-    values[10] = reason.name();
-    values[11] = why;
-    return new GenericRowWithSchema(values, ParsedSchema.SCHEMA);
+    Object[] values = row(ParsedSchema.KIND_QUARANTINE_UTF8, type, id, hash, json, file, position, positionKind);
+    values[10] = utf8(reason.name());
+    values[11] = utf8(why);
+    return new GenericInternalRow(values);
   }
 
   private static Reason classify(Exception e) {

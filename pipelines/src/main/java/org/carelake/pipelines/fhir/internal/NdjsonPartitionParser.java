@@ -8,7 +8,7 @@ import org.apache.hadoop.io.Text;
 import org.apache.hadoop.mapreduce.InputSplit;
 import org.apache.hadoop.mapreduce.lib.input.FileSplit;
 import org.apache.spark.api.java.function.Function2;
-import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.carelake.core.Pseudonymizer;
 import scala.Tuple2;
 
@@ -16,7 +16,7 @@ import scala.Tuple2;
  * Parses one split of an NDJSON file: each line is a record, its position the byte offset of the
  * line in the (decompressed) file. Splits let Spark read one large file with many tasks.
  */
-public final class NdjsonPartitionParser implements Function2<InputSplit, Iterator<Tuple2<LongWritable, Text>>, Iterator<Row>> {
+public final class NdjsonPartitionParser implements Function2<InputSplit, Iterator<Tuple2<LongWritable, Text>>, Iterator<InternalRow>> {
 
   private static final long serialVersionUID = 1L;
 
@@ -29,11 +29,11 @@ public final class NdjsonPartitionParser implements Function2<InputSplit, Iterat
   }
 
   @Override
-  public Iterator<Row> call(InputSplit split, Iterator<Tuple2<LongWritable, Text>> lines) {
+  public Iterator<InternalRow> call(InputSplit split, Iterator<Tuple2<LongWritable, Text>> lines) {
     String file = ((FileSplit) split).getPath().toUri().getPath();
     FhirRecordParser parser = new FhirRecordParser(keys, runId);
     return new Iterator<>() {
-      private Iterator<Row> pending = Collections.emptyIterator();
+      private Iterator<InternalRow> pending = Collections.emptyIterator();
 
       @Override
       public boolean hasNext() {
@@ -43,14 +43,14 @@ public final class NdjsonPartitionParser implements Function2<InputSplit, Iterat
           if (json.isBlank()) {
             continue; // a blank line carries no record
           }
-          List<Row> rows = parser.parse(json, file, line._1().get(), ParsedSchema.POSITION_LINE_OFFSET);
+          List<InternalRow> rows = parser.parse(json, file, line._1().get(), ParsedSchema.POSITION_LINE_OFFSET);
           pending = rows.iterator();
         }
         return pending.hasNext();
       }
 
       @Override
-      public Row next() {
+      public InternalRow next() {
         hasNext();
         return pending.next();
       }

@@ -163,7 +163,7 @@ public final class ParseOutputs {
       UTF8String run = UTF8String.fromString(runId);
       GenericInternalRow b = new GenericInternalRow(11);
       GenericInternalRow q = new GenericInternalRow(10);
-      // Keyed by copies: the row's strings point into a buffer the next row overwrites.
+      // Keyed by copies: a row's strings may point into a buffer the next row overwrites (Spark's own rows do).
       Map<List<UTF8String>, long[]> counts = new HashMap<>();
       ParseKeys.Collector keys = new ParseKeys.Collector();
       Set<String> patients = new HashSet<>();

@@ -5,10 +5,10 @@ import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.TimestampType;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.encoders.ExpressionEncoder;
+import java.util.Map;
+import org.apache.spark.sql.catalyst.CatalystTypeConverters;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -54,23 +54,47 @@ public final class ParsedSchema {
 
   public static final StructType SCHEMA = build();
 
+  /** The index in {@link Mappers#ALL} of each resource type's silver table. */
+  private static final Map<String, Integer> SILVER = new HashMap<>();
+
   /**
-   * Each executor thread's encoder of parse rows into Spark's rows. {@code createDataFrame} over
-   * external rows builds its encoder in every task, generating its code again from this schema's 14
-   * nested structs each time; this one generates it once per thread. Not shared between threads:
-   * it writes every row into the same buffer.
+   * Per silver table, per column: the conversion of a mapper's Java value (String, Timestamp,
+   * Date, Row, arrays) into Spark's internal one. Strings, most of the columns, are converted
+   * directly (null marks them).
    */
-  private static final ThreadLocal<Function1<Row, InternalRow>> ENCODER =
-      ThreadLocal.withInitial(() -> ExpressionEncoder.apply(SCHEMA).createSerializer());
+  private static final List<Function1<Object, Object>[]> CONVERTERS = new ArrayList<>();
+
+  static {
+    for (int i = 0; i < Mappers.ALL.size(); i++) {
+      ResourceMapper mapper = Mappers.ALL.get(i);
+      SILVER.put(mapper.resourceType(), i);
+      StructField[] fields = mapper.schema().fields();
+      @SuppressWarnings("unchecked")
+      Function1<Object, Object>[] converters = new Function1[fields.length];
+      for (int f = 0; f < fields.length; f++) {
+        converters[f] = fields[f].dataType() == StringType ? null : CatalystTypeConverters.createToCatalystConverter(fields[f].dataType());
+      }
+      CONVERTERS.add(converters);
+    }
+  }
 
   private ParsedSchema() {}
 
-  /**
-   * A parse row as Spark's row, valid until this thread encodes the next (as the rows of
-   * {@code createDataFrame} are).
-   */
-  public static InternalRow internal(Row row) {
-    return ENCODER.get().apply(row);
+  /** The index in {@link Mappers#ALL} of this resource type's silver table; -1 when it has none. */
+  static int silverIndex(String resourceType) {
+    Integer index = SILVER.get(resourceType);
+    return index == null ? -1 : index;
+  }
+
+  /** Converts the first {@code count} values of a row of silver table {@code table}, in place, into Spark's internal values. */
+  static void toInternal(int table, Object[] values, int count) {
+    Function1<Object, Object>[] converters = CONVERTERS.get(table);
+    for (int i = 0; i < count; i++) {
+      Object v = values[i];
+      if (v != null) {
+        values[i] = converters[i] == null ? UTF8String.fromString((String) v) : converters[i].apply(v);
+      }
+    }
   }
 
   private static StructType build() {

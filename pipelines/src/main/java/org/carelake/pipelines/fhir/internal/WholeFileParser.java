@@ -8,13 +8,13 @@ import java.util.Iterator;
 import java.util.zip.GZIPInputStream;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.input.PortableDataStream;
-import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.carelake.core.Pseudonymizer;
 import org.carelake.pipelines.io.InputReadException;
 import scala.Tuple2;
 
 /** Parses whole-file JSON inputs: a Bundle (one per patient, as Synthea writes) or a single resource. */
-public final class WholeFileParser implements FlatMapFunction<Tuple2<String, PortableDataStream>, Row> {
+public final class WholeFileParser implements FlatMapFunction<Tuple2<String, PortableDataStream>, InternalRow> {
 
   private static final long serialVersionUID = 1L;
 
@@ -28,7 +28,7 @@ public final class WholeFileParser implements FlatMapFunction<Tuple2<String, Por
   }
 
   @Override
-  public Iterator<Row> call(Tuple2<String, PortableDataStream> file) {
+  public Iterator<InternalRow> call(Tuple2<String, PortableDataStream> file) {
     if (parser == null) {
       parser = new FhirRecordParser(keys, runId);
     }

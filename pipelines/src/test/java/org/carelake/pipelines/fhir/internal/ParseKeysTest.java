@@ -31,9 +31,15 @@ class ParseKeysTest {
     return RowFactory.create(values);
   }
 
+  /** The row as Spark's row, as the parser builds them. */
+  private static org.apache.spark.sql.catalyst.InternalRow internal(Row row) {
+    return (org.apache.spark.sql.catalyst.InternalRow) org.apache.spark.sql.catalyst.CatalystTypeConverters
+        .createToCatalystConverter(ParsedSchema.SCHEMA).apply(row);
+  }
+
   private static Optional<Set<String>> duplicated(SparkSession spark, List<Row> rows, int tasks) {
     JavaRDD<Row> parsed = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, tasks);
-    ParseKeys keys = ParseKeys.tracking(spark.sparkContext(), parsed.map(ParsedSchema::internal));
+    ParseKeys keys = ParseKeys.tracking(spark.sparkContext(), parsed.map(ParseKeysTest::internal));
     keys.rows().count();
     return keys.duplicated();
   }
@@ -66,7 +72,7 @@ class ParseKeysTest {
   void aParseNotReadToTheEndOfEveryTaskGivesNoAnswer(SparkSession spark) {
     JavaRDD<Row> parsed = JavaSparkContext.fromSparkContext(spark.sparkContext())
         .parallelize(List.of(row(ParsedSchema.KIND_RESOURCE, "Patient", "p1", "h1"), row(ParsedSchema.KIND_RESOURCE, "Patient", "p1", "h2")), 2);
-    ParseKeys keys = ParseKeys.tracking(spark.sparkContext(), parsed.map(ParsedSchema::internal));
+    ParseKeys keys = ParseKeys.tracking(spark.sparkContext(), parsed.map(ParseKeysTest::internal));
     assertThat(keys.duplicated()).as("before any job").isEmpty();
     keys.rows().take(1);
     assertThat(keys.duplicated()).as("only the first task ran, and it stopped after its row").isEmpty();
