@@ -4,7 +4,9 @@ import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -81,23 +83,31 @@ public final class LineInputFormat extends TextInputFormat {
     long splitBytes = Math.max(1, conf.getLong(GZIP_SPLIT_BYTES, 16L * 1024 * 1024));
     CompressionCodecFactory codecs = new CompressionCodecFactory(conf);
     List<InputSplit> splits = new ArrayList<>();
+    Map<InputSplit, Long> work = new HashMap<>();
     for (InputSplit split : super.getSplits(job)) {
       FileSplit file = (FileSplit) split;
-      if (maxSplits == 1 || !(codecs.getCodec(file.getPath()) instanceof GzipCodec)) {
+      if (!(codecs.getCodec(file.getPath()) instanceof GzipCodec)) {
         splits.add(split);
+        work.put(split, file.getLength());
         continue;
       }
       long size = decompressedSize(file.getPath(), conf);
       int n = (int) Math.max(1, Math.min(maxSplits, size / splitBytes));
       if (n == 1) {
         splits.add(split);
+        work.put(split, size);
         continue;
       }
       long share = (size + n - 1) / n;
       for (int i = 0; i < n; i++) {
-        splits.add(new GzipRangeSplit(file.getPath(), i * share, share, file.getLocations(), i == n - 1));
+        GzipRangeSplit range = new GzipRangeSplit(file.getPath(), i * share, share, file.getLocations(), i == n - 1);
+        splits.add(range);
+        work.put(range, share);
       }
     }
+    // Largest first (Spark starts tasks in split order): the small splits, each file's remainder and
+    // the small files, then fill the cores at the end instead of one large split running alone.
+    splits.sort(java.util.Comparator.comparingLong((InputSplit split) -> work.get(split)).reversed());
     return splits;
   }
 

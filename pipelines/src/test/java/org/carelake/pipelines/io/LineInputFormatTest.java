@@ -82,11 +82,40 @@ class LineInputFormatTest {
     assertThat(lines).extracting(Line::offset).containsExactlyElementsOf(lineStarts(data));
   }
 
+  @Test
+  void splitsComeLargestFirstSoSmallOnesFillTheCoresAtTheEnd(SparkSession spark, @TempDir Path dir) throws IOException {
+    byte[] small = ndjson(40);
+    byte[] large = ndjson(1_000);
+    byte[] zipped = ndjson(600);
+    Path a = Files.write(dir.resolve("a-small.ndjson"), small);
+    Path b = Files.write(dir.resolve("b-large.ndjson"), large);
+    Path c = Files.write(dir.resolve("c-zipped.ndjson.gz"), gzip(zipped));
+    long splitBytes = 32 * 1024;
+    String inputs = LineInputFormat.inputList(List.of(a.toString(), b.toString(), c.toString()));
+    List<Line> lines = read(spark, LineInputFormat.class, inputs, 1, splitBytes);
+    // The gzip file is one split weighed by its decompressed size, not its compressed one.
+    java.util.Map<Integer, Long> bytesPerSplit = new java.util.TreeMap<>();
+    lines.forEach(l -> bytesPerSplit.merge(l.split(), (long) l.text().length() + 1, Long::sum));
+    List<Long> sizes = new ArrayList<>(bytesPerSplit.values());
+    assertThat(sizes).hasSizeGreaterThan(3);
+    for (int i = 1; i < sizes.size(); i++) {
+      // Split boundaries fall mid-line, so sizes are compared with a line's slack.
+      assertThat(sizes.get(i)).as("split %d after a larger one", i).isLessThanOrEqualTo(sizes.get(i - 1) + 400);
+    }
+    assertThat(bytesPerSplit.get(bytesPerSplit.size() - 1)).as("the small file last").isLessThan((long) small.length + 400);
+    assertThat(lines).as("every line read once").hasSize(lineStarts(small).size() + lineStarts(large).size() + lineStarts(zipped).size());
+  }
+
   private static List<Line> read(SparkSession spark, Class<? extends InputFormat<LongWritable, Text>> format, Path file,
+      int maxSplits, long splitBytes) {
+    return read(spark, format, file.toString(), maxSplits, splitBytes);
+  }
+
+  private static List<Line> read(SparkSession spark, Class<? extends InputFormat<LongWritable, Text>> format, String inputs,
       int maxSplits, long splitBytes) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration conf = new Configuration(jsc.hadoopConfiguration());
-    conf.set("mapreduce.input.fileinputformat.inputdir", file.toString());
+    conf.set("mapreduce.input.fileinputformat.inputdir", inputs);
     conf.setLong("mapreduce.input.fileinputformat.split.maxsize", splitBytes);
     conf.setInt(LineInputFormat.MAX_GZIP_SPLITS, maxSplits);
     conf.setLong(LineInputFormat.GZIP_SPLIT_BYTES, splitBytes);
