@@ -26,9 +26,9 @@ import org.apache.spark.api.java.JavaNewHadoopRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
- * Hadoop's {@link TextInputFormat} for files of one record per line (NDJSON, CSV), with two
- * additions: a gzip file is read by several tasks, and a file that cannot be read fails with
- * {@link InputReadException} naming it.
+ * Hadoop's {@link TextInputFormat} for files of one record per line (NDJSON, CSV), with three
+ * additions: a gzip file is read by several tasks, splits come largest first (so a job ends on its
+ * small ones), and a file that cannot be read fails with {@link InputReadException} naming it.
  *
  * <p>Gzip cannot be entered mid-stream, so each of a gzip file's splits decompresses it from the
  * start and keeps the lines that begin in its share of the decompressed bytes (the split's start
