@@ -316,16 +316,10 @@ public final class DeltaWriter {
       version = txn.commit(scala.collection.JavaConverters.asScalaBuffer(adds).toSeq(),
           new org.apache.spark.sql.delta.DeltaOperations.Write(org.apache.spark.sql.SaveMode.ErrorIfExists, scala.Option.empty(),
               scala.Option.empty(), scala.Option.empty()));
-    } catch (java.io.IOException | RuntimeException e) {
-      // Nothing committed: the folder holds only this write's files (the transaction's rollback
-      // removes a table it created only once the table has a log).
-      if (!lakehouse.exists(table)) {
-        org.carelake.core.io.MoreFiles.deleteRecursively(lakehouse.tablePath(table));
-      }
-      if (e instanceof java.io.IOException io) {
-        throw new java.io.UncheckedIOException("could not move the new files of " + table + " into " + dir, io);
-      }
-      throw (RuntimeException) e;
+    } catch (java.io.IOException e) {
+      // Nothing committed. The table was touched before its folder was made, so the transaction's
+      // rollback removes the folder and the files moved into it (a table without a log).
+      throw new java.io.UncheckedIOException("could not move the new files of " + table + " into " + dir, e);
     }
     lakehouse.register(spark, table);
     return new TableWrite(table, TableWrite.NO_VERSION, version, rows, 0, 0);

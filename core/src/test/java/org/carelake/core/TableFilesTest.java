@@ -149,6 +149,21 @@ class TableFilesTest {
   }
 
   @Test
+  void aCreateThatFailsAfterMovingSomeFilesLeavesNoFolderOnceItsRunEnds(SparkSession spark, @TempDir Path root, @TempDir Path staging) {
+    Lakehouse lakehouse = new Lakehouse(root);
+    TableFiles files = TableFiles.prepare(spark, lakehouse, TABLE, SCHEMA, new String[] {"id"}, staging);
+    List<TableFiles.File> written = new java.util.ArrayList<>(write(spark, files, 30, 2));
+    written.add(new TableFiles.File(staging.resolve("vanished.parquet").toString(), 1, 1, null));
+    assertThatThrownBy(() -> {
+      try (LakehouseTransaction tx = new LakehouseTransaction(spark, lakehouse)) {
+        new DeltaWriter(spark, lakehouse, tx).create(files, written);
+      }
+    }).hasMessageContaining("could not move the new files of " + TABLE);
+    assertThat(lakehouse.exists(TABLE)).isFalse();
+    assertThat(Files.exists(lakehouse.tablePath(TABLE))).as("the files moved before the failure went with the rollback").isFalse();
+  }
+
+  @Test
   void aRunKilledAfterMovingFilesButBeforeItsCommitLeavesNoFolderBehind(SparkSession spark, @TempDir Path root)
       throws IOException, InterruptedException {
     Lakehouse lakehouse = new Lakehouse(root);
